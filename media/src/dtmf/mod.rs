@@ -1,0 +1,47 @@
+//! Key presses (DTMF) on a call.
+//!
+//! The spine hears RFC 4733 telephone-events carried in RTP, the way most
+//! trunks deliver DTMF. One key press arrives as many packets (updates while
+//! the key is held, then the end packet sent three times); the collector
+//! reports it exactly once.
+
+pub mod rfc4733;
+
+pub use rfc4733::{DigitCollector, TelephoneEvent, event_packets};
+
+/// The key a telephone-event code stands for (RFC 4733 §3.2), if it is a key.
+pub fn key_for_event(event: u8) -> Option<char> {
+    match event {
+        0..=9 => Some(char::from(b'0' + event)),
+        10 => Some('*'),
+        11 => Some('#'),
+        12..=15 => Some(char::from(b'A' + event - 12)),
+        _ => None,
+    }
+}
+
+/// The telephone-event code of a key, accepting lower-case `a`-`d`.
+pub fn event_for_key(key: char) -> Option<u8> {
+    match key {
+        '0'..='9' => Some(key as u8 - b'0'),
+        '*' => Some(10),
+        '#' => Some(11),
+        'A'..='D' => Some(key as u8 - b'A' + 12),
+        'a'..='d' => Some(key as u8 - b'a' + 12),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_events_map_both_ways() {
+        for key in "0123456789*#ABCD".chars() {
+            assert_eq!(key_for_event(event_for_key(key).unwrap()), Some(key));
+        }
+        assert_eq!(event_for_key('x'), None);
+        assert_eq!(key_for_event(16), None, "flash is not a key");
+    }
+}

@@ -1,0 +1,19 @@
+//! Audio for the dialer: everything that touches samples or RTP packets.
+//!
+//! The dialer crate decides *what* a call should hear and when; this crate
+//! knows *how*: G.711 coding, prompt loading and resampling to 8 kHz, the SDP
+//! offer/answer for an audio stream, RTP packetization and the RFC 4733
+//! telephone-event path that turns key presses into digits. It knows nothing
+//! of campaigns, SIP dialogs or the store.
+//!
+//! Decision logic (`rtp::RtpSession`, `dtmf::DigitCollector`) is sans-IO:
+//! it is fed datagrams and instants and returns what happened. The tokio
+//! driver in `rtp::driver` owns the socket and the 20 ms clock.
+
+pub mod codec;
+pub mod dtmf;
+pub mod prompt;
+pub mod rtp;
+pub mod sdp;
+
+pub use codec::Codec;

@@ -1,0 +1,383 @@
+//! The packet state of one call's RTP stream, without sockets or clocks.
+//!
+//! The driver calls [`RtpSession::next_packet`] once per 20 ms and hands
+//! every received datagram to [`RtpSession::handle_datagram`]. Playback,
+//! outgoing key presses, incoming digits and an optional recording of what
+//! the far end sent all live here, so they can be tested packet by packet.
+
+use std::collections::VecDeque;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
+
+use crate::codec::{Codec, FRAME_SAMPLES};
+use crate::dtmf::{DigitCollector, TelephoneEvent, event_packets};
+
+/// What a session needs to know about the call.
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    pub codec: Codec,
+    /// Telephone-event payload type agreed in SDP, used both ways.
+    pub dtmf_payload_type: Option<u8>,
+    /// The payload type we offered for telephone-event; accepted on receive
+    /// too, since some peers send events they did not put in their answer.
+    pub offered_dtmf_payload_type: Option<u8>,
+    /// Only packets from this address are the far end's; others are counted
+    /// and dropped.
+    pub remote_ip: IpAddr,
+    /// Keep the decoded audio the far end sends, up to this many samples.
+    pub record_limit: Option<usize>,
+    pub ssrc: u32,
+}
+
+/// What one received datagram turned out to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Received {
+    Audio,
+    /// The first packet of a new key press.
+    Digit(char),
+    /// A telephone-event packet of a press already reported.
+    DigitRepeat,
+    /// From an address that is not the far end's; dropped.
+    Foreign(SocketAddr),
+    /// Not RTP, or a payload type we did not agree.
+    Ignored,
+}
+
+/// Packet counts for the attempt record and for diagnosis.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RtpStats {
+    pub sent: u64,
+    pub received: u64,
+    pub foreign: u64,
+    pub ignored: u64,
+}
+
+#[derive(Debug)]
+struct Playback {
+    audio: Arc<[u8]>,
+    position: usize,
+}
+
+#[derive(Debug)]
+struct Recording {
+    samples: Vec<i16>,
+    first_timestamp: Option<u32>,
+    limit: usize,
+}
+
+#[derive(Debug)]
+pub struct RtpSession {
+    config: SessionConfig,
+    sequence: Seq,
+    timestamp: u32,
+    started: bool,
+    playback: Option<Playback>,
+    outgoing_events: VecDeque<(bool, [u8; 4])>,
+    event_timestamp: u32,
+    digits: DigitCollector,
+    recording: Option<Recording>,
+    stats: RtpStats,
+}
+
+impl RtpSession {
+    pub fn new(config: SessionConfig) -> RtpSession {
+        let recording = config.record_limit.map(|limit| Recording {
+            samples: Vec::new(),
+            first_timestamp: None,
+            limit,
+        });
+        RtpSession {
+            sequence: Seq::from(config.ssrc as u16),
+            timestamp: config.ssrc.rotate_left(16),
+            started: false,
+            playback: None,
+            outgoing_events: VecDeque::new(),
+            event_timestamp: 0,
+            digits: DigitCollector::new(),
+            recording,
+            stats: RtpStats::default(),
+            config,
+        }
+    }
+
+    pub fn codec(&self) -> Codec {
+        self.config.codec
+    }
+
+    pub fn stats(&self) -> RtpStats {
+        self.stats
+    }
+
+    /// Starts playing `audio` (already coded with this session's codec) from
+    /// its beginning, replacing whatever was playing.
+    pub fn play(&mut self, audio: Arc<[u8]>) {
+        self.playback = Some(Playback { audio, position: 0 });
+    }
+
+    pub fn stop_playback(&mut self) {
+        self.playback = None;
+    }
+
+    pub fn is_playing(&self) -> bool {
+        self.playback.is_some()
+    }
+
+    /// Queues a key press as telephone-events. False when no telephone-event
+    /// payload type was agreed or the key is not a DTMF key.
+    pub fn press(&mut self, key: char, duration_ms: u32) -> bool {
+        let (Some(_), Some(packets)) = (
+            self.config.dtmf_payload_type,
+            event_packets(key, duration_ms),
+        ) else {
+            return false;
+        };
+        self.outgoing_events.extend(packets);
+        true
+    }
+
+    /// Builds the packet for the next 20 ms into `out`. Returns true when
+    /// this packet carried the last of the playing audio.
+    pub fn next_packet(&mut self, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let codec = self.config.codec;
+        let mut frame = [codec.silence_byte(); FRAME_SAMPLES];
+        let mut finished = false;
+        if let Some(playback) = &mut self.playback {
+            let rest = &playback.audio[playback.position..];
+            let n = rest.len().min(FRAME_SAMPLES);
+            frame[..n].copy_from_slice(&rest[..n]);
+            playback.position += n;
+            if playback.position >= playback.audio.len() {
+                self.playback = None;
+                finished = true;
+            }
+        }
+        let event = match self.config.dtmf_payload_type {
+            Some(pt) => self.outgoing_events.pop_front().map(|e| (pt, e)),
+            None => None,
+        };
+        let (payload_type, marker, payload): (u8, bool, &[u8]) = match &event {
+            Some((pt, (first, bytes))) => {
+                if *first {
+                    self.event_timestamp = self.timestamp;
+                }
+                (*pt, *first, bytes)
+            }
+            None => (codec.payload_type(), !self.started, &frame),
+        };
+        let timestamp = if event.is_some() {
+            self.event_timestamp
+        } else {
+            self.timestamp
+        };
+        let built = RtpPacketBuilder::new()
+            .payload_type(payload_type)
+            .marked(marker)
+            .ssrc(self.config.ssrc)
+            .sequence(self.sequence)
+            .timestamp(timestamp)
+            .payload(payload)
+            .build();
+        // The builder only fails on payload types above 127 or more than 15
+        // CSRCs; ours are 0, 8 or a dynamic type from 96-127.
+        out.extend_from_slice(&built.expect("valid payload type and no CSRC"));
+        self.started = true;
+        self.sequence = self.sequence.next();
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.stats.sent += 1;
+        finished
+    }
+
+    /// Interprets one datagram received on the call's RTP port.
+    pub fn handle_datagram(&mut self, from: SocketAddr, data: &[u8]) -> Received {
+        if from.ip() != self.config.remote_ip {
+            self.stats.foreign += 1;
+            return Received::Foreign(from);
+        }
+        let Ok(packet) = RtpReader::new(data) else {
+            self.stats.ignored += 1;
+            return Received::Ignored;
+        };
+        let pt = packet.payload_type();
+        let is_event = Some(pt) == self.config.dtmf_payload_type
+            || Some(pt) == self.config.offered_dtmf_payload_type;
+        if is_event {
+            self.stats.received += 1;
+            let Some(event) = TelephoneEvent::parse(packet.payload()) else {
+                return Received::Ignored;
+            };
+            return match self.digits.handle(packet.timestamp(), event) {
+                Some(key) => Received::Digit(key),
+                None => Received::DigitRepeat,
+            };
+        }
+        let codec = match pt {
+            0 => Codec::Pcmu,
+            8 => Codec::Pcma,
+            _ => {
+                self.stats.ignored += 1;
+                return Received::Ignored;
+            }
+        };
+        self.stats.received += 1;
+        if let Some(rec) = &mut self.recording {
+            rec.store(codec, packet.timestamp(), packet.payload());
+        }
+        Received::Audio
+    }
+
+    /// The far end's audio received so far (8 kHz), if recording.
+    pub fn take_recording(&mut self) -> Option<Vec<i16>> {
+        self.recording.take().map(|r| r.samples)
+    }
+}
+
+impl Recording {
+    /// Places a packet's samples by RTP timestamp, so gaps stay silent and
+    /// reordered packets land where they belong.
+    fn store(&mut self, codec: Codec, timestamp: u32, payload: &[u8]) {
+        let first = *self.first_timestamp.get_or_insert(timestamp);
+        let offset = timestamp.wrapping_sub(first) as usize;
+        if offset >= self.limit {
+            return;
+        }
+        let mut pcm = Vec::with_capacity(payload.len());
+        codec.decode(payload, &mut pcm);
+        let end = (offset + pcm.len()).min(self.limit);
+        if self.samples.len() < end {
+            self.samples.resize(end, 0);
+        }
+        self.samples[offset..end].copy_from_slice(&pcm[..end - offset]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAR: &str = "10.1.1.1:4000";
+
+    fn session(codec: Codec, record: bool) -> RtpSession {
+        RtpSession::new(SessionConfig {
+            codec,
+            dtmf_payload_type: Some(101),
+            offered_dtmf_payload_type: Some(101),
+            remote_ip: "10.1.1.1".parse().unwrap(),
+            record_limit: record.then_some(80_000),
+            ssrc: 0x1234_5678,
+        })
+    }
+
+    #[test]
+    fn plays_audio_in_20ms_frames_then_silence() {
+        let mut s = session(Codec::Pcmu, false);
+        let audio: Arc<[u8]> = (0..400).map(|i| (i % 200) as u8).collect::<Vec<_>>().into();
+        s.play(audio.clone());
+        let mut out = Vec::new();
+        let mut packets = Vec::new();
+        let mut finished_at = None;
+        for i in 0..4 {
+            if s.next_packet(&mut out) {
+                finished_at = Some(i);
+            }
+            packets.push(out.clone());
+        }
+        assert_eq!(finished_at, Some(2), "400 bytes = 2.5 frames");
+        let readers: Vec<RtpReader> = packets.iter().map(|p| RtpReader::new(p).unwrap()).collect();
+        assert_eq!(readers[0].payload(), &audio[..160]);
+        assert_eq!(readers[1].payload(), &audio[160..320]);
+        assert_eq!(&readers[2].payload()[..80], &audio[320..]);
+        assert!(readers[2].payload()[80..].iter().all(|&b| b == 0xFF));
+        assert!(readers[3].payload().iter().all(|&b| b == 0xFF));
+        assert!(readers[0].mark() && !readers[1].mark());
+        for pair in readers.windows(2) {
+            assert_eq!(pair[1].timestamp().wrapping_sub(pair[0].timestamp()), 160);
+            assert_eq!(
+                u16::from(pair[1].sequence_number()),
+                u16::from(pair[0].sequence_number()).wrapping_add(1)
+            );
+            assert_eq!(pair[1].ssrc(), 0x1234_5678);
+        }
+        assert_eq!(s.stats().sent, 4);
+    }
+
+    #[test]
+    fn pressing_a_key_sends_events_with_one_timestamp() {
+        let mut s = session(Codec::Pcma, false);
+        assert!(s.press('7', 100));
+        assert!(!s.press('x', 100));
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        for _ in 0..10 {
+            s.next_packet(&mut out);
+            let r = RtpReader::new(&out).unwrap();
+            if r.payload_type() == 101 {
+                events.push((
+                    r.timestamp(),
+                    TelephoneEvent::parse(r.payload()).unwrap(),
+                    r.mark(),
+                ));
+            } else {
+                assert_eq!(r.payload_type(), 8);
+            }
+        }
+        assert_eq!(events.len(), 4 + 3);
+        assert!(
+            events
+                .iter()
+                .all(|(ts, ev, _)| *ts == events[0].0 && ev.event == 7)
+        );
+        assert!(events[0].2, "marker on the event's first packet");
+        assert_eq!(events.iter().filter(|(_, ev, _)| ev.end).count(), 3);
+    }
+
+    #[test]
+    fn received_events_become_one_digit_and_audio_is_recorded() {
+        let mut sender = session(Codec::Pcmu, false);
+        let mut receiver = session(Codec::Pcmu, true);
+        let far: SocketAddr = FAR.parse().unwrap();
+        sender.play(vec![0x80u8; 320].into());
+        let mut out = Vec::new();
+        let mut digits = Vec::new();
+        for i in 0..12 {
+            if i == 2 {
+                sender.press('3', 60);
+            }
+            sender.next_packet(&mut out);
+            if let Received::Digit(d) = receiver.handle_datagram(far, &out) {
+                digits.push(d);
+            }
+        }
+        assert_eq!(digits, vec!['3']);
+        let recording = receiver.take_recording().unwrap();
+        // 12 packets of 20 ms were sent; 5 of them carried events, whose
+        // time stays in the recording as silence.
+        assert_eq!(recording.len(), 12 * 160);
+        assert!(
+            recording[..160].iter().all(|&s| s.abs() > 1000),
+            "the played audio is there"
+        );
+    }
+
+    #[test]
+    fn strangers_and_garbage_are_counted_not_played() {
+        let mut s = session(Codec::Pcmu, true);
+        let mut other = session(Codec::Pcmu, false);
+        let mut out = Vec::new();
+        other.next_packet(&mut out);
+        let stranger: SocketAddr = "10.9.9.9:4000".parse().unwrap();
+        assert_eq!(
+            s.handle_datagram(stranger, &out),
+            Received::Foreign(stranger)
+        );
+        assert_eq!(
+            s.handle_datagram(FAR.parse().unwrap(), b"\x00\x01"),
+            Received::Ignored
+        );
+        let stats = s.stats();
+        assert_eq!((stats.foreign, stats.ignored, stats.received), (1, 1, 0));
+        assert_eq!(s.take_recording().unwrap().len(), 0);
+    }
+}

@@ -1,1 +1,16 @@
-pub fn x() {}
+//! The dialer: campaigns over SIP trunks, for collections contact centers.
+//!
+//! `dialer run CONFIG.toml` loads a debtor list, calls every debtor through
+//! a trunk within its channel and calls-per-second caps, plays the
+//! campaign's prompt, hears key presses, and stores every attempt. The
+//! simulated carrier in [`sim`] is a real SIP/RTP peer for the demo and the
+//! tests.
+
+pub mod call;
+pub mod campaign;
+pub mod cli;
+pub mod config;
+pub mod report;
+pub mod sim;
+pub mod sip;
+pub mod store;

@@ -1,0 +1,388 @@
+//! One call actor per attempt: from the attempt row to the last BYE.
+//!
+//! The actor owns the call's SIP leg, its RTP session and its timers. It
+//! writes the attempt row before the INVITE leaves, notes ringing, answer
+//! and each key press as they happen, and finishes the row with a
+//! disposition whatever happens: a failure response, a silent trunk, an
+//! unusable answer, an operator's stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use media::rtp::{MediaEvent, MediaSession, PortPool, RtpSession, SessionConfig};
+use media::sdp::{DEFAULT_DTMF_PAYLOAD_TYPE, LocalAudio};
+use media::{Codec, prompt::Prompt};
+use tokio::time::{Instant, sleep_until};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, warn};
+
+use crate::campaign::{Contact, Disposition, HangupBy};
+use crate::sip::{InviteRequest, LegEvent, SipEndpoint, TrunkTarget};
+use crate::store::{FinishedAttempt, NewAttempt, Store, StoreError};
+
+/// Everything the calls of one campaign run share.
+pub struct CallContext {
+    pub sip: Arc<SipEndpoint>,
+    pub store: Store,
+    pub ports: Arc<PortPool>,
+    pub campaign_id: i64,
+    pub trunk_name: String,
+    pub trunk: TrunkTarget,
+    pub codecs: Vec<Codec>,
+    pub dial_prefix: String,
+    pub strip_plus: bool,
+    pub prompt: Prompt,
+    pub timing: CallTiming,
+    /// Cancelled when the operator stops the run.
+    pub stop: CancellationToken,
+}
+
+/// The clocks of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct CallTiming {
+    /// No response at all (not even 100 Trying) after this: the trunk is down.
+    pub response_timeout: Duration,
+    /// Ringing longer than this: CANCEL, recorded as no answer.
+    pub ring_timeout: Duration,
+    /// After the prompt, wait this long for (more) key presses.
+    pub wait_for_digits: Duration,
+    pub max_call: Duration,
+}
+
+/// How an attempt ended, as the run's summary counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallOutcome {
+    pub disposition: Disposition,
+    pub sip_code: Option<u16>,
+    pub digits: String,
+}
+
+/// Why a call could not even be attempted.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// Nothing was sent and nothing written: the contact stays undialed.
+    #[error("no RTP port for the call: {0}")]
+    NoPort(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The finished record being built as the call goes.
+struct Record {
+    attempt: i64,
+    sip_code: Option<u16>,
+    sip_reason: Option<String>,
+    disposition: Disposition,
+    digits: String,
+    hangup_by: Option<HangupBy>,
+    notes: Vec<String>,
+}
+
+impl CallContext {
+    /// The number as this trunk wants it in the Request-URI.
+    fn dialed(&self, e164: &str) -> String {
+        let number = if self.strip_plus {
+            e164.trim_start_matches('+')
+        } else {
+            e164
+        };
+        format!("{}{number}", self.dial_prefix)
+    }
+}
+
+/// Calls one contact once and records the attempt.
+pub async fn place_call(
+    ctx: &CallContext,
+    contact: &Contact,
+    attempt_no: u32,
+) -> Result<CallOutcome, CallError> {
+    let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
+    let rtp_port = socket.local_addr().map_err(CallError::NoPort)?.port();
+    let call_id = format!("{:032x}@dialer", rand::random::<u128>());
+    let started = Instant::now();
+    let attempt = ctx
+        .store
+        .begin_attempt(&NewAttempt {
+            campaign_id: ctx.campaign_id,
+            contact_id: &contact.id,
+            attempt_no,
+            phone: &contact.phone,
+            trunk: &ctx.trunk_name,
+            call_id: &call_id,
+            started_at: Utc::now(),
+        })
+        .await?;
+    let local = LocalAudio {
+        ip: ctx.ports.ip(),
+        port: rtp_port,
+        codecs: ctx.codecs.clone(),
+        dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
+        session_id: rand::random::<u32>().into(),
+    };
+    let mut record = Record {
+        attempt,
+        sip_code: None,
+        sip_reason: None,
+        disposition: Disposition::Error,
+        digits: String::new(),
+        hangup_by: None,
+        notes: Vec::new(),
+    };
+    let request = InviteRequest {
+        call_id,
+        dialed: ctx.dialed(&contact.phone),
+        sdp_offer: local.offer(),
+    };
+    match ctx.sip.invite(&ctx.trunk, request) {
+        Ok(leg) => run_leg(ctx, leg, &local, socket, started, &mut record).await,
+        Err(reason) => {
+            record.disposition = Disposition::TrunkFailure;
+            record.notes.push(format!("INVITE not sent: {reason}"));
+        }
+    }
+    let outcome = CallOutcome {
+        disposition: record.disposition,
+        sip_code: record.sip_code,
+        digits: record.digits.clone(),
+    };
+    ctx.store
+        .finish_attempt(
+            record.attempt,
+            &FinishedAttempt {
+                ended_at: Utc::now(),
+                sip_code: record.sip_code,
+                sip_reason: record.sip_reason,
+                disposition: record.disposition,
+                digits: record.digits,
+                hangup_by: record.hangup_by,
+                note: (!record.notes.is_empty()).then(|| record.notes.join("; ")),
+            },
+        )
+        .await?;
+    Ok(outcome)
+}
+
+/// A store write in the middle of a call that fails is logged; the final
+/// write (which repeats the digits) is the one that must succeed.
+fn log_store(result: Result<(), StoreError>) {
+    if let Err(e) = result {
+        warn!(error = %e, "could not record call progress");
+    }
+}
+
+async fn run_leg(
+    ctx: &CallContext,
+    mut leg: crate::sip::CallLeg,
+    local: &LocalAudio,
+    socket: tokio::net::UdpSocket,
+    started: Instant,
+    record: &mut Record,
+) {
+    let trunk = format!(
+        "trunk {} ({} {})",
+        ctx.trunk_name, ctx.trunk.transport, ctx.trunk.addr
+    );
+    let response_deadline = started + ctx.timing.response_timeout;
+    let ring_deadline = started + ctx.timing.ring_timeout;
+    let mut responded = false;
+    let mut rang = false;
+    let mut cancelled_for = None::<Disposition>;
+    // After CANCEL the 487 normally follows at once; give up waiting after
+    // a transaction's lifetime.
+    let mut cancel_guard = None::<Instant>;
+    let answer_sdp = loop {
+        tokio::select! {
+            event = leg.next_event() => match event {
+                LegEvent::Trying => responded = true,
+                LegEvent::Ringing { code, early_media } => {
+                    responded = true;
+                    if !rang {
+                        rang = true;
+                        log_store(ctx.store.mark_ringing(record.attempt, Utc::now()).await);
+                        if early_media {
+                            debug!(code, "early media offered; not played in the spine");
+                        }
+                    }
+                }
+                LegEvent::Answered { sdp } => break sdp,
+                LegEvent::Failed { code, reason } => {
+                    record.sip_code = Some(code);
+                    record.sip_reason = Some(reason.clone());
+                    record.disposition = match cancelled_for {
+                        Some(why) if code == 487 => why,
+                        _ => Disposition::from_failure_code(code),
+                    };
+                    match record.disposition {
+                        Disposition::NoAnswer if cancelled_for.is_some() => record.notes.push(format!(
+                            "rang {:.0} s without answer; CANCEL sent",
+                            ctx.timing.ring_timeout.as_secs_f64()
+                        )),
+                        Disposition::Congestion => record.notes.push(format!("{trunk}: {code} {reason}")),
+                        _ => {}
+                    }
+                    return;
+                }
+                LegEvent::NoResponse => {
+                    record.disposition = cancelled_for.unwrap_or(Disposition::TrunkFailure);
+                    record.notes.push(format!("{trunk}: no final response to the INVITE"));
+                    return;
+                }
+                LegEvent::TransportError(e) => {
+                    record.disposition = Disposition::TrunkFailure;
+                    record.notes.push(format!("{trunk}: {e}"));
+                    return;
+                }
+                LegEvent::AnsweredAfterCancel => {
+                    record.sip_code = Some(200);
+                    record.disposition = cancelled_for.unwrap_or(Disposition::NoAnswer);
+                    record.notes.push("answered just after our CANCEL; hung up at once".into());
+                    return;
+                }
+                LegEvent::RemoteHangup => {}
+            },
+            _ = sleep_until(response_deadline), if !responded => {
+                leg.abandon();
+                record.disposition = Disposition::TrunkFailure;
+                record.notes.push(format!(
+                    "{trunk}: no response within {:.1} s",
+                    ctx.timing.response_timeout.as_secs_f64()
+                ));
+                return;
+            }
+            _ = sleep_until(ring_deadline), if responded && cancelled_for.is_none() => {
+                cancelled_for = Some(Disposition::NoAnswer);
+                cancel_guard = Some(Instant::now() + Duration::from_secs(32));
+                if let Err(e) = leg.cancel().await {
+                    record.notes.push(format!("CANCEL failed: {e}"));
+                }
+            }
+            _ = ctx.stop.cancelled(), if cancelled_for != Some(Disposition::Interrupted) => {
+                record.notes.push("stopped by the operator while ringing".into());
+                if !responded {
+                    leg.abandon();
+                    record.disposition = Disposition::Interrupted;
+                    return;
+                }
+                let already_sent = cancelled_for.is_some();
+                cancelled_for = Some(Disposition::Interrupted);
+                cancel_guard = Some(Instant::now() + Duration::from_secs(32));
+                if !already_sent && let Err(e) = leg.cancel().await {
+                    record.notes.push(format!("CANCEL failed: {e}"));
+                }
+            }
+            _ = sleep_until(cancel_guard.unwrap_or(started)), if cancel_guard.is_some() => {
+                leg.abandon();
+                record.disposition = cancelled_for.unwrap_or(Disposition::NoAnswer);
+                record.notes.push("no 487 after CANCEL".into());
+                return;
+            }
+        }
+    };
+
+    // Answered.
+    let answered_at = Instant::now();
+    record.sip_code = Some(200);
+    record.sip_reason = Some("OK".into());
+    let agreed = match local.accept_answer(&answer_sdp) {
+        Ok(agreed) => agreed,
+        Err(e) => {
+            log_store(
+                ctx.store
+                    .mark_answered(record.attempt, Utc::now(), "")
+                    .await,
+            );
+            record.disposition = Disposition::Error;
+            record.hangup_by = Some(HangupBy::Dialer);
+            record
+                .notes
+                .push(format!("unusable SDP answer: {e}; hung up"));
+            if let Err(e) = leg.hangup().await {
+                record.notes.push(format!("BYE failed: {e}"));
+            }
+            return;
+        }
+    };
+    log_store(
+        ctx.store
+            .mark_answered(record.attempt, Utc::now(), agreed.codec.name())
+            .await,
+    );
+    record.disposition = Disposition::Answered;
+    let mut media = MediaSession::start(
+        socket,
+        agreed.remote,
+        RtpSession::new(SessionConfig {
+            codec: agreed.codec,
+            dtmf_payload_type: agreed.dtmf_payload_type,
+            offered_dtmf_payload_type: Some(local.dtmf_payload_type),
+            remote_ip: agreed.remote.ip(),
+            record_limit: None,
+            ssrc: rand::random(),
+        }),
+    );
+    media.play(ctx.prompt.encoded(agreed.codec));
+    let max_deadline = answered_at + ctx.timing.max_call;
+    let mut digit_deadline = None::<Instant>;
+    let mut prompt_done = false;
+    let mut foreign: Option<SocketAddr> = None;
+    let hangup_by = loop {
+        tokio::select! {
+            event = leg.next_event() => {
+                if event == LegEvent::RemoteHangup {
+                    break HangupBy::Callee;
+                }
+            }
+            event = media.event() => match event {
+                MediaEvent::Digit(key) => {
+                    record.digits.push(key);
+                    log_store(ctx.store.add_digit(record.attempt, key).await);
+                    if prompt_done {
+                        digit_deadline = Some(Instant::now() + ctx.timing.wait_for_digits);
+                    }
+                }
+                MediaEvent::PlaybackFinished => {
+                    prompt_done = true;
+                    digit_deadline = Some(Instant::now() + ctx.timing.wait_for_digits);
+                }
+                MediaEvent::ForeignSource(addr) => {
+                    warn!(%addr, expected = %agreed.remote, "RTP from an unexpected source ignored");
+                    foreign = Some(addr);
+                }
+            },
+            _ = sleep_until(digit_deadline.unwrap_or(answered_at)), if digit_deadline.is_some() => {
+                break HangupBy::Dialer;
+            }
+            _ = sleep_until(max_deadline) => {
+                record.notes.push(format!("reached max_call_s ({:.0} s)", ctx.timing.max_call.as_secs_f64()));
+                break HangupBy::Dialer;
+            }
+            _ = ctx.stop.cancelled() => {
+                record.notes.push("stopped by the operator during the call".into());
+                break HangupBy::Dialer;
+            }
+        }
+    };
+    record.hangup_by = Some(hangup_by);
+    if hangup_by == HangupBy::Dialer
+        && let Err(e) = leg.hangup().await
+    {
+        record.notes.push(format!("BYE failed: {e}"));
+    }
+    if !prompt_done && hangup_by == HangupBy::Callee {
+        record.notes.push("hung up before the message ended".into());
+    }
+    let report = media.finish().await;
+    if let Some(addr) = foreign {
+        record.notes.push(format!(
+            "ignored {} RTP packets from unexpected source {addr} (expected {})",
+            report.stats.foreign, agreed.remote
+        ));
+    }
+    if let Some(e) = report.first_send_error {
+        record
+            .notes
+            .push(format!("{} RTP sends failed: {e}", report.send_errors));
+    }
+}

@@ -1,0 +1,8 @@
+//! Campaigns: the debtor list, the attempts made on it, and the run that dials it.
+
+pub mod attempt;
+pub mod contacts;
+pub mod runner;
+
+pub use attempt::{Disposition, HangupBy};
+pub use contacts::{Contact, ContactList, RowError};

@@ -1,0 +1,214 @@
+//! `dialer demo`: a whole campaign against the simulated carrier, no setup.
+//!
+//! The demo writes a real configuration, debtor list and carrier plan into a
+//! folder, starts the simulated carrier on a free loopback port, and runs the
+//! campaign exactly as `dialer run` would: the same loader, store, SIP and
+//! RTP. Twenty Spanish-speaking debtors answer, press keys, are busy, do not
+//! answer or do not exist; one row of the list is malformed on purpose. The
+//! files stay, so the newcomer can rerun `dialer report` on them.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use tokio_util::sync::CancellationToken;
+
+use crate::campaign::runner::{self, RunOptions};
+use crate::config::Config;
+use crate::sim::{Carrier, CarrierOptions, CarrierPlan};
+use crate::store::Store;
+
+/// The demo's prompt, built into the binary so `dialer demo` runs anywhere.
+const PROMPT: &[u8] = include_bytes!("../../../prompts/es-MX/recordatorio.wav");
+
+/// The debtor list: 20 good rows and one with a number that cannot be dialed.
+const CONTACTS: &str = "\
+id,telefono,nombre,saldo,vencimiento,segmento
+D-1001,55 1234 0001,María Guadalupe Hernández,1234.50,2026-12-15,mora_temprana
+D-1002,(55) 1234-0002,José Luis Martínez,980.00,2026-12-01,mora_temprana
+D-1003,+52 55 1234 0003,Ana Sofía Ramírez,15200.75,2026-11-30,mora_tardia
+D-1004,5512340004,Juan Carlos López,450.00,2026-12-20,mora_temprana
+D-1005,55-1234-0005,Verónica Torres,3100.00,2026-12-05,mora_intermedia
+D-1006,55 1234 0006,Francisco Javier Díaz,760.40,2026-12-10,mora_temprana
+D-1007,55 1234 0007,Guadalupe Sánchez,2250.00,2026-11-28,mora_intermedia
+D-1008,55 1234 0008,Miguel Ángel Flores,12999.99,2026-10-31,mora_tardia
+D-1009,55 1234 0009,Rosa María Gómez,99.90,2026-12-18,mora_temprana
+D-1010,55 1234 0010,Alejandro Cruz,5400.00,2026-12-02,mora_intermedia
+D-1011,55 1234 0011,Patricia Morales,1875.25,2026-12-12,mora_temprana
+D-1012,55 1234 0012,Roberto Reyes,640.00,2026-12-22,mora_temprana
+D-1013,55 1234 0013,Leticia Jiménez,8300.00,2026-11-15,mora_tardia
+D-1014,55 1234 0014,Fernando Ruiz,2700.00,2026-12-08,mora_intermedia
+D-1015,55 1234 0015,Claudia Mendoza,1200.00,2026-12-14,mora_temprana
+D-1016,55 1234 0016,Ricardo Aguilar,330.00,2026-12-19,mora_temprana
+D-1017,55 1234 0017,Silvia Castillo,4100.80,2026-11-25,mora_intermedia
+D-1018,55 1234 0018,Eduardo Ortiz,19850.00,2026-10-15,mora_tardia
+D-1019,55 1234 0019,Gabriela Vargas,560.00,2026-12-21,mora_temprana
+D-1020,55 1234 0020,Arturo Romero,7025.10,2026-11-20,mora_tardia
+D-1021,12 34,Número Mal Capturado,100.00,2026-12-30,mora_temprana
+";
+
+/// What each simulated debtor does.
+const PLAN: &str = r#"# The simulated carrier's plan for the demo: one behaviour per number.
+[auth]
+username = "cobranza"
+password = "demo-secret"
+realm = "carrier.sim"
+
+[default]
+action = "answer"
+ring_s = 1.0
+
+[[number]]
+number = "+525512340003"
+ring_s = 1.5
+digits = [{ at_s = 4.0, key = "1" }]
+
+[[number]]
+number = "+525512340004"
+action = "busy"
+
+[[number]]
+number = "+525512340006"
+action = "no_answer"
+
+[[number]]
+number = "+525512340008"
+ring_s = 0.5
+digits = [{ at_s = 6.0, key = "1" }]
+
+[[number]]
+number = "+525512340009"
+action = "reject"
+ring_s = 0
+code = 404
+
+[[number]]
+number = "+525512340011"
+digits = [{ at_s = 5.0, key = "2" }]
+
+[[number]]
+number = "+525512340012"
+action = "busy"
+ring_s = 2.0
+
+[[number]]
+number = "+525512340014"
+ring_s = 2.0
+digits = [{ at_s = 3.0, key = "1" }]
+
+[[number]]
+number = "+525512340015"
+action = "no_answer"
+
+[[number]]
+number = "+525512340017"
+hangup_after_s = 3.0
+
+[[number]]
+number = "+525512340018"
+digits = [{ at_s = 7.5, key = "1" }]
+
+[[number]]
+number = "+525512340020"
+action = "reject"
+ring_s = 1.0
+code = 603
+"#;
+
+fn config_text(carrier: std::net::SocketAddr) -> String {
+    format!(
+        r#"# Demo campaign: a reminder to 20 debtors through the simulated carrier.
+[database]
+path = "demo.db"
+
+[sip]
+bind = "127.0.0.1:0"
+
+[media]
+ip = "127.0.0.1"
+rtp_port_min = 20000
+rtp_port_max = 24999
+
+[[trunk]]
+name = "carrier-sim"
+address = "{carrier}"
+transport = "udp"
+username = "cobranza"
+password = "demo-secret"
+caller_id = "+525599990000"
+caller_name = "Cobranza Demo"
+max_channels = 10
+max_cps = 10
+
+[campaign]
+name = "recordatorio-demo"
+contacts = "contactos.csv"
+prompt = "recordatorio.wav"
+trunk = "carrier-sim"
+ring_timeout_s = 5
+default_region = "MX"
+wait_for_digits_s = 2
+"#
+    )
+}
+
+pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Result<ExitCode> {
+    let dir = match dir {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("dialer-demo-{}", std::process::id())),
+    };
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let write = |name: &str, bytes: &[u8]| -> anyhow::Result<PathBuf> {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    };
+    write("contactos.csv", CONTACTS.as_bytes())?;
+    write("recordatorio.wav", PROMPT)?;
+    let plan_path = write("carrier-plan.toml", PLAN.as_bytes())?;
+    let db_path = dir.join("demo.db");
+    if db_path.exists() {
+        // A rerun in the same folder starts a fresh campaign.
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(dir.join(format!("demo.db{suffix}")));
+        }
+    }
+
+    let carrier = Carrier::start(
+        CarrierPlan::load(&plan_path)?,
+        CarrierOptions {
+            listen: "127.0.0.1:0".parse().expect("a valid address"),
+            rtp_ip: "127.0.0.1".parse().expect("a valid address"),
+            rtp_port_min: 25_000,
+            rtp_port_max: 29_999,
+            record_dir: Some(dir.join("carrier")),
+        },
+    )
+    .await?;
+    let config_path = write("config.toml", config_text(carrier.local_addr()).as_bytes())?;
+    println!("Demo files in {}", dir.display());
+    println!(
+        "Simulated carrier on {} (UDP and TCP)\n",
+        carrier.local_addr()
+    );
+
+    let config = Config::load(&config_path)?;
+    let summary = runner::run(&config, RunOptions { progress: true }, stop).await?;
+    carrier.shutdown();
+
+    let store = Store::open(&db_path).await?;
+    let rows = store.attempts(None).await?;
+    store.close().await;
+    println!("{}", crate::report::render_table(&rows));
+    print!("{}", summary.render());
+    println!(
+        "\nRerun the report: dialer report --db {}",
+        display(&db_path)
+    );
+    println!("What the carrier heard: {}", display(&dir.join("carrier")));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn display(path: &Path) -> String {
+    path.display().to_string()
+}

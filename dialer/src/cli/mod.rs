@@ -1,0 +1,208 @@
+//! The `dialer` command line: run, report, demo, carrier.
+
+mod demo;
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::campaign::runner::{self, RunOptions};
+use crate::config::Config;
+use crate::sim::{Carrier, CarrierOptions, CarrierPlan};
+use crate::store::Store;
+
+#[derive(Parser)]
+#[command(
+    name = "dialer",
+    version,
+    about = "Voice campaigns over SIP trunks for collections contact centers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a campaign: call every contact of its list once, then print a summary.
+    Run {
+        /// The campaign's TOML configuration (see docs/configuration.md).
+        config: PathBuf,
+        /// Never draw the progress bar (it is only drawn on a terminal anyway).
+        #[arg(long)]
+        no_progress: bool,
+    },
+    /// Print every attempt stored in a database.
+    Report {
+        /// The SQLite database file (database.path of the config).
+        #[arg(long)]
+        db: PathBuf,
+        /// Only this campaign.
+        #[arg(long)]
+        campaign: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Run a 20-contact Spanish sample campaign against the built-in simulated carrier.
+    Demo {
+        /// Keep the demo's files (config, list, database, recordings) here
+        /// instead of a new temporary folder.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Run the simulated carrier: a SIP trunk on loopback that follows a plan.
+    Carrier {
+        /// SIP address (UDP and TCP); port 0 picks a free one, printed on stdout.
+        #[arg(long, default_value = "127.0.0.1:5070")]
+        listen: SocketAddr,
+        /// What to do per dialed number (see docs/simulated-carrier.md).
+        #[arg(long)]
+        plan: Option<PathBuf>,
+        #[arg(long, default_value = "127.0.0.1")]
+        rtp_ip: IpAddr,
+        /// RTP port range, e.g. 25000-25999.
+        #[arg(long, default_value = "25000-29999", value_parser = parse_range)]
+        rtp_ports: (u16, u16),
+        /// Write calls.jsonl and received audio (WAV) here.
+        #[arg(long)]
+        record_dir: Option<PathBuf>,
+        /// Stop after this many seconds (default: run until Ctrl-C).
+        #[arg(long)]
+        duration_s: Option<f64>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Csv,
+}
+
+fn parse_range(text: &str) -> Result<(u16, u16), String> {
+    let (a, b) = text
+        .split_once('-')
+        .ok_or("expected MIN-MAX, e.g. 25000-25999")?;
+    let a = a
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{a}' is not a port"))?;
+    let b = b
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{b}' is not a port"))?;
+    if b <= a {
+        return Err(format!("{b} is not above {a}"));
+    }
+    Ok((a, b))
+}
+
+/// Parses the command line, runs the command, and maps errors to an exit code.
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli.command).await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A token cancelled by the first Ctrl-C; a second one exits at once.
+fn stop_on_ctrl_c() -> CancellationToken {
+    let stop = CancellationToken::new();
+    let token = stop.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: ending calls in flight (Ctrl-C again to quit at once)");
+            token.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(130);
+            }
+        }
+    });
+    stop
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run {
+            config,
+            no_progress,
+        } => {
+            let config = Config::load(&config)?;
+            let options = RunOptions {
+                progress: !no_progress,
+            };
+            let summary = runner::run(&config, options, stop_on_ctrl_c()).await?;
+            print!("{}", summary.render());
+            Ok(if summary.stopped.is_some() && summary.not_dialed > 0 {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Report {
+            db,
+            campaign,
+            format,
+        } => {
+            if !db.exists() {
+                anyhow::bail!("{}: no such database file", db.display());
+            }
+            let store = Store::open(&db).await?;
+            let rows = store.attempts(campaign.as_deref()).await?;
+            store.close().await;
+            match format {
+                Format::Table => print!("{}", crate::report::render_table(&rows)),
+                Format::Csv => crate::report::write_csv(&rows, std::io::stdout().lock())
+                    .context("writing CSV")?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { dir } => demo::run(dir, stop_on_ctrl_c()).await,
+        Command::Carrier {
+            listen,
+            plan,
+            rtp_ip,
+            rtp_ports,
+            record_dir,
+            duration_s,
+        } => {
+            let plan = match plan {
+                Some(path) => CarrierPlan::load(&path)?,
+                None => CarrierPlan::default(),
+            };
+            let carrier = Carrier::start(
+                plan,
+                CarrierOptions {
+                    listen,
+                    rtp_ip,
+                    rtp_port_min: rtp_ports.0,
+                    rtp_port_max: rtp_ports.1,
+                    record_dir,
+                },
+            )
+            .await?;
+            println!("listening on {}", carrier.local_addr());
+            let stop = stop_on_ctrl_c();
+            match duration_s {
+                Some(s) => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs_f64(s)) => {}
+                        _ = stop.cancelled() => {}
+                    }
+                }
+                None => stop.cancelled().await,
+            }
+            carrier.shutdown();
+            eprintln!("carrier: {} calls", carrier.calls().len());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

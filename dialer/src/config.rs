@@ -1,0 +1,676 @@
+//! The TOML configuration of a campaign run: store, SIP, media, trunks, campaign.
+//!
+//! Every key is documented in `docs/configuration.md`. Unknown keys are
+//! errors (a typo must not silently fall back to a default), and every error
+//! names the file, the line and the key, so an operator can fix it without
+//! reading code. Relative paths are taken from the config file's folder.
+
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use media::Codec;
+use serde::Deserialize;
+use toml::Spanned;
+
+/// A whole configuration file, validated.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub database: DatabaseConfig,
+    pub sip: SipConfig,
+    pub media: MediaConfig,
+    pub trunks: Vec<TrunkConfig>,
+    pub campaign: CampaignConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// SQLite file, created and migrated on start.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct SipConfig {
+    /// Where SIP listens, UDP and TCP on the same port.
+    pub bind: SocketAddr,
+    /// The address put in Via/Contact when `bind` is a wildcard or behind NAT.
+    pub advertised_ip: Option<IpAddr>,
+    pub user_agent: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// Address RTP sockets bind to and SDP announces.
+    pub ip: IpAddr,
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+}
+
+/// SIP transport toward a trunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Udp,
+    Tcp,
+}
+
+impl fmt::Display for Transport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Transport::Udp => "udp",
+            Transport::Tcp => "tcp",
+        })
+    }
+}
+
+/// A carrier trunk calls go out through.
+#[derive(Debug, Clone)]
+pub struct TrunkConfig {
+    pub name: String,
+    /// `host:port` as written; resolved when the run starts.
+    pub address: String,
+    pub transport: Transport,
+    pub credentials: Option<Credentials>,
+    /// E.164 number presented as caller ID (From and P-Asserted-Identity).
+    pub caller_id: String,
+    pub caller_name: Option<String>,
+    pub max_channels: u32,
+    pub max_cps: f64,
+    pub codecs: Vec<Codec>,
+    /// Prepended to the dialed number (tech prefixes some carriers require).
+    pub dial_prefix: String,
+    /// Dial `52155…` instead of `+52155…`.
+    pub strip_plus: bool,
+    /// Give up on an INVITE that got no response at all (not even 100) in this long.
+    pub response_timeout_s: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CampaignConfig {
+    pub name: String,
+    pub contacts: PathBuf,
+    pub prompt: PathBuf,
+    pub trunk: String,
+    pub ring_timeout_s: f64,
+    /// ISO 3166 region for numbers written without a country code.
+    pub default_region: phonenumber::country::Id,
+    /// After the prompt, how long to wait for (more) key presses before hanging up.
+    pub wait_for_digits_s: f64,
+    /// Hard limit on an answered call's length.
+    pub max_call_s: f64,
+}
+
+/// What is wrong with a configuration file.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Syntax { path: PathBuf, message: String },
+    #[error("{path}:{line}: `{key}`: {reason}")]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        reason: String,
+    },
+}
+
+// ---- the file as written -------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database: RawDatabase,
+    #[serde(default)]
+    sip: RawSip,
+    #[serde(default)]
+    media: RawMedia,
+    #[serde(rename = "trunk")]
+    trunks: Spanned<Vec<RawTrunk>>,
+    campaign: RawCampaign,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatabase {
+    path: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSip {
+    #[serde(default = "default_sip_bind")]
+    bind: Spanned<String>,
+    advertised_ip: Option<Spanned<String>>,
+    #[serde(default = "default_user_agent")]
+    user_agent: String,
+}
+
+impl Default for RawSip {
+    fn default() -> Self {
+        RawSip {
+            bind: default_sip_bind(),
+            advertised_ip: None,
+            user_agent: default_user_agent(),
+        }
+    }
+}
+
+fn default_sip_bind() -> Spanned<String> {
+    Spanned::new(0..0, "127.0.0.1:5060".into())
+}
+
+fn default_user_agent() -> String {
+    format!("dialer/{}", env!("CARGO_PKG_VERSION"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMedia {
+    #[serde(default = "default_media_ip")]
+    ip: Spanned<String>,
+    #[serde(default = "default_rtp_min")]
+    rtp_port_min: Spanned<u16>,
+    #[serde(default = "default_rtp_max")]
+    rtp_port_max: Spanned<u16>,
+}
+
+impl Default for RawMedia {
+    fn default() -> Self {
+        RawMedia {
+            ip: default_media_ip(),
+            rtp_port_min: default_rtp_min(),
+            rtp_port_max: default_rtp_max(),
+        }
+    }
+}
+
+fn default_media_ip() -> Spanned<String> {
+    Spanned::new(0..0, "127.0.0.1".into())
+}
+fn default_rtp_min() -> Spanned<u16> {
+    Spanned::new(0..0, 20_000)
+}
+fn default_rtp_max() -> Spanned<u16> {
+    Spanned::new(0..0, 29_999)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTrunk {
+    name: Spanned<String>,
+    address: Spanned<String>,
+    #[serde(default = "default_transport")]
+    transport: Transport,
+    username: Option<String>,
+    password: Option<Spanned<String>>,
+    caller_id: Spanned<String>,
+    caller_name: Option<String>,
+    #[serde(default = "default_channels")]
+    max_channels: Spanned<u32>,
+    #[serde(default = "default_cps")]
+    max_cps: Spanned<f64>,
+    #[serde(default = "default_codecs")]
+    codecs: Spanned<Vec<String>>,
+    #[serde(default)]
+    dial_prefix: String,
+    #[serde(default)]
+    strip_plus: bool,
+    #[serde(default = "default_response_timeout")]
+    response_timeout_s: Spanned<f64>,
+}
+
+fn default_transport() -> Transport {
+    Transport::Udp
+}
+fn default_channels() -> Spanned<u32> {
+    Spanned::new(0..0, 10)
+}
+fn default_cps() -> Spanned<f64> {
+    Spanned::new(0..0, 5.0)
+}
+fn default_codecs() -> Spanned<Vec<String>> {
+    Spanned::new(0..0, vec!["PCMU".into(), "PCMA".into()])
+}
+fn default_response_timeout() -> Spanned<f64> {
+    Spanned::new(0..0, 8.0)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCampaign {
+    name: Spanned<String>,
+    contacts: PathBuf,
+    prompt: PathBuf,
+    trunk: Spanned<String>,
+    #[serde(default = "default_ring_timeout")]
+    ring_timeout_s: Spanned<f64>,
+    #[serde(default = "default_region")]
+    default_region: Spanned<String>,
+    #[serde(default = "default_wait_for_digits")]
+    wait_for_digits_s: Spanned<f64>,
+    #[serde(default = "default_max_call")]
+    max_call_s: Spanned<f64>,
+}
+
+fn default_ring_timeout() -> Spanned<f64> {
+    Spanned::new(0..0, 30.0)
+}
+fn default_region() -> Spanned<String> {
+    Spanned::new(0..0, "MX".into())
+}
+fn default_wait_for_digits() -> Spanned<f64> {
+    Spanned::new(0..0, 4.0)
+}
+fn default_max_call() -> Spanned<f64> {
+    Spanned::new(0..0, 300.0)
+}
+
+// ---- loading and validation ----------------------------------------------
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Validates configuration text; `path` names it in errors and anchors relative paths.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: syntax_message(&e, text),
+        })?;
+        let v = Validator { path, text };
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            }
+        };
+
+        let sip = SipConfig {
+            bind: v.parse(&raw.sip.bind, "sip.bind", "an address like 0.0.0.0:5060")?,
+            advertised_ip: match &raw.sip.advertised_ip {
+                Some(ip) => Some(v.parse(ip, "sip.advertised_ip", "an IP address")?),
+                None => None,
+            },
+            user_agent: raw.sip.user_agent,
+        };
+        let media = MediaConfig {
+            ip: v.parse(&raw.media.ip, "media.ip", "an IP address")?,
+            rtp_port_min: *raw.media.rtp_port_min.get_ref(),
+            rtp_port_max: *raw.media.rtp_port_max.get_ref(),
+        };
+        if media.rtp_port_max < media.rtp_port_min + 1 {
+            return Err(v.invalid(
+                &raw.media.rtp_port_max,
+                "media.rtp_port_max",
+                format!(
+                    "must be above media.rtp_port_min ({}) to leave room for an RTP port pair",
+                    media.rtp_port_min
+                ),
+            ));
+        }
+
+        let mut trunks: Vec<TrunkConfig> = Vec::new();
+        if raw.trunks.get_ref().is_empty() {
+            return Err(v.invalid(
+                &raw.trunks,
+                "trunk",
+                "at least one [[trunk]] is needed".into(),
+            ));
+        }
+        for (i, t) in raw.trunks.into_inner().into_iter().enumerate() {
+            trunks.push(v.trunk(i, t, &trunks)?);
+        }
+
+        let c = raw.campaign;
+        if c.name.get_ref().trim().is_empty() {
+            return Err(v.invalid(&c.name, "campaign.name", "must not be empty".into()));
+        }
+        if !trunks.iter().any(|t| &t.name == c.trunk.get_ref()) {
+            let names: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
+            return Err(v.invalid(
+                &c.trunk,
+                "campaign.trunk",
+                format!(
+                    "no [[trunk]] is named '{}' (there are: {})",
+                    c.trunk.get_ref(),
+                    names.join(", ")
+                ),
+            ));
+        }
+        let region = c.default_region.get_ref();
+        let default_region =
+            phonenumber::country::Id::from_str(&region.to_uppercase()).map_err(|_| {
+                v.invalid(
+                    &c.default_region,
+                    "campaign.default_region",
+                    format!("'{region}' is not an ISO 3166 region code like MX, CO, PE, CL, US"),
+                )
+            })?;
+        let campaign = CampaignConfig {
+            name: c.name.into_inner(),
+            contacts: resolve(&c.contacts),
+            prompt: resolve(&c.prompt),
+            trunk: c.trunk.into_inner(),
+            ring_timeout_s: v.seconds(&c.ring_timeout_s, "campaign.ring_timeout_s", 1.0, 600.0)?,
+            default_region,
+            wait_for_digits_s: v.seconds(
+                &c.wait_for_digits_s,
+                "campaign.wait_for_digits_s",
+                0.0,
+                120.0,
+            )?,
+            max_call_s: v.seconds(&c.max_call_s, "campaign.max_call_s", 1.0, 86_400.0)?,
+        };
+        Ok(Config {
+            path: path.to_owned(),
+            database: DatabaseConfig {
+                path: resolve(&raw.database.path),
+            },
+            sip,
+            media,
+            trunks,
+            campaign,
+        })
+    }
+
+    /// The trunk the campaign dials through.
+    pub fn campaign_trunk(&self) -> &TrunkConfig {
+        self.trunks
+            .iter()
+            .find(|t| t.name == self.campaign.trunk)
+            .expect("validated in Config::parse: campaign.trunk names a trunk")
+    }
+}
+
+struct Validator<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Validator<'_> {
+    fn invalid<T>(&self, at: &Spanned<T>, key: &str, reason: String) -> ConfigError {
+        ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line: line_of(self.text, at.span().start),
+            key: key.to_owned(),
+            reason,
+        }
+    }
+
+    fn parse<T: FromStr>(
+        &self,
+        raw: &Spanned<String>,
+        key: &str,
+        what: &str,
+    ) -> Result<T, ConfigError> {
+        raw.get_ref()
+            .trim()
+            .parse()
+            .map_err(|_| self.invalid(raw, key, format!("'{}' is not {what}", raw.get_ref())))
+    }
+
+    fn seconds(
+        &self,
+        raw: &Spanned<f64>,
+        key: &str,
+        min: f64,
+        max: f64,
+    ) -> Result<f64, ConfigError> {
+        let value = *raw.get_ref();
+        if !(min..=max).contains(&value) {
+            return Err(self.invalid(raw, key, format!("{value} is outside {min}-{max} seconds")));
+        }
+        Ok(value)
+    }
+
+    fn trunk(
+        &self,
+        index: usize,
+        t: RawTrunk,
+        earlier: &[TrunkConfig],
+    ) -> Result<TrunkConfig, ConfigError> {
+        let key = |field: &str| format!("trunk[{index}].{field}");
+        let name = t.name.get_ref().trim().to_owned();
+        if name.is_empty() {
+            return Err(self.invalid(&t.name, &key("name"), "must not be empty".into()));
+        }
+        if earlier.iter().any(|e| e.name == name) {
+            return Err(self.invalid(
+                &t.name,
+                &key("name"),
+                format!("another trunk is already named '{name}'"),
+            ));
+        }
+        let address = t.address.get_ref().trim().to_owned();
+        let port_ok = address.rsplit_once(':').is_some_and(|(host, port)| {
+            !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0)
+        });
+        if !port_ok {
+            return Err(self.invalid(
+                &t.address,
+                &key("address"),
+                format!(
+                    "'{address}' is not host:port (e.g. sip.carrier.example:5060 or 127.0.0.1:5070)"
+                ),
+            ));
+        }
+        let credentials = match (t.username, t.password) {
+            (Some(username), Some(password)) => Some(Credentials {
+                username,
+                password: password.into_inner(),
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(self.invalid(
+                    &t.name,
+                    &key("password"),
+                    "username is set but password is missing".into(),
+                ));
+            }
+            (None, Some(p)) => {
+                return Err(self.invalid(
+                    &p,
+                    &key("username"),
+                    "password is set but username is missing".into(),
+                ));
+            }
+        };
+        let caller_id = t.caller_id.get_ref().trim().to_owned();
+        if phonenumber::parse(None, &caller_id).is_err() || !caller_id.starts_with('+') {
+            return Err(self.invalid(
+                &t.caller_id,
+                &key("caller_id"),
+                format!("'{caller_id}' is not an E.164 number like +525512345678 (caller ID must always be present and valid)"),
+            ));
+        }
+        if *t.max_channels.get_ref() == 0 {
+            return Err(self.invalid(
+                &t.max_channels,
+                &key("max_channels"),
+                "must be at least 1".into(),
+            ));
+        }
+        let cps = *t.max_cps.get_ref();
+        if !(cps > 0.0 && cps <= 10_000.0) {
+            return Err(self.invalid(
+                &t.max_cps,
+                &key("max_cps"),
+                format!("{cps} is outside 0-10000 calls per second"),
+            ));
+        }
+        let mut codecs = Vec::new();
+        for name in t.codecs.get_ref() {
+            let codec = Codec::from_name(name).ok_or_else(|| {
+                self.invalid(
+                    &t.codecs,
+                    &key("codecs"),
+                    format!("unknown codec '{name}' (supported: PCMU, PCMA)"),
+                )
+            })?;
+            if !codecs.contains(&codec) {
+                codecs.push(codec);
+            }
+        }
+        if codecs.is_empty() {
+            return Err(self.invalid(&t.codecs, &key("codecs"), "list at least one codec".into()));
+        }
+        Ok(TrunkConfig {
+            name,
+            address,
+            transport: t.transport,
+            credentials,
+            caller_id,
+            caller_name: t.caller_name,
+            max_channels: *t.max_channels.get_ref(),
+            max_cps: cps,
+            codecs,
+            dial_prefix: t.dial_prefix,
+            strip_plus: t.strip_plus,
+            response_timeout_s: self.seconds(
+                &t.response_timeout_s,
+                &key("response_timeout_s"),
+                0.5,
+                64.0,
+            )?,
+        })
+    }
+}
+
+/// 1-based line of a byte offset (line 1 for defaults, which have no span).
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// toml's message already names the line and key; keep it on one line.
+fn syntax_message(e: &toml::de::Error, text: &str) -> String {
+    let message = e.message().trim();
+    match e.span() {
+        Some(span) => format!("line {}: {message}", line_of(text, span.start)),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[database]
+path = "dialer.db"
+
+[[trunk]]
+name = "carrier"
+address = "127.0.0.1:5070"
+caller_id = "+525512345678"
+username = "dialer"
+password = "secret"
+
+[campaign]
+name = "recordatorio"
+contacts = "contacts.csv"
+prompt = "prompts/es-MX/recordatorio.wav"
+trunk = "carrier"
+"#;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("/etc/dialer/run.toml"), text)
+    }
+
+    #[test]
+    fn good_config_with_defaults_and_relative_paths() {
+        let c = parse(GOOD).unwrap();
+        assert_eq!(c.database.path, Path::new("/etc/dialer/dialer.db"));
+        assert_eq!(c.campaign.contacts, Path::new("/etc/dialer/contacts.csv"));
+        let t = c.campaign_trunk();
+        assert_eq!(t.transport, Transport::Udp);
+        assert_eq!(t.codecs, vec![Codec::Pcmu, Codec::Pcma]);
+        assert_eq!(t.credentials.as_ref().unwrap().username, "dialer");
+        assert_eq!(c.campaign.ring_timeout_s, 30.0);
+        assert_eq!(c.campaign.default_region, phonenumber::country::Id::MX);
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = GOOD.replace("ring_timeout", "x").replace(
+            "trunk = \"carrier\"",
+            "trunk = \"carrier\"\nring_timout_s = 20",
+        );
+        let err = error_of(&text);
+        assert!(
+            err.contains("run.toml") && err.contains("ring_timout_s") && err.contains("line 17"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn semantic_errors_name_file_line_and_key() {
+        let err = error_of(&GOOD.replace("trunk = \"carrier\"\n", "trunk = \"carier\"\n"));
+        assert!(
+            err.contains("run.toml:16: `campaign.trunk`") && err.contains("carier"),
+            "{err}"
+        );
+
+        let err = error_of(&GOOD.replace("127.0.0.1:5070", "127.0.0.1"));
+        assert!(err.contains(":7: `trunk[0].address`"), "{err}");
+
+        let err = error_of(&GOOD.replace("+525512345678", "5512345678"));
+        assert!(
+            err.contains("`trunk[0].caller_id`") && err.contains("E.164"),
+            "{err}"
+        );
+
+        let err = error_of(&GOOD.replace(
+            "password = \"secret\"\n",
+            "password = \"secret\"\ncodecs = [\"G729\"]\n",
+        ));
+        assert!(
+            err.contains("`trunk[0].codecs`") && err.contains("G729"),
+            "{err}"
+        );
+
+        let err = error_of(&format!("{GOOD}default_region = \"XX\"\n"));
+        assert!(err.contains("`campaign.default_region`"), "{err}");
+
+        let err = error_of(&GOOD.replace("password = \"secret\"\n", ""));
+        assert!(err.contains("`trunk[0].password`"), "{err}");
+    }
+
+    #[test]
+    fn wrong_types_and_missing_sections_are_syntax_errors() {
+        let err = error_of(&GOOD.replace("[campaign]", "[campaign]\nring_timeout_s = \"thirty\""));
+        assert!(
+            err.contains("ring_timeout_s") || err.contains("line 13"),
+            "{err}"
+        );
+        let err = error_of("[database]\npath = \"x.db\"\n");
+        assert!(err.contains("trunk") || err.contains("campaign"), "{err}");
+        let err = error_of("this is = = not toml");
+        assert!(err.contains("line 1"), "{err}");
+    }
+}

@@ -1,0 +1,230 @@
+//! `dialer report`: every attempt, as a table for people or CSV for the CRM.
+
+use std::io::Write;
+
+use chrono::{DateTime, Utc};
+
+use crate::store::AttemptRow;
+
+/// The CSV columns, in order. Collection systems import by these names.
+pub const CSV_HEADER: [&str; 21] = [
+    "attempt_id",
+    "campaign",
+    "contact_id",
+    "attempt",
+    "name",
+    "phone",
+    "trunk",
+    "call_id",
+    "sip_code",
+    "sip_reason",
+    "disposition",
+    "digits",
+    "codec",
+    "started_at",
+    "ringing_at",
+    "answered_at",
+    "ended_at",
+    "ring_s",
+    "talk_s",
+    "hangup_by",
+    "note",
+];
+
+fn parse(at: &Option<String>) -> Option<DateTime<Utc>> {
+    at.as_deref()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+fn seconds_between(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> String {
+    match (from, to) {
+        (Some(a), Some(b)) => format!("{:.1}", (b - a).num_milliseconds() as f64 / 1000.0),
+        _ => String::new(),
+    }
+}
+
+/// Seconds from first ring to answer (or to the end when not answered).
+fn ring_seconds(row: &AttemptRow) -> String {
+    let end = parse(&row.answered_at).or(parse(&row.ended_at));
+    seconds_between(parse(&row.ringing_at), end)
+}
+
+fn talk_seconds(row: &AttemptRow) -> String {
+    seconds_between(parse(&row.answered_at), parse(&row.ended_at))
+}
+
+/// Writes the attempts as CSV with [`CSV_HEADER`].
+pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CSV_HEADER)?;
+    for r in rows {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        w.write_record([
+            r.id.to_string(),
+            r.campaign.clone(),
+            r.contact_id.clone(),
+            r.attempt_no.to_string(),
+            r.name.clone(),
+            r.phone.clone(),
+            r.trunk.clone(),
+            r.call_id.clone(),
+            r.sip_code.map(|c| c.to_string()).unwrap_or_default(),
+            opt(&r.sip_reason),
+            r.disposition
+                .clone()
+                .unwrap_or_else(|| "in_progress".into()),
+            r.digits.clone(),
+            opt(&r.codec),
+            r.started_at.clone(),
+            opt(&r.ringing_at),
+            opt(&r.answered_at),
+            opt(&r.ended_at),
+            ring_seconds(r),
+            talk_seconds(r),
+            opt(&r.hangup_by),
+            opt(&r.note),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// A fixed-width table of the columns an operator scans first.
+pub fn render_table(rows: &[AttemptRow]) -> String {
+    let header = [
+        "contact",
+        "phone",
+        "name",
+        "disposition",
+        "sip",
+        "digits",
+        "ring_s",
+        "talk_s",
+        "started (UTC)",
+        "note",
+    ];
+    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    for r in rows {
+        lines.push(vec![
+            r.contact_id.clone(),
+            r.phone.clone(),
+            clip(&r.name, 22),
+            r.disposition
+                .clone()
+                .unwrap_or_else(|| "in_progress".into()),
+            r.sip_code.map(|c| c.to_string()).unwrap_or_default(),
+            r.digits.clone(),
+            ring_seconds(r),
+            talk_seconds(r),
+            r.started_at
+                .get(..19)
+                .unwrap_or(&r.started_at)
+                .replace('T', " "),
+            clip(r.note.as_deref().unwrap_or(""), 60),
+        ]);
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            lines
+                .iter()
+                .map(|l| l[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for (n, line) in lines.iter().enumerate() {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, w)| format!("{cell}{}", " ".repeat(w - cell.chars().count())))
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+        if n == 0 {
+            let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+            out.push_str(&rule.join("  "));
+            out.push('\n');
+        }
+    }
+    out.push_str(&format!("{} attempts\n", rows.len()));
+    out
+}
+
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut clipped: String = text.chars().take(max - 1).collect();
+    clipped.push('…');
+    clipped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row() -> AttemptRow {
+        AttemptRow {
+            id: 7,
+            campaign: "recordatorio".into(),
+            contact_id: "C-1".into(),
+            attempt_no: 1,
+            name: "José Muñoz, \"Pepe\"".into(),
+            phone: "+525512345678".into(),
+            trunk: "carrier".into(),
+            call_id: "abc@dialer".into(),
+            started_at: "2026-11-22T10:00:00.000Z".into(),
+            ringing_at: Some("2026-11-22T10:00:00.500Z".into()),
+            answered_at: Some("2026-11-22T10:00:03.000Z".into()),
+            ended_at: Some("2026-11-22T10:00:15.250Z".into()),
+            sip_code: Some(200),
+            sip_reason: Some("OK".into()),
+            disposition: Some("answered".into()),
+            digits: "1".into(),
+            codec: Some("PCMU".into()),
+            hangup_by: Some("dialer".into()),
+            note: None,
+        }
+    }
+
+    #[test]
+    fn csv_has_the_promised_header_and_quotes_names() {
+        let mut out = Vec::new();
+        write_csv(&[row()], &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let mut lines = text.lines();
+        let header = lines.next().unwrap();
+        for column in [
+            "contact_id",
+            "phone",
+            "sip_code",
+            "disposition",
+            "digits",
+            "answered_at",
+            "ended_at",
+        ] {
+            assert!(
+                header.split(',').any(|h| h == column),
+                "{column} missing from {header}"
+            );
+        }
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let record = reader.records().next().unwrap().unwrap();
+        assert_eq!(&record[4], "José Muñoz, \"Pepe\"");
+        assert_eq!(&record[17], "2.5", "ring_s");
+        assert_eq!(&record[18], "12.2", "talk_s");
+    }
+
+    #[test]
+    fn table_aligns_unicode_names() {
+        let table = render_table(&[row()]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("contact  phone"));
+        assert!(lines[2].contains("answered") && lines[2].contains("José Muñoz"));
+        assert_eq!(lines[3], "1 attempts");
+        let col = |l: &str| l.chars().position(|c| c == 'a' || c == 'd').unwrap();
+        assert!(col(lines[0]) > 0);
+    }
+}

@@ -1,0 +1,451 @@
+//! The durable record: campaigns, contacts and attempts in SQL (sqlx).
+//!
+//! SQLite is the embedded default: one file, created and migrated on start,
+//! in WAL mode with full fsync so a committed attempt survives a crash or a
+//! power cut. An attempt row is inserted *before* its INVITE leaves (the
+//! Call-ID is chosen first), updated when the call rings, answers and gets
+//! digits, and finished when it ends. A row left unfinished by a crash is
+//! closed as `unknown` at the next start, so no attempt is lost or redialed
+//! by accident.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::campaign::{Contact, Disposition, HangupBy};
+
+/// Handle to the database; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database {path}: cannot open: {source}")]
+    Open { path: PathBuf, source: sqlx::Error },
+    #[error("database {path}: cannot migrate the schema: {source}")]
+    Migrate {
+        path: PathBuf,
+        source: sqlx::migrate::MigrateError,
+    },
+    #[error("database: {what}: {source}")]
+    Query {
+        what: &'static str,
+        source: sqlx::Error,
+    },
+}
+
+fn query_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |source| StoreError::Query { what, source }
+}
+
+/// The first write of an attempt, before its INVITE leaves.
+#[derive(Debug, Clone)]
+pub struct NewAttempt<'a> {
+    pub campaign_id: i64,
+    pub contact_id: &'a str,
+    pub attempt_no: u32,
+    pub phone: &'a str,
+    pub trunk: &'a str,
+    pub call_id: &'a str,
+    pub started_at: DateTime<Utc>,
+}
+
+/// The last write of an attempt.
+#[derive(Debug, Clone)]
+pub struct FinishedAttempt {
+    pub ended_at: DateTime<Utc>,
+    pub sip_code: Option<u16>,
+    pub sip_reason: Option<String>,
+    pub disposition: Disposition,
+    pub digits: String,
+    pub hangup_by: Option<HangupBy>,
+    pub note: Option<String>,
+}
+
+/// One attempt as reports show it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AttemptRow {
+    pub id: i64,
+    pub campaign: String,
+    pub contact_id: String,
+    pub attempt_no: i64,
+    pub name: String,
+    pub phone: String,
+    pub trunk: String,
+    pub call_id: String,
+    pub started_at: String,
+    pub ringing_at: Option<String>,
+    pub answered_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub sip_code: Option<i64>,
+    pub sip_reason: Option<String>,
+    pub disposition: Option<String>,
+    pub digits: String,
+    pub codec: Option<String>,
+    pub hangup_by: Option<String>,
+    pub note: Option<String>,
+}
+
+/// Stored time format: UTC, milliseconds, sortable as text.
+pub fn format_time(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the SQLite database at `path`.
+    pub async fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Open {
+                path: path.to_owned(),
+                source: sqlx::Error::Io(e),
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Store { pool })
+    }
+
+    /// The id of the campaign called `name`, creating it on first use.
+    pub async fn ensure_campaign(&self, name: &str, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        sqlx::query(
+            "INSERT INTO campaigns (name, created_at) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("create campaign"))?;
+        sqlx::query_scalar("SELECT id FROM campaigns WHERE name = ?")
+            .bind(name)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(query_error("find campaign"))
+    }
+
+    /// Stores (or refreshes) the campaign's contacts in one transaction.
+    pub async fn save_contacts(
+        &self,
+        campaign_id: i64,
+        contacts: &[Contact],
+    ) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query_error("save contacts"))?;
+        for c in contacts {
+            let vars = serde_json::to_string(&c.vars).expect("a string map always serializes");
+            sqlx::query(
+                "INSERT INTO contacts (campaign_id, contact_id, phone, name, balance, due_date, vars, source_line)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                 ON CONFLICT(campaign_id, contact_id) DO UPDATE SET
+                   phone = excluded.phone, name = excluded.name, balance = excluded.balance,
+                   due_date = excluded.due_date, vars = excluded.vars, source_line = excluded.source_line",
+            )
+            .bind(campaign_id)
+            .bind(&c.id)
+            .bind(&c.phone)
+            .bind(&c.name)
+            .bind(&c.balance)
+            .bind(&c.due_date)
+            .bind(vars)
+            .bind(c.line as i64)
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("save contact"))?;
+        }
+        tx.commit().await.map_err(query_error("save contacts"))
+    }
+
+    /// Closes attempts a crash left open, as `unknown`. Returns how many.
+    pub async fn close_unfinished(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE attempts SET ended_at = ?, disposition = 'unknown',
+               note = 'the dialer stopped during this call; its outcome is unknown'
+             WHERE ended_at IS NULL",
+        )
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("close unfinished attempts"))?;
+        Ok(done.rows_affected())
+    }
+
+    /// Contacts of the campaign that already have an attempt.
+    pub async fn attempted_contacts(
+        &self,
+        campaign_id: i64,
+    ) -> Result<HashSet<String>, StoreError> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT contact_id FROM attempts WHERE campaign_id = ?")
+                .bind(campaign_id)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(query_error("list attempted contacts"))?;
+        Ok(ids.into_iter().collect())
+    }
+
+    /// Writes an attempt before its INVITE leaves; returns its id.
+    pub async fn begin_attempt(&self, a: &NewAttempt<'_>) -> Result<i64, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO attempts (campaign_id, contact_id, attempt_no, phone, trunk, call_id, started_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(a.campaign_id)
+        .bind(a.contact_id)
+        .bind(a.attempt_no)
+        .bind(a.phone)
+        .bind(a.trunk)
+        .bind(a.call_id)
+        .bind(format_time(a.started_at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record attempt"))?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Notes the first ring (180/183); later rings keep the first time.
+    pub async fn mark_ringing(&self, attempt: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attempts SET ringing_at = COALESCE(ringing_at, ?) WHERE id = ?")
+            .bind(format_time(at))
+            .bind(attempt)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record ringing"))?;
+        Ok(())
+    }
+
+    pub async fn mark_answered(
+        &self,
+        attempt: i64,
+        at: DateTime<Utc>,
+        codec: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attempts SET answered_at = ?, codec = ? WHERE id = ?")
+            .bind(format_time(at))
+            .bind(codec)
+            .bind(attempt)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record answer"))?;
+        Ok(())
+    }
+
+    /// Appends a key press the moment it is heard.
+    pub async fn add_digit(&self, attempt: i64, digit: char) -> Result<(), StoreError> {
+        sqlx::query("UPDATE attempts SET digits = digits || ? WHERE id = ?")
+            .bind(digit.to_string())
+            .bind(attempt)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record digit"))?;
+        Ok(())
+    }
+
+    pub async fn finish_attempt(
+        &self,
+        attempt: i64,
+        f: &FinishedAttempt,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE attempts SET ended_at = ?, sip_code = ?, sip_reason = ?, disposition = ?,
+               digits = ?, hangup_by = ?, note = ?
+             WHERE id = ?",
+        )
+        .bind(format_time(f.ended_at))
+        .bind(f.sip_code)
+        .bind(&f.sip_reason)
+        .bind(f.disposition.as_str())
+        .bind(&f.digits)
+        .bind(f.hangup_by.map(HangupBy::as_str))
+        .bind(&f.note)
+        .bind(attempt)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("finish attempt"))?;
+        Ok(())
+    }
+
+    /// Every attempt, oldest first, optionally of one campaign.
+    pub async fn attempts(&self, campaign: Option<&str>) -> Result<Vec<AttemptRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT a.id, k.name AS campaign, a.contact_id, a.attempt_no, c.name, a.phone, a.trunk,
+                    a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
+                    a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note
+             FROM attempts a
+             JOIN campaigns k ON k.id = a.campaign_id
+             JOIN contacts c ON c.campaign_id = a.campaign_id AND c.contact_id = a.contact_id
+             WHERE ?1 IS NULL OR k.name = ?1
+             ORDER BY a.id",
+        )
+        .bind(campaign)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read attempts"))
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn contact(id: &str) -> Contact {
+        Contact {
+            id: id.into(),
+            phone: "+525512345678".into(),
+            name: "Juan Pérez".into(),
+            balance: "1234.50".into(),
+            due_date: "2026-12-15".into(),
+            vars: BTreeMap::from([("segmento".into(), "temprana".into())]),
+            line: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_is_written_first_and_finished_later_and_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/dialer.db");
+        let now = Utc::now();
+        let store = Store::open(&path).await.unwrap();
+        let campaign = store.ensure_campaign("recordatorio", now).await.unwrap();
+        assert_eq!(
+            store.ensure_campaign("recordatorio", now).await.unwrap(),
+            campaign
+        );
+        store
+            .save_contacts(campaign, &[contact("C1"), contact("C2")])
+            .await
+            .unwrap();
+        let id = store
+            .begin_attempt(&NewAttempt {
+                campaign_id: campaign,
+                contact_id: "C1",
+                attempt_no: 1,
+                phone: "+525512345678",
+                trunk: "carrier",
+                call_id: "abc@dialer",
+                started_at: now,
+            })
+            .await
+            .unwrap();
+        let row = &store.attempts(None).await.unwrap()[0];
+        assert_eq!(
+            (row.call_id.as_str(), row.ended_at.as_deref()),
+            ("abc@dialer", None)
+        );
+        store.mark_ringing(id, now).await.unwrap();
+        store.mark_answered(id, now, "PCMU").await.unwrap();
+        store.add_digit(id, '1').await.unwrap();
+        store.add_digit(id, '#').await.unwrap();
+        assert_eq!(store.attempts(None).await.unwrap()[0].digits, "1#");
+        store
+            .finish_attempt(
+                id,
+                &FinishedAttempt {
+                    ended_at: now,
+                    sip_code: Some(200),
+                    sip_reason: Some("OK".into()),
+                    disposition: Disposition::Answered,
+                    digits: "1#".into(),
+                    hangup_by: Some(HangupBy::Callee),
+                    note: None,
+                },
+            )
+            .await
+            .unwrap();
+        store.close().await;
+
+        let store = Store::open(&path).await.unwrap();
+        let rows = store.attempts(Some("recordatorio")).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        let row = &rows[0];
+        assert_eq!(row.disposition.as_deref(), Some("answered"));
+        assert_eq!(row.sip_code, Some(200));
+        assert_eq!(row.name, "Juan Pérez");
+        assert_eq!(row.hangup_by.as_deref(), Some("callee"));
+        assert!(row.answered_at.as_deref().unwrap().ends_with('Z'));
+        assert_eq!(
+            store.attempted_contacts(campaign).await.unwrap(),
+            HashSet::from(["C1".to_string()])
+        );
+        assert!(store.attempts(Some("other")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn attempts_left_open_by_a_crash_are_closed_as_unknown() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dialer.db");
+        let now = Utc::now();
+        let store = Store::open(&path).await.unwrap();
+        let campaign = store.ensure_campaign("c", now).await.unwrap();
+        store
+            .save_contacts(campaign, &[contact("C1")])
+            .await
+            .unwrap();
+        let attempt = NewAttempt {
+            campaign_id: campaign,
+            contact_id: "C1",
+            attempt_no: 1,
+            phone: "+525512345678",
+            trunk: "t",
+            call_id: "x",
+            started_at: now,
+        };
+        store.begin_attempt(&attempt).await.unwrap();
+        // The same attempt number of the same contact cannot be written twice.
+        assert!(
+            store
+                .begin_attempt(&NewAttempt {
+                    call_id: "y",
+                    ..attempt
+                })
+                .await
+                .is_err()
+        );
+        drop(store);
+        let store = Store::open(&path).await.unwrap();
+        assert_eq!(store.close_unfinished(now).await.unwrap(), 1);
+        let row = &store.attempts(None).await.unwrap()[0];
+        assert_eq!(row.disposition.as_deref(), Some("unknown"));
+        assert!(row.ended_at.is_some());
+        assert_eq!(store.close_unfinished(now).await.unwrap(), 0);
+    }
+}

@@ -1,1 +1,336 @@
+//! Harness for the end-to-end tests: the built `dialer` binary against real
+//! peers (sipp, the simulated carrier) over loopback.
+//!
+//! Every test writes its own campaign into a temporary folder, starts its
+//! peer on free ports, runs `dialer run` with a time limit and reads the
+//! result back through `dialer report --format csv`, as an operator would.
+//! Missing tools fail the test with the command that installs them.
 
+pub mod capture;
+pub mod pcap;
+pub mod sipp;
+
+use std::collections::BTreeMap;
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub use sipp::{Sipp, SippOptions};
+
+/// The `dialer` binary of this build (`cargo build` puts it next to the tests).
+pub fn dialer_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test> -> target/<profile>/dialer
+    let bin = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|dir| dir.join("dialer"))
+        .expect("test executable lives under target/<profile>/deps");
+    assert!(
+        bin.exists(),
+        "{} is missing: build it first with `cargo build --workspace --bins` (deploy/test.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The path of an external tool, or a failure saying how to install it.
+pub fn require_tool(name: &str, package: &str) -> PathBuf {
+    let found = std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|paths| std::env::split_paths(&paths).collect::<Vec<_>>())
+        .map(|dir| dir.join(name))
+        .find(|p| p.is_file());
+    found.unwrap_or_else(|| {
+        panic!("`{name}` is not installed: run deploy/test.sh, or `apt-get install {package}`")
+    })
+}
+
+/// A port free for both UDP and TCP on 127.0.0.1.
+pub fn free_port() -> u16 {
+    for _ in 0..100 {
+        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP on loopback");
+        let port = udp.local_addr().expect("local addr").port();
+        if port % 2 == 0
+            && TcpListener::bind(("127.0.0.1", port)).is_ok()
+            && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok()
+        {
+            return port;
+        }
+    }
+    panic!("no free port pair on 127.0.0.1");
+}
+
+/// Waits for a child with a deadline; kills it when the deadline passes.
+pub fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
+    let deadline = Instant::now() + limit;
+    loop {
+        match child.try_wait().expect("wait for child") {
+            Some(_) => return child.wait_with_output().expect("collect child output"),
+            None if Instant::now() > deadline => {
+                let _ = child.kill();
+                let out = child.wait_with_output().expect("collect child output");
+                panic!(
+                    "process ran over {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+}
+
+/// Runs the dialer with `args` in `dir` and returns its output.
+pub fn dialer(dir: &Path, args: &[&str], limit: Duration) -> Output {
+    let child = Command::new(dialer_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("DIALER_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start dialer");
+    wait_with_timeout(child, limit)
+}
+
+/// The trunk and timing a test campaign uses.
+#[derive(Debug, Clone)]
+pub struct CampaignSpec {
+    pub trunk_port: u16,
+    pub transport: &'static str,
+    pub credentials: Option<(&'static str, &'static str)>,
+    pub ring_timeout_s: f64,
+    pub wait_for_digits_s: f64,
+    pub response_timeout_s: f64,
+    pub max_channels: u32,
+    pub max_cps: f64,
+    pub prompt: PathBuf,
+    /// (id, phone, name)
+    pub contacts: Vec<(String, String, String)>,
+}
+
+impl CampaignSpec {
+    pub fn new(trunk_port: u16) -> CampaignSpec {
+        CampaignSpec {
+            trunk_port,
+            transport: "udp",
+            credentials: None,
+            ring_timeout_s: 30.0,
+            wait_for_digits_s: 1.0,
+            response_timeout_s: 8.0,
+            max_channels: 10,
+            max_cps: 10.0,
+            prompt: repo_root().join("prompts/es-MX/recordatorio.wav"),
+            contacts: vec![("C-1".into(), "55 1234 5678".into(), "Juan Pérez".into())],
+        }
+    }
+}
+
+/// A campaign written into its own temporary folder.
+pub struct Campaign {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub sip_port: u16,
+}
+
+impl Campaign {
+    pub fn write(spec: &CampaignSpec) -> Campaign {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let sip_port = free_port();
+        let rtp_base = 30_000 + (sip_port % 300) * 100;
+        let mut csv = String::from("id,phone,name,balance,due_date\n");
+        for (id, phone, name) in &spec.contacts {
+            csv.push_str(&format!("{id},{phone},{name},1234.50,2026-12-15\n"));
+        }
+        std::fs::write(dir.path().join("contacts.csv"), csv).expect("write contacts");
+        let credentials = match spec.credentials {
+            Some((user, pass)) => format!("username = \"{user}\"\npassword = \"{pass}\"\n"),
+            None => String::new(),
+        };
+        let config = format!(
+            r#"[database]
+path = "dialer.db"
+
+[sip]
+bind = "127.0.0.1:{sip_port}"
+
+[media]
+ip = "127.0.0.1"
+rtp_port_min = {rtp_base}
+rtp_port_max = {rtp_max}
+
+[[trunk]]
+name = "sipp"
+address = "127.0.0.1:{trunk_port}"
+transport = "{transport}"
+caller_id = "+525599990000"
+caller_name = "Cobranza Pruebas"
+max_channels = {channels}
+max_cps = {cps}
+response_timeout_s = {response}
+{credentials}
+[campaign]
+name = "prueba"
+contacts = "contacts.csv"
+prompt = "{prompt}"
+trunk = "sipp"
+ring_timeout_s = {ring}
+wait_for_digits_s = {wait}
+default_region = "MX"
+"#,
+            rtp_max = rtp_base + 99,
+            trunk_port = spec.trunk_port,
+            transport = spec.transport,
+            channels = spec.max_channels,
+            cps = spec.max_cps,
+            response = spec.response_timeout_s,
+            prompt = spec.prompt.display(),
+            ring = spec.ring_timeout_s,
+            wait = spec.wait_for_digits_s,
+        );
+        let path = dir.path().join("campaign.toml");
+        std::fs::write(&path, config).expect("write config");
+        Campaign {
+            dir,
+            config: path,
+            sip_port,
+        }
+    }
+
+    /// `dialer run` on this campaign; asserts it exits successfully.
+    pub fn run(&self, limit: Duration) -> Output {
+        let out = self.run_unchecked(limit);
+        assert!(
+            out.status.success(),
+            "dialer run failed: {}\nstdout:\n{}\nstderr:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    }
+
+    pub fn run_unchecked(&self, limit: Duration) -> Output {
+        dialer(
+            self.dir.path(),
+            &[
+                "run",
+                self.config.to_str().expect("utf-8 path"),
+                "--no-progress",
+            ],
+            limit,
+        )
+    }
+
+    /// Every attempt, through `dialer report --format csv`.
+    pub fn report(&self) -> Vec<BTreeMap<String, String>> {
+        report_csv(&self.dir.path().join("dialer.db"))
+    }
+}
+
+/// Reads `dialer report --db DB --format csv` into rows keyed by column.
+pub fn report_csv(db: &Path) -> Vec<BTreeMap<String, String>> {
+    let dir = db.parent().expect("database has a folder");
+    let out = dialer(
+        dir,
+        &[
+            "report",
+            "--db",
+            db.to_str().expect("utf-8 path"),
+            "--format",
+            "csv",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "dialer report failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    let headers = reader.headers().expect("CSV header").clone();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("CSV row");
+            headers
+                .iter()
+                .zip(r.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The repository root (the workspace this crate is in).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the repository")
+        .to_owned()
+}
+
+/// Text of a process's stdout and stderr, for assertion messages.
+pub fn text(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The PCMU bytes the dialer sends for a prompt file.
+pub fn prompt_pcmu(path: &Path) -> Vec<u8> {
+    let prompt = media::prompt::Prompt::load(path).expect("load prompt");
+    prompt.encoded(media::Codec::Pcmu).to_vec()
+}
+
+/// RTP header facts of a datagram: (payload type, sequence, timestamp, payload).
+pub fn rtp(datagram: &pcap::Datagram) -> Option<(u8, u16, u32, &[u8])> {
+    let p = &datagram.payload;
+    if p.len() < 12 || p[0] >> 6 != 2 {
+        return None;
+    }
+    let cc = usize::from(p[0] & 0x0F);
+    let start = 12 + 4 * cc;
+    (p.len() >= start).then(|| {
+        (
+            p[1] & 0x7F,
+            u16::from_be_bytes([p[2], p[3]]),
+            u32::from_be_bytes([p[4], p[5], p[6], p[7]]),
+            &p[start..],
+        )
+    })
+}
+
+/// What one single-contact campaign against sipp left behind.
+pub struct SingleCall {
+    pub row: BTreeMap<String, String>,
+    /// sipp's message trace.
+    pub sipp_messages: String,
+    pub sipp_ok: bool,
+    pub dialer: Output,
+}
+
+/// Runs a one-contact campaign against a sipp scenario and returns its only attempt.
+pub fn single_call(options: SippOptions, adjust: impl FnOnce(&mut CampaignSpec)) -> SingleCall {
+    let sipp = Sipp::start(options);
+    let mut spec = CampaignSpec::new(sipp.port);
+    adjust(&mut spec);
+    let campaign = Campaign::write(&spec);
+    let dialer = campaign.run(Duration::from_secs(120));
+    let sipp_messages = sipp.messages();
+    let sipp_ok = sipp.finish(Duration::from_secs(60)).status.success();
+    let mut rows = campaign.report();
+    assert_eq!(rows.len(), 1, "one attempt expected\n{}", text(&dialer));
+    SingleCall {
+        row: rows.remove(0),
+        sipp_messages,
+        sipp_ok,
+        dialer,
+    }
+}

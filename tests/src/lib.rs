@@ -52,7 +52,7 @@ pub fn free_port() -> u16 {
     for _ in 0..100 {
         let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP on loopback");
         let port = udp.local_addr().expect("local addr").port();
-        if port % 2 == 0
+        if port.is_multiple_of(2)
             && TcpListener::bind(("127.0.0.1", port)).is_ok()
             && UdpSocket::bind(("127.0.0.1", port + 1)).is_ok()
         {

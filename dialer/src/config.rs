@@ -563,13 +563,36 @@ fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// toml's message already names the line and key; keep it on one line.
+/// One line: `line N: `table.key`: message`, the key found from the
+/// error's position (the line's `key =` and the table header above it).
 fn syntax_message(e: &toml::de::Error, text: &str) -> String {
     let message = e.message().trim();
-    match e.span() {
-        Some(span) => format!("line {}: {message}", line_of(text, span.start)),
-        None => message.to_owned(),
+    let Some(span) = e.span() else {
+        return message.to_owned();
+    };
+    let line = line_of(text, span.start);
+    match key_at_line(text, line) {
+        Some(key) => format!("line {line}: `{key}`: {message}"),
+        None => format!("line {line}: {message}"),
     }
+}
+
+/// The dotted key written on `line` (1-based), with its table's name.
+fn key_at_line(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = lines.get(line.checked_sub(1)?)?.trim();
+    let (key, _) = here.split_once('=')?;
+    let key = key.trim().trim_matches('"');
+    let table = lines[..line - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    Some(match table {
+        Some(table) => format!("{table}.{key}"),
+        None => key.to_owned(),
+    })
 }
 
 #[cfg(test)]

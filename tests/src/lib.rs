@@ -87,7 +87,7 @@ pub fn dialer(dir: &Path, args: &[&str], limit: Duration) -> Output {
     let child = Command::new(dialer_bin())
         .args(args)
         .current_dir(dir)
-        .env("DIALER_LOG", "info")
+        .env("DIALER_LOG", "info,rsipstack=warn")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -110,6 +110,8 @@ pub struct CampaignSpec {
     pub prompt: PathBuf,
     /// (id, phone, name)
     pub contacts: Vec<(String, String, String)>,
+    /// Raw bytes for contacts.csv instead of `contacts`.
+    pub contacts_csv: Option<Vec<u8>>,
 }
 
 impl CampaignSpec {
@@ -125,6 +127,7 @@ impl CampaignSpec {
             max_cps: 10.0,
             prompt: repo_root().join("prompts/es-MX/recordatorio.wav"),
             contacts: vec![("C-1".into(), "55 1234 5678".into(), "Juan Pérez".into())],
+            contacts_csv: None,
         }
     }
 }
@@ -145,6 +148,7 @@ impl Campaign {
         for (id, phone, name) in &spec.contacts {
             csv.push_str(&format!("{id},{phone},{name},1234.50,2026-12-15\n"));
         }
+        let csv = spec.contacts_csv.clone().unwrap_or(csv.into_bytes());
         std::fs::write(dir.path().join("contacts.csv"), csv).expect("write contacts");
         let credentials = match spec.credentials {
             Some((user, pass)) => format!("username = \"{user}\"\npassword = \"{pass}\"\n"),
@@ -211,6 +215,45 @@ default_region = "MX"
             String::from_utf8_lossy(&out.stderr)
         );
         out
+    }
+
+    /// Starts `dialer run` without waiting for it.
+    pub fn spawn(&self) -> Child {
+        Command::new(dialer_bin())
+            .args([
+                "run",
+                self.config.to_str().expect("utf-8 path"),
+                "--no-progress",
+            ])
+            .current_dir(self.dir.path())
+            .env("DIALER_LOG", "info,rsipstack=warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start dialer")
+    }
+
+    /// Polls the report until `done` holds for it.
+    pub fn wait_report(
+        &self,
+        limit: Duration,
+        done: impl Fn(&[BTreeMap<String, String>]) -> bool,
+    ) -> Vec<BTreeMap<String, String>> {
+        let deadline = Instant::now() + limit;
+        loop {
+            if self.dir.path().join("dialer.db").exists() {
+                let rows = self.report();
+                if done(&rows) {
+                    return rows;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the report did not reach the expected state in {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
 
     pub fn run_unchecked(&self, limit: Duration) -> Output {

@@ -18,7 +18,7 @@ use governor::{Quota, RateLimiter};
 use indicatif::{ProgressBar, ProgressStyle};
 use media::prompt::Prompt;
 use media::rtp::PortPool;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
@@ -163,7 +163,13 @@ pub async fn run(
     let channels = Arc::new(Semaphore::new(trunk.max_channels as usize));
     let limiter = RateLimiter::direct(cps_quota(trunk.max_cps));
     let mut pending = to_dial.into_iter().peekable();
-    let mut running: JoinSet<(Contact, Result<CallOutcome, CallError>)> = JoinSet::new();
+    // A call's channel permit travels back with its outcome, so the slot
+    // frees only once the loop has counted the outcome (and maybe stopped).
+    let mut running: JoinSet<(
+        Contact,
+        Result<CallOutcome, CallError>,
+        OwnedSemaphorePermit,
+    )> = JoinSet::new();
     let mut trunk_failures_in_a_row = 0;
     loop {
         let may_launch = summary.stopped.is_none() && pending.peek().is_some();
@@ -176,7 +182,7 @@ pub async fn run(
                 summary.stopped = Some("stopped by the operator".into());
             }
             Some(done) = running.join_next() => {
-                let (contact, result) = done.expect("call tasks do not panic");
+                let (contact, result, permit) = done.expect("call tasks do not panic");
                 match result {
                     Ok(outcome) => {
                         *summary.counts.entry(outcome.disposition).or_default() += 1;
@@ -204,6 +210,7 @@ pub async fn run(
                 }
                 bar.inc(1);
                 bar.set_message(counts_line(&summary.counts));
+                drop(permit);
             }
             permit = async {
                 let permit = channels.clone().acquire_owned().await.expect("the semaphore is never closed");
@@ -215,8 +222,7 @@ pub async fn run(
                 let ctx = ctx.clone();
                 running.spawn(async move {
                     let result = place_call(&ctx, &contact, 1).await;
-                    drop(permit);
-                    (contact, result)
+                    (contact, result, permit)
                 });
             }
         }
@@ -292,7 +298,7 @@ impl RunSummary {
             ));
         }
         if self.not_dialed > 0 {
-            out.push_str(&format!("  {} contacts not dialed\n", self.not_dialed));
+            out.push_str(&format!("  not dialed: {} contacts\n", self.not_dialed));
         }
         if let Some(reason) = &self.stopped {
             out.push_str(&format!("Dialing stopped early: {reason}\n"));

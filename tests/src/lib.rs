@@ -377,3 +377,100 @@ pub fn single_call(options: SippOptions, adjust: impl FnOnce(&mut CampaignSpec))
         dialer,
     }
 }
+
+/// `dialer carrier` running as its own process; stopped when dropped.
+pub struct SimCarrier {
+    child: Option<Child>,
+    pub port: u16,
+    pub record_dir: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl SimCarrier {
+    /// Starts the simulated carrier with a plan (TOML text).
+    pub fn start(plan: &str) -> SimCarrier {
+        use std::io::BufRead;
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let plan_path = dir.path().join("plan.toml");
+        std::fs::write(&plan_path, plan).expect("write plan");
+        let record_dir = dir.path().join("recordings");
+        let rtp = 40_000 + (free_port() % 200) * 50;
+        let mut child = Command::new(dialer_bin())
+            .args(["carrier", "--listen", "127.0.0.1:0", "--duration-s", "300"])
+            .arg("--plan")
+            .arg(&plan_path)
+            .arg("--record-dir")
+            .arg(&record_dir)
+            .args(["--rtp-ports", &format!("{rtp}-{}", rtp + 49)])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start dialer carrier");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut first = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut first)
+            .expect("read carrier output");
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected carrier output: {first:?}"));
+        let port = addr
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("a port");
+        SimCarrier {
+            child: Some(child),
+            port,
+            record_dir,
+            _dir: dir,
+        }
+    }
+
+    /// Stops the carrier (Ctrl-C) and returns its per-call log lines; the
+    /// recordings stay until the carrier is dropped.
+    pub fn stop(&mut self) -> Vec<String> {
+        if let Some(child) = self.child.take() {
+            let _ = Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status();
+            wait_with_timeout(child, Duration::from_secs(20));
+        }
+        std::fs::read_to_string(self.record_dir.join("calls.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl Drop for SimCarrier {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A JSON string field of a `calls.jsonl` line (the carrier writes flat objects).
+pub fn json_field(line: &str, field: &str) -> Option<String> {
+    let key = format!("\"{field}\":");
+    let rest = &line[line.find(&key)? + key.len()..];
+    if let Some(quoted) = rest.strip_prefix('"') {
+        let mut out = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '"' => return Some(out),
+                '\\' => out.push(chars.next()?),
+                c => out.push(c),
+            }
+        }
+        None
+    } else {
+        Some(rest.split([',', '}']).next()?.trim().to_owned())
+    }
+}

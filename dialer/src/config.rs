@@ -685,6 +685,14 @@ trunk = "carrier"
     }
 
     #[test]
+    fn the_reference_config_in_deploy_is_valid() {
+        let text = include_str!("../../deploy/example.toml");
+        let c = Config::parse(Path::new("deploy/example.toml"), text).unwrap();
+        assert_eq!(c.campaign_trunk().name, "carrier-mx");
+        assert_eq!(c.sip.advertised_ip, Some("203.0.113.10".parse().unwrap()));
+    }
+
+    #[test]
     fn wrong_types_and_missing_sections_are_syntax_errors() {
         let err = error_of(&GOOD.replace("[campaign]", "[campaign]\nring_timeout_s = \"thirty\""));
         assert!(

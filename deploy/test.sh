@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test of the project, installing what the tests need first.
+#
+#   deploy/test.sh
+#
+# The end-to-end tests drive the real `dialer` binary against real peers on
+# loopback: sipp (Debian package sip-tester) as the carrier trunk, dumpcap
+# (tshark) to see the RTP a peer received, and a network namespace (iproute2)
+# for the RFC 4475 torture test. They need root: packet capture on `lo`,
+# sipp's pcap replay and `ip netns` all do.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "deploy/test.sh: the end-to-end tests capture packets and create network namespaces; run it as root" >&2
+  exit 1
+fi
+
+missing=()
+command -v sipp >/dev/null 2>&1 || missing+=(sip-tester)
+command -v dumpcap >/dev/null 2>&1 || missing+=(tshark)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v kill >/dev/null 2>&1 || missing+=(procps)
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The tests run the built binaries (dialer, sip-send), so build them first.
+cargo build --workspace --bins --locked
+cargo test --workspace --locked

@@ -315,11 +315,28 @@ impl Config {
             },
             user_agent: raw.sip.user_agent,
         };
+        if sip.bind.ip().is_unspecified() && sip.advertised_ip.is_none() {
+            return Err(v.invalid(
+                &raw.sip.bind,
+                "sip.bind",
+                format!(
+                    "{} listens on every address; set sip.advertised_ip to the address trunks reach us at",
+                    sip.bind
+                ),
+            ));
+        }
         let media = MediaConfig {
             ip: v.parse(&raw.media.ip, "media.ip", "an IP address")?,
             rtp_port_min: *raw.media.rtp_port_min.get_ref(),
             rtp_port_max: *raw.media.rtp_port_max.get_ref(),
         };
+        if media.ip.is_unspecified() {
+            return Err(v.invalid(
+                &raw.media.ip,
+                "media.ip",
+                "SDP must announce a real address, not 0.0.0.0 or ::".into(),
+            ));
+        }
         if media.rtp_port_max < media.rtp_port_min + 1 {
             return Err(v.invalid(
                 &raw.media.rtp_port_max,
@@ -690,6 +707,21 @@ trunk = "carrier"
         let c = Config::parse(Path::new("deploy/example.toml"), text).unwrap();
         assert_eq!(c.campaign_trunk().name, "carrier-mx");
         assert_eq!(c.sip.advertised_ip, Some("203.0.113.10".parse().unwrap()));
+    }
+
+    #[test]
+    fn wildcard_addresses_need_a_real_one_to_announce() {
+        let err = error_of(&format!("[sip]\nbind = \"0.0.0.0:5060\"\n{GOOD}"));
+        assert!(
+            err.contains("`sip.bind`") && err.contains("advertised_ip"),
+            "{err}"
+        );
+        let ok = parse(&format!(
+            "[sip]\nbind = \"0.0.0.0:5060\"\nadvertised_ip = \"192.0.2.1\"\n{GOOD}"
+        ));
+        assert!(ok.is_ok());
+        let err = error_of(&format!("[media]\nip = \"0.0.0.0\"\n{GOOD}"));
+        assert!(err.contains("`media.ip`"), "{err}");
     }
 
     #[test]

@@ -55,9 +55,7 @@ impl Capture {
     pub fn stop(mut self) -> Vec<Datagram> {
         let mut child = self.child.take().expect("capture is running");
         // SIGINT lets dumpcap flush its buffers.
-        let _ = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status();
+        crate::interrupt(&child);
         let deadline = Instant::now() + Duration::from_secs(10);
         while child.try_wait().expect("wait for dumpcap").is_none() {
             if Instant::now() > deadline {

@@ -62,6 +62,18 @@ pub fn free_port() -> u16 {
     panic!("no free port pair on 127.0.0.1");
 }
 
+/// Sends SIGINT (Ctrl-C) to a child process.
+pub fn interrupt(child: &Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    assert!(
+        sent.is_ok_and(|s| s.success()),
+        "could not interrupt process {}",
+        child.id()
+    );
+}
+
 /// Waits for a child with a deadline; kills it when the deadline passes.
 pub fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
     let deadline = Instant::now() + limit;
@@ -433,9 +445,7 @@ impl SimCarrier {
     /// recordings stay until the carrier is dropped.
     pub fn stop(&mut self) -> Vec<String> {
         if let Some(child) = self.child.take() {
-            let _ = Command::new("kill")
-                .args(["-INT", &child.id().to_string()])
-                .status();
+            crate::interrupt(&child);
             wait_with_timeout(child, Duration::from_secs(20));
         }
         std::fs::read_to_string(self.record_dir.join("calls.jsonl"))

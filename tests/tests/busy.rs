@@ -22,3 +22,23 @@ fn busy_is_recorded_with_its_ring_time() {
     let ring: f64 = row["ring_s"].parse().unwrap();
     assert!((0.5..2.0).contains(&ring), "{ring}");
 }
+
+#[test]
+fn session_progress_183_counts_as_ringing() {
+    let call = single_call(
+        SippOptions {
+            ring_ms: Some(600),
+            rewrites: vec![(
+                "SIP/2.0 180 Ringing".into(),
+                "SIP/2.0 183 Session Progress".into(),
+            )],
+            ..SippOptions::new("uas_busy.xml")
+        },
+        |_| {},
+    );
+    let row = &call.row;
+    assert_eq!(row["disposition"], "busy", "{row:?}");
+    assert!(!row["ringing_at"].is_empty(), "183 is ringing too: {row:?}");
+    let ring: f64 = row["ring_s"].parse().unwrap();
+    assert!((0.4..2.0).contains(&ring), "{ring}");
+}

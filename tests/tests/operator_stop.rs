@@ -1,10 +1,9 @@
 //! Ctrl-C during a campaign: the call in progress is ended with BYE and
 //! recorded, no new call starts, and the run says what was left.
 
-use std::process::Command;
 use std::time::Duration;
 
-use dialer_tests::{Campaign, CampaignSpec, Sipp, SippOptions, text, wait_with_timeout};
+use dialer_tests::{Campaign, CampaignSpec, Sipp, SippOptions, interrupt, text, wait_with_timeout};
 
 #[test]
 fn interrupt_hangs_up_records_and_leaves_the_rest() {
@@ -29,10 +28,7 @@ fn interrupt_hangs_up_records_and_leaves_the_rest() {
     campaign.wait_report(Duration::from_secs(30), |rows| {
         rows.first().is_some_and(|r| !r["answered_at"].is_empty())
     });
-    Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     let out = wait_with_timeout(child, Duration::from_secs(20));
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -99,3 +99,52 @@ fn campaign_against_the_simulated_carrier_goes_as_planned() {
         "the carrier heard something else than the prompt"
     );
 }
+
+#[test]
+fn proxy_challenge_407_is_answered_with_proxy_authorization() {
+    let mut carrier = SimCarrier::start(
+        "[auth]\nusername = \"cobranza\"\npassword = \"clave\"\nchallenge = \"proxy\"\n\n[default]\nring_s = 0.2\nhangup_after_s = 1.0\n",
+    );
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.credentials = Some(("cobranza", "clave"));
+    spec.contacts = vec![
+        ("A".into(), "55 1234 0001".into(), "Ana".into()),
+        ("B".into(), "55 1234 0002".into(), "Beto".into()),
+    ];
+    let campaign = Campaign::write(&spec);
+    let out = campaign.run(Duration::from_secs(60));
+    let log = carrier.stop();
+    let rows = campaign.report();
+    assert!(
+        rows.iter().all(|r| r["disposition"] == "answered"),
+        "{rows:?}\n{}",
+        text(&out)
+    );
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log.iter()
+            .all(|l| json_field(l, "authenticated").as_deref() == Some("true")),
+        "{log:?}"
+    );
+}
+
+#[test]
+fn wrong_credentials_are_refused_and_recorded_on_both_sides() {
+    let mut carrier = SimCarrier::start("[auth]\nusername = \"cobranza\"\npassword = \"clave\"\n");
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.credentials = Some(("cobranza", "otra-clave"));
+    let campaign = Campaign::write(&spec);
+    campaign.run(Duration::from_secs(60));
+    let log = carrier.stop();
+    let rows = campaign.report();
+    assert_eq!(rows[0]["disposition"], "rejected");
+    assert_eq!(rows[0]["sip_code"], "403");
+    assert_eq!(
+        json_field(&log[0], "outcome").as_deref(),
+        Some("auth_failed")
+    );
+    assert_eq!(
+        json_field(&log[0], "note").as_deref(),
+        Some("wrong digest response")
+    );
+}

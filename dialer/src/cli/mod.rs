@@ -113,17 +113,29 @@ pub async fn main() -> ExitCode {
     }
 }
 
-/// A token cancelled by the first Ctrl-C; a second one exits at once.
+/// A token cancelled by the first Ctrl-C or SIGTERM (a service manager
+/// stopping us); a second signal exits at once.
 fn stop_on_ctrl_c() -> CancellationToken {
+    use tokio::signal::unix::{SignalKind, signal};
     let stop = CancellationToken::new();
     let token = stop.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            eprintln!("\nstopping: ending calls in flight (Ctrl-C again to quit at once)");
-            token.cancel();
-            if tokio::signal::ctrl_c().await.is_ok() {
+        let (Ok(mut interrupt), Ok(mut terminate)) = (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) else {
+            return;
+        };
+        for round in 0..2 {
+            tokio::select! {
+                _ = interrupt.recv() => {}
+                _ = terminate.recv() => {}
+            }
+            if round == 1 {
                 std::process::exit(130);
             }
+            eprintln!("\nstopping: ending calls in flight (Ctrl-C again to quit at once)");
+            token.cancel();
         }
     });
     stop
@@ -152,10 +164,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             campaign,
             format,
         } => {
-            if !db.exists() {
-                anyhow::bail!("{}: no such database file", db.display());
-            }
-            let store = Store::open(&db).await?;
+            let store = Store::open_existing(&db).await?;
             let rows = store.attempts(campaign.as_deref()).await?;
             store.close().await;
             match format {
@@ -201,7 +210,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 None => stop.cancelled().await,
             }
             carrier.shutdown();
-            eprintln!("carrier: {} calls", carrier.calls().len());
+            eprintln!("carrier: {} calls", carrier.call_count());
             Ok(ExitCode::SUCCESS)
         }
     }

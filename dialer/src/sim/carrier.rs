@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,8 +22,8 @@ use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep, sleep_until};
 use tracing::{debug, info, warn};
 
-use super::plan::{Action, Behaviour, CarrierPlan};
-use crate::sip::uas::{AuthCheck, InboundCall, IncomingInvite, UasEvent};
+use super::plan::{Action, Behaviour, CarrierPlan, ChallengeKind};
+use crate::sip::uas::{AuthCheck, Challenge, InboundCall, IncomingInvite, UasEvent};
 use crate::sip::{InboundPolicy, SipEndpoint};
 
 /// Where the carrier listens and keeps its recordings.
@@ -67,7 +68,7 @@ struct Shared {
     ports: PortPool,
     /// Nonces issued per Call-ID, for the digest challenge.
     nonces: Mutex<HashMap<String, String>>,
-    log: Mutex<Vec<CallLog>>,
+    calls: AtomicU64,
 }
 
 /// A running simulated carrier.
@@ -95,7 +96,7 @@ impl Carrier {
             endpoint: Arc::new(endpoint),
             ports,
             nonces: Mutex::new(HashMap::new()),
-            log: Mutex::new(Vec::new()),
+            calls: AtomicU64::new(0),
         });
         let worker = shared.clone();
         tokio::spawn(async move {
@@ -113,13 +114,9 @@ impl Carrier {
         self.shared.endpoint.local_addr()
     }
 
-    /// Calls finished so far.
-    pub fn calls(&self) -> Vec<CallLog> {
-        self.shared
-            .log
-            .lock()
-            .expect("log lock is never poisoned")
-            .clone()
+    /// Calls finished so far (each is a line of `calls.jsonl`).
+    pub fn call_count(&self) -> u64 {
+        self.shared.calls.load(Ordering::Relaxed)
     }
 
     pub fn shutdown(&self) {
@@ -146,6 +143,10 @@ async fn serve(shared: Arc<Shared>, invite: IncomingInvite) {
         note: None,
     };
     if let Some(auth) = &shared.plan.auth {
+        let kind = match auth.challenge {
+            ChallengeKind::Server => Challenge::Server,
+            ChallengeKind::Proxy => Challenge::Proxy,
+        };
         let issued = shared
             .nonces
             .lock()
@@ -162,14 +163,24 @@ async fn serve(shared: Arc<Shared>, invite: IncomingInvite) {
                     .expect("nonce lock is never poisoned")
                     .insert(log.call_id.clone(), nonce.clone());
                 debug!(call_id = %log.call_id, "challenging INVITE");
-                invite.challenge(&auth.realm, &nonce).await;
+                // A challenge that is never answered must not be kept forever.
+                let (forget, call_id) = (shared.clone(), log.call_id.clone());
+                tokio::spawn(async move {
+                    sleep(Duration::from_secs(64)).await;
+                    forget
+                        .nonces
+                        .lock()
+                        .expect("nonce lock is never poisoned")
+                        .remove(&call_id);
+                });
+                invite.challenge(kind, &auth.realm, &nonce).await;
                 return;
             }
         };
-        match invite.check_auth(&auth.username, &auth.password, &nonce) {
+        match invite.check_auth(kind, &auth.username, &auth.password, &nonce) {
             AuthCheck::Valid => log.authenticated = true,
             AuthCheck::Missing => {
-                invite.challenge(&auth.realm, &nonce).await;
+                invite.challenge(kind, &auth.realm, &nonce).await;
                 return;
             }
             AuthCheck::Invalid(why) => {
@@ -406,9 +417,5 @@ fn finish(shared: &Shared, log: CallLog) {
             warn!(error = %e, "cannot write calls.jsonl");
         }
     }
-    shared
-        .log
-        .lock()
-        .expect("log lock is never poisoned")
-        .push(log);
+    shared.calls.fetch_add(1, Ordering::Relaxed);
 }

@@ -25,6 +25,18 @@ pub struct AuthPlan {
     pub password: String,
     #[serde(default = "default_realm")]
     pub realm: String,
+    /// `server`: 401 and WWW-Authenticate (a carrier's registrar-style
+    /// check); `proxy`: 407 and Proxy-Authenticate (a carrier's proxy).
+    #[serde(default)]
+    pub challenge: ChallengeKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeKind {
+    #[default]
+    Server,
+    Proxy,
 }
 
 fn default_realm() -> String {

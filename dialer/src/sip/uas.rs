@@ -10,8 +10,9 @@ use rsipstack::dialog::authenticate::verify_digest;
 use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, TerminatedReason};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::headers::{ProxyAuthenticate, WwwAuthenticate};
 use rsipstack::sip::prelude::HeadersExt;
-use rsipstack::sip::{Method, StatusCode, Uri, headers::WwwAuthenticate};
+use rsipstack::sip::{Method, StatusCode, Uri};
 use rsipstack::transaction::transaction::Transaction;
 
 use super::SipEndpoint;
@@ -19,6 +20,15 @@ use super::SipEndpoint;
 /// A new INVITE, before we decide what to do with it.
 pub struct IncomingInvite {
     tx: Transaction,
+}
+
+/// Which digest challenge a UAS sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// 401 with WWW-Authenticate, answered with Authorization.
+    Server,
+    /// 407 with Proxy-Authenticate, answered with Proxy-Authorization.
+    Proxy,
 }
 
 /// Outcome of checking an INVITE's digest credentials.
@@ -93,13 +103,23 @@ impl IncomingInvite {
             .map(|h| h.value().to_string())
     }
 
-    /// Checks the Authorization header against `user`/`password` and the
-    /// nonce we issued.
-    pub fn check_auth(&self, user: &str, password: &str, nonce: &str) -> AuthCheck {
-        let Some(header) = self.tx.original.authorization_header() else {
+    /// Checks the credentials (the Authorization header, or
+    /// Proxy-Authorization when we challenged as a proxy) against
+    /// `user`/`password` and the nonce we issued.
+    pub fn check_auth(
+        &self,
+        kind: Challenge,
+        user: &str,
+        password: &str,
+        nonce: &str,
+    ) -> AuthCheck {
+        let wanted = match kind {
+            Challenge::Server => "Authorization",
+            Challenge::Proxy => "Proxy-Authorization",
+        };
+        let Some(raw) = self.header(wanted) else {
             return AuthCheck::Missing;
         };
-        let raw = header.value().to_string();
         let auth = match rsipstack::sip::typed::Authorization::parse(&raw) {
             Ok(auth) => auth,
             Err(e) => return AuthCheck::Invalid(format!("unreadable Authorization: {e}")),
@@ -116,17 +136,18 @@ impl IncomingInvite {
         AuthCheck::Valid
     }
 
-    /// Answers 401 with a digest challenge.
-    pub async fn challenge(mut self, realm: &str, nonce: &str) {
-        let challenge = WwwAuthenticate::new(format!(
-            r#"Digest realm="{realm}", nonce="{nonce}", algorithm=MD5, qop="auth""#
-        ));
-        if self
-            .tx
-            .reply_with(StatusCode::Unauthorized, vec![challenge.into()], None)
-            .await
-            .is_ok()
-        {
+    /// Answers 401 (or 407 as a proxy) with a digest challenge.
+    pub async fn challenge(mut self, kind: Challenge, realm: &str, nonce: &str) {
+        let value =
+            format!(r#"Digest realm="{realm}", nonce="{nonce}", algorithm=MD5, qop="auth""#);
+        let (status, header) = match kind {
+            Challenge::Server => (StatusCode::Unauthorized, WwwAuthenticate::new(value).into()),
+            Challenge::Proxy => (
+                StatusCode::ProxyAuthenticationRequired,
+                ProxyAuthenticate::new(value).into(),
+            ),
+        };
+        if self.tx.reply_with(status, vec![header], None).await.is_ok() {
             // The server transaction absorbs the ACK of the 401.
             while self.tx.receive().await.is_some() {}
         }

@@ -36,6 +36,8 @@ pub enum StoreError {
         path: PathBuf,
         source: sqlx::migrate::MigrateError,
     },
+    #[error("{path} is not a dialer database (no campaigns, contacts and attempts tables)")]
+    NotOurs { path: PathBuf },
     #[error("database: {what}: {source}")]
     Query {
         what: &'static str,
@@ -135,6 +137,44 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        Ok(Store { pool })
+    }
+
+    /// Opens a database that `dialer run` made, for reading reports: never
+    /// creates or migrates anything, so pointing it at the wrong file
+    /// changes nothing.
+    pub async fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        let not_ours = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        if !path.is_file() {
+            return Err(not_ours(sqlx::Error::Io(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such database file",
+            ))));
+        }
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .map_err(not_ours)?
+            .filename(path)
+            .read_only(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .map_err(not_ours)?;
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('campaigns', 'contacts', 'attempts')",
+        )
+        .fetch_one(&pool)
+        .await
+        .map_err(not_ours)?;
+        if tables != 3 {
+            return Err(StoreError::NotOurs {
+                path: path.to_owned(),
+            });
+        }
         Ok(Store { pool })
     }
 
@@ -407,6 +447,30 @@ mod tests {
             HashSet::from(["C1".to_string()])
         );
         assert!(store.attempts(Some("other")).await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn reports_never_touch_a_file_that_is_not_ours() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nada.db");
+        let err = Store::open_existing(&missing)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("nada.db") && err.contains("no such database file"),
+            "{err}"
+        );
+        assert!(!missing.exists());
+        let other = dir.path().join("otra.db");
+        std::fs::write(&other, b"").unwrap();
+        let err = Store::open_existing(&other).await.unwrap_err().to_string();
+        assert!(err.contains("is not a dialer database"), "{err}");
+        assert_eq!(
+            std::fs::read(&other).unwrap(),
+            b"",
+            "the file was not changed"
+        );
     }
 
     #[tokio::test]

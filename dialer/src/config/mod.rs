@@ -14,6 +14,10 @@ use media::Codec;
 use serde::Deserialize;
 use toml::Spanned;
 
+use raw::{RawConfig, RawTrunk};
+
+mod raw;
+
 /// A whole configuration file, validated.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -127,159 +131,6 @@ pub enum ConfigError {
         reason: String,
     },
 }
-
-// ---- the file as written -------------------------------------------------
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawConfig {
-    database: RawDatabase,
-    #[serde(default)]
-    sip: RawSip,
-    #[serde(default)]
-    media: RawMedia,
-    #[serde(rename = "trunk")]
-    trunks: Spanned<Vec<RawTrunk>>,
-    campaign: RawCampaign,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDatabase {
-    path: PathBuf,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSip {
-    #[serde(default = "default_sip_bind")]
-    bind: Spanned<String>,
-    advertised_ip: Option<Spanned<String>>,
-    #[serde(default = "default_user_agent")]
-    user_agent: String,
-}
-
-impl Default for RawSip {
-    fn default() -> Self {
-        RawSip {
-            bind: default_sip_bind(),
-            advertised_ip: None,
-            user_agent: default_user_agent(),
-        }
-    }
-}
-
-fn default_sip_bind() -> Spanned<String> {
-    Spanned::new(0..0, "127.0.0.1:5060".into())
-}
-
-fn default_user_agent() -> String {
-    format!("dialer/{}", env!("CARGO_PKG_VERSION"))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawMedia {
-    #[serde(default = "default_media_ip")]
-    ip: Spanned<String>,
-    #[serde(default = "default_rtp_min")]
-    rtp_port_min: Spanned<u16>,
-    #[serde(default = "default_rtp_max")]
-    rtp_port_max: Spanned<u16>,
-}
-
-impl Default for RawMedia {
-    fn default() -> Self {
-        RawMedia {
-            ip: default_media_ip(),
-            rtp_port_min: default_rtp_min(),
-            rtp_port_max: default_rtp_max(),
-        }
-    }
-}
-
-fn default_media_ip() -> Spanned<String> {
-    Spanned::new(0..0, "127.0.0.1".into())
-}
-fn default_rtp_min() -> Spanned<u16> {
-    Spanned::new(0..0, 20_000)
-}
-fn default_rtp_max() -> Spanned<u16> {
-    Spanned::new(0..0, 29_999)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTrunk {
-    name: Spanned<String>,
-    address: Spanned<String>,
-    #[serde(default = "default_transport")]
-    transport: Transport,
-    username: Option<String>,
-    password: Option<Spanned<String>>,
-    caller_id: Spanned<String>,
-    caller_name: Option<String>,
-    #[serde(default = "default_channels")]
-    max_channels: Spanned<u32>,
-    #[serde(default = "default_cps")]
-    max_cps: Spanned<f64>,
-    #[serde(default = "default_codecs")]
-    codecs: Spanned<Vec<String>>,
-    #[serde(default)]
-    dial_prefix: String,
-    #[serde(default)]
-    strip_plus: bool,
-    #[serde(default = "default_response_timeout")]
-    response_timeout_s: Spanned<f64>,
-}
-
-fn default_transport() -> Transport {
-    Transport::Udp
-}
-fn default_channels() -> Spanned<u32> {
-    Spanned::new(0..0, 10)
-}
-fn default_cps() -> Spanned<f64> {
-    Spanned::new(0..0, 5.0)
-}
-fn default_codecs() -> Spanned<Vec<String>> {
-    Spanned::new(0..0, vec!["PCMU".into(), "PCMA".into()])
-}
-fn default_response_timeout() -> Spanned<f64> {
-    Spanned::new(0..0, 8.0)
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCampaign {
-    name: Spanned<String>,
-    contacts: PathBuf,
-    prompt: PathBuf,
-    trunk: Spanned<String>,
-    #[serde(default = "default_ring_timeout")]
-    ring_timeout_s: Spanned<f64>,
-    #[serde(default = "default_region")]
-    default_region: Spanned<String>,
-    #[serde(default = "default_wait_for_digits")]
-    wait_for_digits_s: Spanned<f64>,
-    #[serde(default = "default_max_call")]
-    max_call_s: Spanned<f64>,
-}
-
-fn default_ring_timeout() -> Spanned<f64> {
-    Spanned::new(0..0, 30.0)
-}
-fn default_region() -> Spanned<String> {
-    Spanned::new(0..0, "MX".into())
-}
-fn default_wait_for_digits() -> Spanned<f64> {
-    Spanned::new(0..0, 4.0)
-}
-fn default_max_call() -> Spanned<f64> {
-    Spanned::new(0..0, 300.0)
-}
-
-// ---- loading and validation ----------------------------------------------
 
 impl Config {
     /// Reads and validates a configuration file.
@@ -703,7 +554,7 @@ trunk = "carrier"
 
     #[test]
     fn the_reference_config_in_deploy_is_valid() {
-        let text = include_str!("../../deploy/example.toml");
+        let text = include_str!("../../../deploy/example.toml");
         let c = Config::parse(Path::new("deploy/example.toml"), text).unwrap();
         assert_eq!(c.campaign_trunk().name, "carrier-mx");
         assert_eq!(c.sip.advertised_ip, Some("203.0.113.10".parse().unwrap()));

@@ -1,5 +1,7 @@
 //! What became of one call attempt: its disposition (tipificación de marcación).
 
+#![deny(clippy::disallowed_methods)]
+
 use std::fmt;
 use std::str::FromStr;
 

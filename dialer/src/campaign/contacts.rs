@@ -7,6 +7,8 @@
 //! rest still dial. Only a file that cannot be a contact list at all (no
 //! phone column, unreadable) stops the run.
 
+#![deny(clippy::disallowed_methods)]
+
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};

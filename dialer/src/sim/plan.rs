@@ -1,5 +1,7 @@
 //! What the simulated carrier does with each dialed number.
 
+#![deny(clippy::disallowed_methods)]
+
 use std::collections::HashMap;
 use std::path::Path;
 

@@ -4,6 +4,8 @@
 //! PCMU (µ-law) and PCMA (A-law). Both code one 8 kHz sample per byte, which
 //! makes a 20 ms frame 160 bytes of payload.
 
+#![deny(clippy::disallowed_methods)]
+
 use std::fmt;
 
 use audio_codec_algorithms::{decode_alaw, decode_ulaw, encode_alaw, encode_ulaw};

@@ -5,6 +5,8 @@
 //! the key is held, then the end packet sent three times); the collector
 //! reports it exactly once.
 
+#![deny(clippy::disallowed_methods)]
+
 pub mod rfc4733;
 
 pub use rfc4733::{DigitCollector, TelephoneEvent, event_packets};

@@ -5,6 +5,8 @@
 //! outgoing key presses, incoming digits and an optional recording of what
 //! the far end sent all live here, so they can be tested packet by packet.
 
+#![deny(clippy::disallowed_methods)]
+
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

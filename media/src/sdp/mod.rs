@@ -5,6 +5,8 @@
 //! Parsing goes through the `sdp` crate; what an answer *means* for the call
 //! (address, codec, DTMF payload type, direction) is decided here.
 
+#![deny(clippy::disallowed_methods)]
+
 use std::fmt::Write as _;
 use std::io::Cursor;
 use std::net::{IpAddr, SocketAddr};

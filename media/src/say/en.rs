@@ -49,7 +49,7 @@ const MONTHS: [&str; 12] = [
 fn below_hundred(n: u64) -> String {
     match n {
         0..=19 => UNITS[n as usize].to_owned(),
-        _ if n % 10 == 0 => TENS[(n / 10) as usize].to_owned(),
+        _ if n.is_multiple_of(10) => TENS[(n / 10) as usize].to_owned(),
         _ => format!("{}-{}", TENS[(n / 10) as usize], UNITS[(n % 10) as usize]),
     }
 }
@@ -59,7 +59,7 @@ fn below_thousand(n: u64, words: &mut Vec<String>) {
         words.push(UNITS[(n / 100) as usize].to_owned());
         words.push("hundred".to_owned());
     }
-    if n % 100 != 0 {
+    if !n.is_multiple_of(100) {
         words.push(below_hundred(n % 100));
     }
 }

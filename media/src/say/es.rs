@@ -114,7 +114,7 @@ fn below_hundred(n: u64, form: Form, words: &mut Vec<String>) {
         2..=29 => push(words, UNITS[n as usize]),
         _ => {
             push(words, TENS[(n / 10) as usize]);
-            if n % 10 != 0 {
+            if !n.is_multiple_of(10) {
                 push(words, "y");
                 below_hundred(n % 10, form, words);
             }
@@ -194,7 +194,7 @@ pub fn cardinal(n: u64, form: Form) -> Vec<String> {
 /// `un peso`, `veintiún pesos`, `un millón de pesos`.
 fn count_of(n: u64, singular: &str, plural: &str, words: &mut Vec<String>) {
     words.extend(cardinal(n, Form::Masculine));
-    if n >= 1_000_000 && n % 1_000_000 == 0 {
+    if n >= 1_000_000 && n.is_multiple_of(1_000_000) {
         push(words, "de");
     }
     push(words, if n == 1 { singular } else { plural });
@@ -311,7 +311,7 @@ pub fn ordinal(n: u64) -> Result<Vec<String>, String> {
             if n >= 10 {
                 push(&mut words, ORDINAL_TENS[(n / 10) as usize]);
             }
-            if n % 10 != 0 {
+            if !n.is_multiple_of(10) {
                 push(&mut words, ORDINAL_UNITS[(n % 10) as usize]);
             }
             Ok(words)

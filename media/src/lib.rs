@@ -19,5 +19,6 @@ pub mod prompt;
 pub mod rtp;
 pub mod say;
 pub mod sdp;
+pub mod tts;
 
 pub use codec::Codec;

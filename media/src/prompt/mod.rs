@@ -52,22 +52,7 @@ impl Prompt {
             path: path.to_owned(),
             source,
         })?;
-        let decoded = wav::decode(&bytes).map_err(|reason| PromptError::Wav {
-            path: path.to_owned(),
-            reason,
-        })?;
-        if decoded.samples.is_empty() {
-            return Err(PromptError::Empty {
-                path: path.to_owned(),
-            });
-        }
-        let samples = resample_to_8k(&decoded.samples, decoded.rate).map_err(|reason| {
-            PromptError::Resample {
-                path: path.to_owned(),
-                rate: decoded.rate,
-                reason,
-            }
-        })?;
+        let samples = samples_8k_from_wav(&bytes).map_err(|e| e.at(path))?;
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -111,6 +96,49 @@ impl Prompt {
             Codec::Pcma => self.pcma.clone(),
         }
     }
+}
+
+/// Why WAV bytes could not become 8 kHz audio (the caller adds the file name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WavError {
+    Format(String),
+    Empty,
+    Resample { rate: u32, reason: String },
+}
+
+impl WavError {
+    fn at(self, path: &Path) -> PromptError {
+        let path = path.to_owned();
+        match self {
+            WavError::Format(reason) => PromptError::Wav { path, reason },
+            WavError::Empty => PromptError::Empty { path },
+            WavError::Resample { rate, reason } => PromptError::Resample { path, rate, reason },
+        }
+    }
+}
+
+impl std::fmt::Display for WavError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WavError::Format(reason) => write!(f, "not a usable WAV file: {reason}"),
+            WavError::Empty => f.write_str("the audio is empty"),
+            WavError::Resample { rate, reason } => {
+                write!(f, "cannot resample from {rate} Hz: {reason}")
+            }
+        }
+    }
+}
+
+/// Any WAV (see [`Prompt::load`]) as 8 kHz mono 16-bit samples.
+pub fn samples_8k_from_wav(bytes: &[u8]) -> Result<Vec<i16>, WavError> {
+    let decoded = wav::decode(bytes).map_err(WavError::Format)?;
+    if decoded.samples.is_empty() {
+        return Err(WavError::Empty);
+    }
+    resample_to_8k(&decoded.samples, decoded.rate).map_err(|reason| WavError::Resample {
+        rate: decoded.rate,
+        reason,
+    })
 }
 
 /// Converts mono float samples at `rate` to 8 kHz 16-bit samples.

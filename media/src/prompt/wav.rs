@@ -19,8 +19,37 @@ const FORMAT_MULAW: u16 = 7;
 pub(super) fn decode(bytes: &[u8]) -> Result<Decoded, String> {
     match g711_format(bytes)? {
         Some(g711) => decode_g711(bytes, g711),
-        None => decode_pcm(bytes),
+        None => match repaired_sizes(bytes) {
+            Some(fixed) => decode_pcm(&fixed),
+            None => decode_pcm(bytes),
+        },
     }
+}
+
+/// Programs that write WAV to a pipe (espeak-ng --stdout) cannot go back
+/// to fill in the sizes, so they declare ~2 GB of data. Returns a copy with
+/// the real sizes when the declared data size runs past the end.
+fn repaired_sizes(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut pos = 12;
+    while pos + 8 <= bytes.len() {
+        let size =
+            u32::from_le_bytes(bytes[pos + 4..pos + 8].try_into().expect("4 bytes")) as usize;
+        let available = bytes.len() - (pos + 8);
+        if &bytes[pos..pos + 4] == b"data" {
+            if size <= available {
+                return None;
+            }
+            let mut fixed = bytes.to_vec();
+            let real = (available & !1) as u32;
+            fixed[pos + 4..pos + 8].copy_from_slice(&real.to_le_bytes());
+            let riff = (pos + 8 - 8) as u32 + real;
+            fixed[4..8].copy_from_slice(&riff.to_le_bytes());
+            fixed.truncate(pos + 8 + real as usize);
+            return Some(fixed);
+        }
+        pos += 8 + size + (size & 1);
+    }
+    None
 }
 
 fn decode_pcm(bytes: &[u8]) -> Result<Decoded, String> {
@@ -157,6 +186,31 @@ mod tests {
             let peak = decoded.samples.iter().fold(0f32, |m, s| m.max(s.abs()));
             assert!((peak - 9000.0 / 32768.0).abs() < 0.02, "{peak}");
         }
+    }
+
+    #[test]
+    fn streamed_wav_with_unknown_sizes_is_read() {
+        let mut wav = Vec::new();
+        {
+            let spec = hound::WavSpec {
+                channels: 1,
+                sample_rate: 22_050,
+                bits_per_sample: 16,
+                sample_format: hound::SampleFormat::Int,
+            };
+            let mut w = hound::WavWriter::new(std::io::Cursor::new(&mut wav), spec).unwrap();
+            for n in 0..2205 {
+                w.write_sample(((n as f32 * 0.1).sin() * 8000.0) as i16)
+                    .unwrap();
+            }
+            w.finalize().unwrap();
+        }
+        // What espeak-ng --stdout writes: sizes it could not know.
+        wav[4..8].copy_from_slice(&0x7FFF_F024u32.to_le_bytes());
+        wav[40..44].copy_from_slice(&0x7FFF_F000u32.to_le_bytes());
+        let decoded = decode(&wav).unwrap();
+        assert_eq!(decoded.samples.len(), 2205);
+        assert_eq!(decoded.rate, 22_050);
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! mixes to mono, resamples to 8 kHz and encodes both G.711 laws, so a call
 //! only copies bytes that are already shared (`Arc<[u8]>`).
 
+mod render;
+pub mod template;
 mod wav;
+
+pub use render::{Fragments, Manifest, RenderError, Renderer, SayVoice};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -139,6 +143,25 @@ pub fn samples_8k_from_wav(bytes: &[u8]) -> Result<Vec<i16>, WavError> {
         rate: decoded.rate,
         reason,
     })
+}
+
+/// Writes 8 kHz samples as a µ-law WAV file.
+pub fn write_mulaw_wav(path: &Path, samples: &[i16]) -> std::io::Result<()> {
+    std::fs::write(path, wav::mulaw_wav(samples))
+}
+
+/// Drops the quiet lead-in and tail of a clip (TTS engines pad both),
+/// keeping `margin` samples of each.
+pub fn trim_silence(samples: &[i16], margin: usize) -> &[i16] {
+    const QUIET: u16 = 300;
+    let Some(first) = samples.iter().position(|s| s.unsigned_abs() > QUIET) else {
+        return &[];
+    };
+    let last = samples
+        .iter()
+        .rposition(|s| s.unsigned_abs() > QUIET)
+        .expect("a loud sample exists");
+    &samples[first.saturating_sub(margin)..(last + 1 + margin).min(samples.len())]
 }
 
 /// Converts mono float samples at `rate` to 8 kHz 16-bit samples.

@@ -138,6 +138,37 @@ fn riff_chunk<'a>(bytes: &'a [u8], id: &[u8; 4]) -> Result<Option<&'a [u8]>, Str
     Ok(None)
 }
 
+/// An 8 kHz mono µ-law WAV file (format tag 7, with the fact chunk that
+/// non-PCM WAV files carry): the usual shape of telephony prompts, half the
+/// size of 16-bit PCM.
+pub(super) fn mulaw_wav(samples: &[i16]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(samples.len());
+    Codec::Pcmu.encode(samples, &mut data);
+    let mut out = Vec::with_capacity(58 + data.len() + 1);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&((4 + 26 + 12 + 8 + data.len() + data.len() % 2) as u32).to_le_bytes());
+    out.extend_from_slice(b"WAVE");
+    out.extend_from_slice(b"fmt ");
+    out.extend_from_slice(&18u32.to_le_bytes());
+    out.extend_from_slice(&FORMAT_MULAW.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes()); // channels
+    out.extend_from_slice(&8000u32.to_le_bytes()); // sample rate
+    out.extend_from_slice(&8000u32.to_le_bytes()); // bytes per second
+    out.extend_from_slice(&1u16.to_le_bytes()); // block align
+    out.extend_from_slice(&8u16.to_le_bytes()); // bits per sample
+    out.extend_from_slice(&0u16.to_le_bytes()); // no extra format bytes
+    out.extend_from_slice(b"fact");
+    out.extend_from_slice(&4u32.to_le_bytes());
+    out.extend_from_slice(&(samples.len() as u32).to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out.extend_from_slice(&data);
+    if data.len() % 2 == 1 {
+        out.push(0);
+    }
+    out
+}
+
 fn mix_to_mono(interleaved: &[f32], channels: usize) -> Vec<f32> {
     if channels == 1 {
         return interleaved.to_vec();
@@ -211,6 +242,15 @@ mod tests {
         let decoded = decode(&wav).unwrap();
         assert_eq!(decoded.samples.len(), 2205);
         assert_eq!(decoded.rate, 22_050);
+    }
+
+    #[test]
+    fn mulaw_files_we_write_read_back() {
+        let tone: Vec<i16> = (0..801)
+            .map(|n| ((n as f32 * 0.3).sin() * 12_000.0) as i16)
+            .collect();
+        let decoded = decode(&mulaw_wav(&tone)).unwrap();
+        assert_eq!((decoded.rate, decoded.samples.len()), (8000, 801));
     }
 
     #[test]

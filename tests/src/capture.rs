@@ -17,12 +17,17 @@ pub struct Capture {
 impl Capture {
     /// Starts capturing UDP datagrams sent to `dst_port` on loopback.
     pub fn start(dst_port: u16) -> Capture {
+        Capture::start_filter(&format!("udp dst port {dst_port}"))
+    }
+
+    /// Starts capturing on loopback with a capture filter.
+    pub fn start_filter(filter: &str) -> Capture {
         let dumpcap = require_tool("dumpcap", "tshark");
         let dir = tempfile::tempdir().expect("temporary folder");
         let path = dir.path().join("capture.pcap");
         let child = Command::new(dumpcap)
             .args(["-i", "lo", "-q", "-P", "-f"])
-            .arg(format!("udp dst port {dst_port}"))
+            .arg(filter)
             .arg("-w")
             .arg(&path)
             .stdin(Stdio::null())

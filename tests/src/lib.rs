@@ -124,6 +124,10 @@ pub struct CampaignSpec {
     pub contacts: Vec<(String, String, String)>,
     /// Raw bytes for contacts.csv instead of `contacts`.
     pub contacts_csv: Option<Vec<u8>>,
+    /// Extra `[campaign]` lines (e.g. `message = [...]`, which replaces `prompt`).
+    pub campaign_extra: String,
+    /// Extra sections at the end of the file (e.g. `[tts]`).
+    pub sections: String,
 }
 
 impl CampaignSpec {
@@ -140,6 +144,8 @@ impl CampaignSpec {
             prompt: repo_root().join("prompts/es-MX/recordatorio.wav"),
             contacts: vec![("C-1".into(), "55 1234 5678".into(), "Juan Pérez".into())],
             contacts_csv: None,
+            campaign_extra: String::new(),
+            sections: String::new(),
         }
     }
 }
@@ -191,11 +197,12 @@ response_timeout_s = {response}
 [campaign]
 name = "prueba"
 contacts = "contacts.csv"
-prompt = "{prompt}"
-trunk = "sipp"
+{prompt}trunk = "sipp"
 ring_timeout_s = {ring}
 wait_for_digits_s = {wait}
 default_region = "MX"
+{campaign_extra}
+{sections}
 "#,
             rtp_max = rtp_base + 99,
             trunk_port = spec.trunk_port,
@@ -203,7 +210,13 @@ default_region = "MX"
             channels = spec.max_channels,
             cps = spec.max_cps,
             response = spec.response_timeout_s,
-            prompt = spec.prompt.display(),
+            prompt = if spec.campaign_extra.contains("message") {
+                String::new()
+            } else {
+                format!("prompt = \"{}\"\n", spec.prompt.display())
+            },
+            campaign_extra = spec.campaign_extra,
+            sections = spec.sections,
             ring = spec.ring_timeout_s,
             wait = spec.wait_for_digits_s,
         );

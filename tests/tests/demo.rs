@@ -32,6 +32,10 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
         stderr.contains("contactos.csv:22: telefono: '12 34'"),
         "the bad row is reported\n{stderr}"
     );
+    assert!(
+        stderr.contains("contactos.csv:23: saldo: 'N/D' is not an amount"),
+        "an unreadable balance is reported\n{stderr}"
+    );
 
     let rows = report_csv(&dir.path().join("demo.db"));
     assert_eq!(rows.len(), 20);

@@ -33,7 +33,6 @@ pub struct CallContext {
     pub codecs: Vec<Codec>,
     pub dial_prefix: String,
     pub strip_plus: bool,
-    pub prompt: Prompt,
     pub timing: CallTiming,
     /// Cancelled when the operator stops the run.
     pub stop: CancellationToken,
@@ -92,10 +91,11 @@ impl CallContext {
     }
 }
 
-/// Calls one contact once and records the attempt.
+/// Calls one contact once, plays `prompt` when answered, and records the attempt.
 pub async fn place_call(
     ctx: &CallContext,
     contact: &Contact,
+    prompt: &Prompt,
     attempt_no: u32,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
@@ -136,7 +136,7 @@ pub async fn place_call(
         sdp_offer: local.offer(),
     };
     match ctx.sip.invite(&ctx.trunk, request) {
-        Ok(leg) => run_leg(ctx, leg, &local, socket, started, &mut record).await,
+        Ok(leg) => run_leg(ctx, leg, &local, socket, prompt, started, &mut record).await,
         Err(reason) => {
             record.disposition = Disposition::TrunkFailure;
             record.notes.push(format!("INVITE not sent: {reason}"));
@@ -177,6 +177,7 @@ async fn run_leg(
     mut leg: crate::sip::CallLeg,
     local: &LocalAudio,
     socket: tokio::net::UdpSocket,
+    prompt: &Prompt,
     started: Instant,
     record: &mut Record,
 ) {
@@ -281,8 +282,10 @@ async fn run_leg(
         }
     };
 
-    // Answered.
+    // Answered: the message starts before anything else is done, so the
+    // first packet leaves within a packet time of the 200 OK.
     let answered_at = Instant::now();
+    let answered_utc = Utc::now();
     record.sip_code = Some(200);
     record.sip_reason = Some("OK".into());
     let agreed = match local.accept_answer(&answer_sdp) {
@@ -290,7 +293,7 @@ async fn run_leg(
         Err(e) => {
             log_store(
                 ctx.store
-                    .mark_answered(record.attempt, Utc::now(), "")
+                    .mark_answered(record.attempt, answered_utc, "")
                     .await,
             );
             record.disposition = Disposition::Error;
@@ -304,25 +307,22 @@ async fn run_leg(
             return;
         }
     };
+    let mut session = RtpSession::new(SessionConfig {
+        codec: agreed.codec,
+        dtmf_payload_type: agreed.dtmf_payload_type,
+        offered_dtmf_payload_type: Some(local.dtmf_payload_type),
+        remote_ip: agreed.remote.ip(),
+        record_limit: None,
+        ssrc: rand::random(),
+    });
+    session.play(prompt.encoded(agreed.codec));
+    let mut media = MediaSession::start(socket, agreed.remote, session);
+    record.disposition = Disposition::Answered;
     log_store(
         ctx.store
-            .mark_answered(record.attempt, Utc::now(), agreed.codec.name())
+            .mark_answered(record.attempt, answered_utc, agreed.codec.name())
             .await,
     );
-    record.disposition = Disposition::Answered;
-    let mut media = MediaSession::start(
-        socket,
-        agreed.remote,
-        RtpSession::new(SessionConfig {
-            codec: agreed.codec,
-            dtmf_payload_type: agreed.dtmf_payload_type,
-            offered_dtmf_payload_type: Some(local.dtmf_payload_type),
-            remote_ip: agreed.remote.ip(),
-            record_limit: None,
-            ssrc: rand::random(),
-        }),
-    );
-    media.play(ctx.prompt.encoded(agreed.codec));
     let max_deadline = answered_at + ctx.timing.max_call;
     let mut digit_deadline = None::<Instant>;
     let mut prompt_done = false;

@@ -31,6 +31,40 @@ pub struct Contact {
     pub line: u64,
 }
 
+impl Contact {
+    /// A value by the name a message uses: `id`, `phone`, `name`,
+    /// `balance`, `due_date`, the list's own name for those columns
+    /// (`saldo`, `vencimiento` ...), or any other column.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        // A column of the list by its own name wins over an alias: a list
+        // with both `id` and `cuenta` columns means its own `cuenta`.
+        if !COLUMNS.iter().any(|(canonical, _)| *canonical == name)
+            && let Some(value) = self.vars.get(name)
+        {
+            return Some(value);
+        }
+        let canonical = COLUMNS
+            .iter()
+            .find(|(canonical, aliases)| *canonical == name || aliases.contains(&name))
+            .map(|(canonical, _)| *canonical);
+        match canonical {
+            Some("id") => Some(&self.id),
+            Some("phone") => Some(&self.phone),
+            Some("name") => Some(&self.name),
+            Some("balance") => Some(&self.balance),
+            Some("due_date") => Some(&self.due_date),
+            _ => self.vars.get(name).map(String::as_str),
+        }
+    }
+}
+
+/// The names a message may use for the required columns.
+pub fn required_column_names() -> impl Iterator<Item = &'static str> {
+    COLUMNS
+        .iter()
+        .flat_map(|(canonical, aliases)| std::iter::once(*canonical).chain(aliases.iter().copied()))
+}
+
 /// How the file's bytes were read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextEncoding {
@@ -47,6 +81,8 @@ pub struct ContactList {
     pub rejected: Vec<RowError>,
     pub encoding: TextEncoding,
     pub delimiter: u8,
+    /// The header's column names, lower case, as messages may use them.
+    pub columns: Vec<String>,
 }
 
 /// A row that was skipped, and why.
@@ -202,6 +238,7 @@ pub fn parse(
         rejected: Vec::new(),
         encoding,
         delimiter,
+        columns: headers.clone(),
     };
     let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
     for record in reader.records() {
@@ -341,6 +378,14 @@ mod tests {
             ("C-1", "+525512345678", "Juan Pérez")
         );
         assert_eq!(c.vars.get("segment").map(String::as_str), Some("temprana"));
+        assert_eq!(c.value("segment"), Some("temprana"));
+        assert_eq!(
+            c.value("saldo"),
+            Some("1234.50"),
+            "Spanish names of the required columns"
+        );
+        assert_eq!(c.value("due_date"), Some("2026-12-15"));
+        assert_eq!(c.value("apodo"), None);
         assert_eq!(c.line, 2);
         assert_eq!(list.contacts[1].phone, "+523312345678");
     }
@@ -408,6 +453,20 @@ mod tests {
             load_str(b"id,phone,phone,name,balance,due_date\n"),
             Err(ContactsError::DuplicateColumn { .. })
         ));
+    }
+
+    #[test]
+    fn a_column_named_like_an_alias_keeps_its_own_value() {
+        let list = load_str(b"id,phone,name,balance,due_date,cuenta\nC-9,5512345678,A,1,x,0412\n")
+            .unwrap();
+        assert_eq!(list.contacts[0].value("cuenta"), Some("0412"));
+        assert_eq!(list.contacts[0].value("id"), Some("C-9"));
+        let list = load_str(b"cuenta,phone,name,balance,due_date\nC-9,5512345678,A,1,x\n").unwrap();
+        assert_eq!(
+            list.contacts[0].value("cuenta"),
+            Some("C-9"),
+            "here cuenta is the id column"
+        );
     }
 
     #[test]

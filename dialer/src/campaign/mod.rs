@@ -2,6 +2,7 @@
 
 pub mod attempt;
 pub mod contacts;
+pub mod message;
 pub mod runner;
 
 pub use attempt::{Disposition, HangupBy};

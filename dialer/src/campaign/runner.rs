@@ -1,29 +1,35 @@
 //! `dialer run`: dial every contact of a campaign once, within the trunk's caps.
 //!
-//! The run loads and checks everything before the first call (prompt, list,
-//! store, trunk address, SIP port), then launches one call actor per contact
-//! while holding at most `max_channels` calls up and starting at most
-//! `max_cps` per second. It stops launching when the operator presses
-//! Ctrl-C (calls in flight are ended and recorded) or when the trunk looks
-//! dead (several calls in a row without any SIP response), so a broken trunk
-//! does not burn through the list.
+//! The run loads and checks everything before the first call (message, TTS
+//! engine, list, store, trunk address, SIP port). Then two things go on at
+//! once: a renderer voices each contact's personal message ahead of the
+//! dialing front, and the dialer launches one call actor per rendered
+//! contact while holding at most `max_channels` calls up and starting at
+//! most `max_cps` per second. Dialing stops early when the operator presses
+//! Ctrl-C (calls in flight are ended and recorded), when the trunk looks
+//! dead (several calls in a row without any SIP response), or when the TTS
+//! engine keeps failing, so a broken dependency does not burn the list.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use chrono::Utc;
+use chrono::{Datelike, Local, Utc};
+use futures::StreamExt;
 use governor::{Quota, RateLimiter};
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use media::prompt::Prompt;
+use media::prompt::template::Segment;
 use media::rtp::PortPool;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use media::say::Date;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
-use super::{Contact, Disposition, contacts};
+use super::message::PreparedMessage;
+use super::{Contact, Disposition, RowError, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallTiming, place_call};
 use crate::config::Config;
 use crate::sip::{InboundPolicy, SipEndpoint, TrunkTarget};
@@ -31,6 +37,8 @@ use crate::store::Store;
 
 /// After this many attempts in a row end in `trunk_failure`, stop dialing.
 pub const TRUNK_FAILURES_TO_STOP: usize = 3;
+/// After this many messages in a row fail to render, stop dialing.
+pub const RENDER_FAILURES_TO_STOP: usize = 3;
 
 /// What a run did, for the summary.
 #[derive(Debug, Default)]
@@ -42,6 +50,8 @@ pub struct RunSummary {
     pub dialed: usize,
     pub counts: BTreeMap<Disposition, usize>,
     pub not_dialed: usize,
+    /// Messages that could not be rendered (those contacts were not called).
+    pub render_failures: usize,
     /// Why dialing stopped early, if it did.
     pub stopped: Option<String>,
     pub elapsed: Duration,
@@ -50,8 +60,87 @@ pub struct RunSummary {
 /// How the run talks to the operator.
 #[derive(Debug, Clone, Copy)]
 pub struct RunOptions {
-    /// Draw a progress bar (only drawn when stderr is a terminal).
+    /// Draw progress bars (only drawn when stderr is a terminal).
     pub progress: bool,
+}
+
+/// Today in the dialer's local time, for dates said "without the year when
+/// it is this year".
+pub fn today() -> Date {
+    let now = Local::now();
+    Date {
+        year: now.year() as u16,
+        month: now.month() as u8,
+        day: now.day() as u8,
+    }
+}
+
+/// The contacts of a run, each with its message resolved.
+struct Work {
+    store: Store,
+    campaign_id: i64,
+    to_dial: Vec<(Contact, Vec<Segment>)>,
+    summary: RunSummary,
+}
+
+/// Loads the list, resolves every contact's message (unreadable values skip
+/// the row), stores the contacts and picks those not attempted yet.
+async fn load_work(config: &Config, message: &PreparedMessage) -> anyhow::Result<Work> {
+    let campaign = &config.campaign;
+    let list = contacts::load(&campaign.contacts, campaign.default_region)?;
+    if list.encoding == contacts::TextEncoding::Windows1252 {
+        eprintln!(
+            "note: {} is not UTF-8; read as Windows-1252 (Latin-1)",
+            campaign.contacts.display()
+        );
+    }
+    message.check_variables(&campaign.contacts, &list.columns)?;
+    let mut rejected = list.rejected;
+    let today = today();
+    let mut resolved = Vec::with_capacity(list.contacts.len());
+    for contact in list.contacts {
+        match message.resolve(&contact, today) {
+            Ok(segments) => resolved.push((contact, segments)),
+            Err(e) => rejected.push(RowError {
+                path: campaign.contacts.clone(),
+                line: contact.line,
+                field: e.variable,
+                reason: e.reason,
+            }),
+        }
+    }
+    rejected.sort_by_key(|r| r.line);
+    for row in &rejected {
+        eprintln!("skipped {row}");
+    }
+
+    let store = Store::open(&config.database.path).await?;
+    let closed = store.close_unfinished(Utc::now()).await?;
+    if closed > 0 {
+        eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
+    }
+    let campaign_id = store.ensure_campaign(&campaign.name, Utc::now()).await?;
+    let contacts: Vec<Contact> = resolved.iter().map(|(c, _)| c.clone()).collect();
+    store.save_contacts(campaign_id, &contacts).await?;
+    let attempted = store.attempted_contacts(campaign_id).await?;
+    let in_list = resolved.len();
+    let to_dial: Vec<_> = resolved
+        .into_iter()
+        .filter(|(c, _)| !attempted.contains(&c.id))
+        .collect();
+    let summary = RunSummary {
+        campaign: campaign.name.clone(),
+        contacts_in_list: in_list,
+        rows_rejected: rejected.len(),
+        already_attempted: in_list - to_dial.len(),
+        ..RunSummary::default()
+    };
+    Ok(Work {
+        store,
+        campaign_id,
+        to_dial,
+        summary,
+    })
 }
 
 /// Runs the configured campaign to its end. `stop` ends it early.
@@ -63,40 +152,13 @@ pub async fn run(
     let begun = Instant::now();
     let campaign = &config.campaign;
     let trunk = config.campaign_trunk();
-    let prompt = Prompt::load(&campaign.prompt)?;
-    let list = contacts::load(&campaign.contacts, campaign.default_region)?;
-    if list.encoding == contacts::TextEncoding::Windows1252 {
-        eprintln!(
-            "note: {} is not UTF-8; read as Windows-1252 (Latin-1)",
-            campaign.contacts.display()
-        );
-    }
-    for rejected in &list.rejected {
-        eprintln!("skipped {rejected}");
-    }
-
-    let store = Store::open(&config.database.path).await?;
-    let closed = store.close_unfinished(Utc::now()).await?;
-    if closed > 0 {
-        eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
-    }
-    let campaign_id = store.ensure_campaign(&campaign.name, Utc::now()).await?;
-    store.save_contacts(campaign_id, &list.contacts).await?;
-    let attempted = store.attempted_contacts(campaign_id).await?;
-    let to_dial: Vec<Contact> = list
-        .contacts
-        .iter()
-        .filter(|c| !attempted.contains(&c.id))
-        .cloned()
-        .collect();
-
-    let mut summary = RunSummary {
-        campaign: campaign.name.clone(),
-        contacts_in_list: list.contacts.len(),
-        rows_rejected: list.rejected.len(),
-        already_attempted: list.contacts.len() - to_dial.len(),
-        ..RunSummary::default()
-    };
+    let message = Arc::new(PreparedMessage::prepare(&campaign.message, &config.tts).await?);
+    let Work {
+        store,
+        campaign_id,
+        to_dial,
+        mut summary,
+    } = load_work(config, &message).await?;
     if to_dial.is_empty() {
         summary.elapsed = begun.elapsed();
         store.close().await;
@@ -148,7 +210,6 @@ pub async fn run(
         codecs: trunk.codecs.clone(),
         dial_prefix: trunk.dial_prefix.clone(),
         strip_plus: trunk.strip_plus,
-        prompt,
         timing: CallTiming {
             response_timeout: Duration::from_secs_f64(trunk.response_timeout_s),
             ring_timeout: Duration::from_secs_f64(campaign.ring_timeout_s),
@@ -157,12 +218,17 @@ pub async fn run(
         },
         stop: stop.child_token(),
     });
-    info!(campaign = %campaign.name, contacts = to_dial.len(), trunk = %trunk.name, %trunk_addr, "dialing");
+    let total = to_dial.len();
+    info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");
 
-    let bar = progress_bar(options.progress, to_dial.len());
+    let bars = Bars::new(options.progress, total);
+    // Render ahead of the dialing front, by as many messages as could be
+    // needed before the renderer catches up again.
+    let lookahead = (trunk.max_channels as usize * 2).max(16);
+    let mut rendered = spawn_renderer(message.clone(), to_dial, lookahead, bars.render.clone());
+
     let channels = Arc::new(Semaphore::new(trunk.max_channels as usize));
     let limiter = RateLimiter::direct(cps_quota(trunk.max_cps));
-    let mut pending = to_dial.into_iter().peekable();
     // A call's channel permit travels back with its outcome, so the slot
     // frees only once the loop has counted the outcome (and maybe stopped).
     let mut running: JoinSet<(
@@ -171,8 +237,10 @@ pub async fn run(
         OwnedSemaphorePermit,
     )> = JoinSet::new();
     let mut trunk_failures_in_a_row = 0;
+    let mut render_failures_in_a_row = 0;
+    let mut renderer_done = false;
     loop {
-        let may_launch = summary.stopped.is_none() && pending.peek().is_some();
+        let may_launch = summary.stopped.is_none() && !renderer_done;
         if !may_launch && running.is_empty() {
             break;
         }
@@ -208,27 +276,53 @@ pub async fn run(
                         error!(contact = %contact.id, error = %e, "attempt not recorded");
                     }
                 }
-                bar.inc(1);
-                bar.set_message(counts_line(&summary.counts));
+                bars.calls.inc(1);
+                bars.calls.set_message(counts_line(&summary.counts));
                 drop(permit);
             }
-            permit = async {
+            launch = async {
                 let permit = channels.clone().acquire_owned().await.expect("the semaphore is never closed");
                 limiter.until_ready().await;
-                permit
+                (permit, rendered.recv().await)
             }, if may_launch => {
-                let contact = pending.next().expect("may_launch checked there is one");
+                let (permit, next) = launch;
+                let Some((contact, prompt)) = next else {
+                    renderer_done = true;
+                    continue;
+                };
+                let prompt = match prompt {
+                    Ok(prompt) => {
+                        render_failures_in_a_row = 0;
+                        prompt
+                    }
+                    Err(e) => {
+                        warn!(contact = %contact.id, error = %e, "message not rendered; contact not called");
+                        eprintln!("not called {} ({}): the message could not be rendered: {e}", contact.id, contact.phone);
+                        summary.render_failures += 1;
+                        render_failures_in_a_row += 1;
+                        if render_failures_in_a_row >= RENDER_FAILURES_TO_STOP {
+                            summary.stopped.get_or_insert_with(|| format!(
+                                "{RENDER_FAILURES_TO_STOP} messages in a row could not be rendered; the last error: {e}"
+                            ));
+                        }
+                        bars.calls.inc(1);
+                        continue;
+                    }
+                };
                 summary.dialed += 1;
                 let ctx = ctx.clone();
                 running.spawn(async move {
-                    let result = place_call(&ctx, &contact, 1).await;
+                    let result = place_call(&ctx, &contact, &prompt, 1).await;
                     (contact, result, permit)
                 });
             }
         }
     }
-    summary.not_dialed += pending.count();
-    bar.finish_and_clear();
+    // Whatever was rendered or still waiting was not dialed.
+    rendered.close();
+    while rendered.recv().await.is_some() {}
+    summary.not_dialed += total - summary.dialed - summary.render_failures - summary.not_dialed;
+    bars.finish();
     ctx.sip.shutdown();
     store.close().await;
     summary.elapsed = begun.elapsed();
@@ -242,26 +336,87 @@ pub async fn run(
     Ok(summary)
 }
 
+type Rendered = (Contact, Result<Arc<Prompt>, media::prompt::RenderError>);
+
+/// Renders messages in list order, a few at a time in parallel, into a
+/// bounded channel that keeps the renderer at most `lookahead` ahead.
+fn spawn_renderer(
+    message: Arc<PreparedMessage>,
+    contacts: Vec<(Contact, Vec<Segment>)>,
+    lookahead: usize,
+    bar: ProgressBar,
+) -> mpsc::Receiver<Rendered> {
+    let (tx, rx) = mpsc::channel(lookahead);
+    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::spawn(async move {
+        let mut stream = futures::stream::iter(contacts)
+            .map(|(contact, segments)| {
+                let message = message.clone();
+                async move {
+                    let prompt = message.render(&contact, &segments).await.map(Arc::new);
+                    (contact, prompt)
+                }
+            })
+            .buffered(parallel);
+        while let Some(item) = stream.next().await {
+            bar.inc(1);
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
 /// One call every `1 / max_cps` seconds, no bursts: calls spread evenly.
 fn cps_quota(max_cps: f64) -> Quota {
     Quota::with_period(Duration::from_secs_f64(1.0 / max_cps))
         .expect("validated: max_cps is positive")
 }
 
-fn progress_bar(enabled: bool, total: usize) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
+/// The run's two progress bars: messages rendered, calls finished.
+struct Bars {
+    multi: MultiProgress,
+    render: ProgressBar,
+    calls: ProgressBar,
+}
+
+impl Bars {
+    fn new(enabled: bool, total: usize) -> Bars {
+        if !enabled {
+            return Bars {
+                multi: MultiProgress::new(),
+                render: ProgressBar::hidden(),
+                calls: ProgressBar::hidden(),
+            };
+        }
+        let multi = MultiProgress::new();
+        let style = |template: &str| {
+            ProgressStyle::with_template(template)
+                .expect("the template is valid")
+                .progress_chars("=> ")
+        };
+        let render = multi.add(ProgressBar::new(total as u64));
+        render.set_style(style(
+            "  messages [{elapsed_precise}] {bar:30} {pos}/{len} rendered",
+        ));
+        let calls = multi.add(ProgressBar::new(total as u64));
+        calls.set_style(style(
+            "{spinner} calls    [{elapsed_precise}] {bar:30} {pos}/{len} done  {msg}",
+        ));
+        calls.enable_steady_tick(Duration::from_millis(200));
+        Bars {
+            multi,
+            render,
+            calls,
+        }
     }
-    let bar = ProgressBar::new(total as u64);
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} calls  {msg}",
-        )
-        .expect("the template is valid")
-        .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
+
+    fn finish(&self) {
+        self.render.finish_and_clear();
+        self.calls.finish_and_clear();
+        let _ = self.multi.clear();
+    }
 }
 
 fn counts_line(counts: &BTreeMap<Disposition, usize>) -> String {
@@ -295,6 +450,12 @@ impl RunSummary {
             out.push_str(&format!(
                 "  ({} rows of the list skipped, see above)\n",
                 self.rows_rejected
+            ));
+        }
+        if self.render_failures > 0 {
+            out.push_str(&format!(
+                "  not called, message not rendered: {} contacts\n",
+                self.render_failures
             ));
         }
         if self.not_dialed > 0 {

@@ -3,9 +3,11 @@
 //! The demo writes a real configuration, debtor list and carrier plan into a
 //! folder, starts the simulated carrier on a free loopback port, and runs the
 //! campaign exactly as `dialer run` would: the same loader, store, SIP and
-//! RTP. Twenty Spanish-speaking debtors answer, press keys, are busy, do not
-//! answer or do not exist; one row of the list is malformed on purpose. The
-//! files stay, so the newcomer can rerun `dialer report` on them.
+//! RTP. Each debtor hears a personal message (name, balance and due date in
+//! words, spoken by espeak-ng, then a recorded menu). Twenty Spanish-speaking
+//! debtors answer, press keys, are busy, do not answer or do not exist; one
+//! row of the list is malformed on purpose. The files stay, so the newcomer
+//! can rerun `dialer report` on them.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -18,10 +20,12 @@ use crate::config::Config;
 use crate::sim::{Carrier, CarrierOptions, CarrierPlan};
 use crate::store::Store;
 
-/// The demo's prompt, built into the binary so `dialer demo` runs anywhere.
-const PROMPT: &[u8] = include_bytes!("../../../prompts/es-MX/recordatorio.wav");
+/// The demo's recorded phrase, built into the binary so `dialer demo` runs
+/// from anywhere; the rest of the message is spoken per debtor.
+const MENU: &[u8] = include_bytes!("../../../prompts/es-MX/menu-asesor.wav");
 
-/// The debtor list: 20 good rows and one with a number that cannot be dialed.
+/// The debtor list: 20 good rows, one with a number that cannot be dialed
+/// and one whose balance cannot be said.
 const CONTACTS: &str = "\
 id,telefono,nombre,saldo,vencimiento,segmento
 D-1001,55 1234 0001,María Guadalupe Hernández,1234.50,2026-12-15,mora_temprana
@@ -45,6 +49,7 @@ D-1018,55 1234 0018,Eduardo Ortiz,19850.00,2026-10-15,mora_tardia
 D-1019,55 1234 0019,Gabriela Vargas,560.00,2026-12-21,mora_temprana
 D-1020,55 1234 0020,Arturo Romero,7025.10,2026-11-20,mora_tardia
 D-1021,12 34,Número Mal Capturado,100.00,2026-12-30,mora_temprana
+D-1022,55 1234 0022,Saldo Sin Capturar,N/D,2026-12-30,mora_temprana
 ";
 
 /// What each simulated debtor does.
@@ -137,17 +142,30 @@ username = "cobranza"
 password = "demo-secret"
 caller_id = "+525599990000"
 caller_name = "Cobranza Demo"
-max_channels = 10
+max_channels = 20
 max_cps = 10
 
 [campaign]
 name = "recordatorio-demo"
 contacts = "contactos.csv"
-prompt = "recordatorio.wav"
 trunk = "carrier-sim"
 ring_timeout_s = 5
 default_region = "MX"
 wait_for_digits_s = 2
+language = "es-MX"
+prompts = "prompts"
+# Each debtor hears their own name, balance and due date.
+message = [
+  "tts:Hola {{nombre}}, le llamamos de Cobranza Demo. Le recordamos que su saldo de",
+  "say:currency:{{saldo}}:MXN",
+  "tts:vence",
+  "say:date:{{vencimiento}}",
+  "file:menu-asesor",
+]
+
+[tts]
+engine = "espeak"
+cache_dir = "tts-cache"
 "#
     )
 }
@@ -164,7 +182,9 @@ pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Resul
         Ok(path)
     };
     write("contactos.csv", CONTACTS.as_bytes())?;
-    write("recordatorio.wav", PROMPT)?;
+    std::fs::create_dir_all(dir.join("prompts"))
+        .with_context(|| format!("creating {}/prompts", dir.display()))?;
+    write("prompts/menu-asesor.wav", MENU)?;
     let plan_path = write("carrier-plan.toml", PLAN.as_bytes())?;
     let db_path = dir.join("demo.db");
     if db_path.exists() {

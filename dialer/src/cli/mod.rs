@@ -1,6 +1,7 @@
 //! The `dialer` command line: run, report, demo, carrier.
 
 mod demo;
+mod prompts;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -54,6 +55,11 @@ enum Command {
         /// instead of a new temporary folder.
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Hear values and messages before a campaign; record fragments and phrases.
+    Prompts {
+        #[command(subcommand)]
+        command: prompts::PromptsCommand,
     },
     /// Run the simulated carrier: a SIP trunk on loopback that follows a plan.
     Carrier {
@@ -175,6 +181,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { dir } => demo::run(dir, stop_on_ctrl_c()).await,
+        Command::Prompts { command } => prompts::run(command).await,
         Command::Carrier {
             listen,
             plan,

@@ -14,8 +14,10 @@ use media::Codec;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use message::{MessageConfig, SayWith, TtsConfig, TtsEngineConfig};
 use raw::{RawConfig, RawTrunk};
 
+mod message;
 mod raw;
 
 /// A whole configuration file, validated.
@@ -27,6 +29,7 @@ pub struct Config {
     pub media: MediaConfig,
     pub trunks: Vec<TrunkConfig>,
     pub campaign: CampaignConfig,
+    pub tts: TtsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -101,7 +104,7 @@ pub struct Credentials {
 pub struct CampaignConfig {
     pub name: String,
     pub contacts: PathBuf,
-    pub prompt: PathBuf,
+    pub message: MessageConfig,
     pub trunk: String,
     pub ring_timeout_s: f64,
     /// ISO 3166 region for numbers written without a country code.
@@ -236,10 +239,13 @@ impl Config {
                     format!("'{region}' is not an ISO 3166 region code like MX, CO, PE, CL, US"),
                 )
             })?;
+        let message = v.message(&c, base)?;
+        let database_path = resolve(&raw.database.path);
+        let tts = v.tts(raw.tts, base, &database_path)?;
         let campaign = CampaignConfig {
+            message,
             name: c.name.into_inner(),
             contacts: resolve(&c.contacts),
-            prompt: resolve(&c.prompt),
             trunk: c.trunk.into_inner(),
             ring_timeout_s: v.seconds(&c.ring_timeout_s, "campaign.ring_timeout_s", 1.0, 600.0)?,
             default_region,
@@ -254,12 +260,13 @@ impl Config {
         Ok(Config {
             path: path.to_owned(),
             database: DatabaseConfig {
-                path: resolve(&raw.database.path),
+                path: database_path,
             },
             sip,
             media,
             trunks,
             campaign,
+            tts,
         })
     }
 

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::Transport;
+use super::message::SayWith;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +23,7 @@ pub(super) struct RawConfig {
     #[serde(rename = "trunk")]
     pub(super) trunks: Spanned<Vec<RawTrunk>>,
     pub(super) campaign: RawCampaign,
+    pub(super) tts: Option<RawTts>,
 }
 
 #[derive(Deserialize)]
@@ -135,7 +137,12 @@ fn default_response_timeout() -> Spanned<f64> {
 pub(super) struct RawCampaign {
     pub(super) name: Spanned<String>,
     pub(super) contacts: PathBuf,
-    pub(super) prompt: PathBuf,
+    pub(super) prompt: Option<Spanned<PathBuf>>,
+    pub(super) message: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) language: Option<Spanned<String>>,
+    pub(super) prompts: Option<PathBuf>,
+    #[serde(default)]
+    pub(super) say_with: SayWith,
     pub(super) trunk: Spanned<String>,
     #[serde(default = "default_ring_timeout")]
     pub(super) ring_timeout_s: Spanned<f64>,
@@ -158,4 +165,72 @@ fn default_wait_for_digits() -> Spanned<f64> {
 }
 fn default_max_call() -> Spanned<f64> {
     Spanned::new(0..0, 300.0)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTts {
+    #[serde(default)]
+    pub(super) engine: TtsEngineKind,
+    pub(super) voice: Option<String>,
+    #[serde(default = "default_espeak")]
+    pub(super) program: String,
+    #[serde(default = "default_speed")]
+    pub(super) speed: Spanned<u32>,
+    pub(super) url: Option<Spanned<String>>,
+    #[serde(default = "default_headers")]
+    pub(super) headers: Spanned<std::collections::BTreeMap<String, String>>,
+    #[serde(default = "default_content_type")]
+    pub(super) content_type: String,
+    pub(super) body: Option<String>,
+    #[serde(default = "default_tts_timeout")]
+    pub(super) timeout_s: Spanned<f64>,
+    pub(super) cache_dir: Option<PathBuf>,
+    #[serde(default = "default_cache_mb")]
+    pub(super) cache_max_mb: u64,
+}
+
+impl Default for RawTts {
+    fn default() -> Self {
+        RawTts {
+            engine: TtsEngineKind::Espeak,
+            voice: None,
+            program: default_espeak(),
+            speed: default_speed(),
+            url: None,
+            headers: default_headers(),
+            content_type: default_content_type(),
+            body: None,
+            timeout_s: default_tts_timeout(),
+            cache_dir: None,
+            cache_max_mb: default_cache_mb(),
+        }
+    }
+}
+
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(super) enum TtsEngineKind {
+    #[default]
+    Espeak,
+    Http,
+}
+
+fn default_headers() -> Spanned<std::collections::BTreeMap<String, String>> {
+    Spanned::new(0..0, Default::default())
+}
+fn default_espeak() -> String {
+    "espeak-ng".into()
+}
+fn default_speed() -> Spanned<u32> {
+    Spanned::new(0..0, 165)
+}
+fn default_content_type() -> String {
+    "application/json".into()
+}
+fn default_tts_timeout() -> Spanned<f64> {
+    Spanned::new(0..0, 15.0)
+}
+fn default_cache_mb() -> u64 {
+    1024
 }

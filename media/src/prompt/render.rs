@@ -70,7 +70,7 @@ impl Fragments {
         let manifest = Manifest::load(dir)?;
         let vocabulary = say::vocabulary(language);
         let missing: Vec<&String> = vocabulary
-            .iter()
+            .keys()
             .filter(|w| !manifest.fragments.contains_key(*w))
             .collect();
         if !missing.is_empty() {
@@ -93,7 +93,7 @@ impl Fragments {
             ));
         }
         let mut clips = HashMap::new();
-        for word in &vocabulary {
+        for word in vocabulary.keys() {
             let path = dir.join(&manifest.fragments[word]);
             let prompt = Prompt::load(&path).map_err(|e| e.to_string())?;
             clips.insert(word.clone(), Arc::from(trim_silence(prompt.samples(), 40)));
@@ -226,7 +226,7 @@ mod tests {
     fn tone_fragments(dir: &Path, language: Language, skip: &[&str]) {
         std::fs::create_dir_all(dir.join("fragments")).unwrap();
         let mut manifest = String::from("language = \"es-MX\"\n[fragments]\n");
-        for word in say::vocabulary(language) {
+        for word in say::vocabulary(language).into_keys() {
             if skip.contains(&word.as_str()) {
                 continue;
             }

@@ -14,7 +14,7 @@ mod en;
 mod es;
 pub mod input;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::fmt;
 
 pub use input::{Amount, Date, DateOrder, Time};
@@ -326,10 +326,11 @@ pub fn fragment_name(word: &str) -> String {
         .collect()
 }
 
-/// Every word a language can produce, in fragment units: what a recorded
+/// Every word a language can produce, in fragment units, by fragment name
+/// (the spoken word as value: `veintiun` -> `veintiún`): what a recorded
 /// fragment set must contain. Found by saying a sweep of values that
 /// exercises every rule, so it cannot drift from the rules themselves.
-pub fn vocabulary(language: Language) -> BTreeSet<String> {
+pub fn vocabulary(language: Language) -> BTreeMap<String, String> {
     let mut words: Vec<String> = Vec::new();
     let today = Date {
         year: 2026,
@@ -391,7 +392,12 @@ pub fn vocabulary(language: Language) -> BTreeSet<String> {
             Language::EsPe,
         ));
     }
-    fragments(&words).into_iter().collect()
+    words
+        .iter()
+        .flat_map(|w| w.split('-'))
+        .filter(|w| !w.is_empty())
+        .map(|w| (fragment_name(w), w.to_owned()))
+        .collect()
 }
 
 #[cfg(test)]

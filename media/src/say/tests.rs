@@ -338,10 +338,17 @@ fn fragments_cover_every_word_and_names_are_unique() {
     for language in Language::ALL {
         let vocabulary = vocabulary(language);
         assert!(vocabulary.len() > 60, "{language}: {}", vocabulary.len());
-        for name in &vocabulary {
+        for (name, word) in &vocabulary {
             assert!(
                 !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric()),
                 "{language}: '{name}'"
+            );
+            assert_eq!(&fragment_name(word), name);
+        }
+        if language.is_spanish() {
+            assert_eq!(
+                vocabulary["veintiun"], "veintiún",
+                "fragments are recorded from the real word"
             );
         }
         // Random-ish values never produce a word outside the vocabulary.
@@ -355,7 +362,7 @@ fn fragments_cover_every_word_and_names_are_unique() {
                 let said = say(language, kind, &format!("{value}.{:02}", n % 100), TODAY).unwrap();
                 for f in fragments(&said) {
                     assert!(
-                        vocabulary.contains(&f),
+                        vocabulary.contains_key(&f),
                         "{language}: '{f}' from {value} is not in the vocabulary"
                     );
                 }

@@ -21,12 +21,14 @@ pub use sipp::{Sipp, SippOptions};
 /// The `dialer` binary of this build (`cargo build` puts it next to the tests).
 pub fn dialer_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test> -> target/<profile>/dialer
-    let bin = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(|dir| dir.join("dialer"))
-        .expect("test executable lives under target/<profile>/deps");
+    // Tests run from target/<profile>/deps/, helper binaries from target/<profile>/.
+    let dir = exe.parent().expect("the executable is in a folder");
+    let dir = if dir.ends_with("deps") {
+        dir.parent().expect("deps is in the profile folder")
+    } else {
+        dir
+    };
+    let bin = dir.join("dialer");
     assert!(
         bin.exists(),
         "{} is missing: build it first with `cargo build --workspace --bins` (deploy/test.sh does)",

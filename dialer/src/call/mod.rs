@@ -315,7 +315,7 @@ async fn run_leg(
         record_limit: None,
         ssrc: rand::random(),
     });
-    session.play(prompt.encoded(agreed.codec));
+    session.play(prompt.encoded(agreed.codec), 0);
     let mut media = MediaSession::start(socket, agreed.remote, session);
     record.disposition = Disposition::Answered;
     log_store(
@@ -342,7 +342,7 @@ async fn run_leg(
                         digit_deadline = Some(Instant::now() + ctx.timing.wait_for_digits);
                     }
                 }
-                MediaEvent::PlaybackFinished => {
+                MediaEvent::PlaybackFinished(_) => {
                     prompt_done = true;
                     digit_deadline = Some(Instant::now() + ctx.timing.wait_for_digits);
                 }

@@ -20,8 +20,9 @@ use crate::codec::PTIME_MS;
 /// What the call asks of its media.
 #[derive(Debug, Clone)]
 pub enum MediaCommand {
-    /// Play coded audio from its start, replacing what is playing.
-    Play(Arc<[u8]>),
+    /// Play coded audio from its start, replacing what is playing; the id
+    /// comes back in [`MediaEvent::PlaybackFinished`].
+    Play(Arc<[u8]>, u64),
     StopPlayback,
     /// Send a key press as RFC 4733 events.
     Press {
@@ -33,7 +34,8 @@ pub enum MediaCommand {
 /// What the media tells the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MediaEvent {
-    PlaybackFinished,
+    /// The playback with this id played to its end (not when stopped or replaced).
+    PlaybackFinished(u64),
     /// A new key press from the far end.
     Digit(char),
     /// The first packet from an address other than the far end's (later
@@ -58,6 +60,7 @@ pub struct MediaSession {
     commands: mpsc::UnboundedSender<MediaCommand>,
     events: mpsc::UnboundedReceiver<MediaEvent>,
     task: JoinHandle<MediaReport>,
+    next_playback: u64,
 }
 
 impl MediaSession {
@@ -71,11 +74,21 @@ impl MediaSession {
             commands,
             events,
             task,
+            // Ids of playbacks started on the session before it was handed
+            // over (see `RtpSession::play`) are below this.
+            next_playback: 1 << 32,
         }
     }
 
-    pub fn play(&self, audio: Arc<[u8]>) {
-        self.send(MediaCommand::Play(audio));
+    /// Plays `audio`; returns the id its [`MediaEvent::PlaybackFinished`] will carry.
+    pub fn play(&mut self, audio: Arc<[u8]>) -> u64 {
+        self.next_playback += 1;
+        self.send(MediaCommand::Play(audio, self.next_playback));
+        self.next_playback
+    }
+
+    pub fn stop_playback(&self) {
+        self.send(MediaCommand::StopPlayback);
     }
 
     pub fn press(&self, key: char, duration_ms: u32) {
@@ -123,7 +136,7 @@ async fn run(
             biased;
             command = commands.recv() => match command {
                 None => break,
-                Some(MediaCommand::Play(audio)) => session.play(audio),
+                Some(MediaCommand::Play(audio, id)) => session.play(audio, id),
                 Some(MediaCommand::StopPlayback) => session.stop_playback(),
                 Some(MediaCommand::Press { key, duration_ms }) => {
                     session.press(key, duration_ms);
@@ -135,8 +148,8 @@ async fn run(
                     report.send_errors += 1;
                     report.first_send_error.get_or_insert_with(|| e.to_string());
                 }
-                if finished {
-                    let _ = events.send(MediaEvent::PlaybackFinished);
+                if let Some(id) = finished {
+                    let _ = events.send(MediaEvent::PlaybackFinished(id));
                 }
             }
             received = socket.recv_from(&mut buf) => {
@@ -187,9 +200,9 @@ mod tests {
         let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
         let mut sender = MediaSession::start(a, b_addr, RtpSession::new(config(1, false)));
         let mut receiver = MediaSession::start(b, a_addr, RtpSession::new(config(2, true)));
-        sender.play(vec![0x90u8; 1600].into());
+        let id = sender.play(vec![0x90u8; 1600].into());
         let finished = tokio::time::timeout(Duration::from_secs(2), sender.event()).await;
-        assert_eq!(finished.unwrap(), MediaEvent::PlaybackFinished);
+        assert_eq!(finished.unwrap(), MediaEvent::PlaybackFinished(id));
         sender.press('4', 100);
         let digit = tokio::time::timeout(Duration::from_secs(2), receiver.event()).await;
         assert_eq!(digit.unwrap(), MediaEvent::Digit('4'));

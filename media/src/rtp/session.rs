@@ -60,6 +60,7 @@ pub struct RtpStats {
 struct Playback {
     audio: Arc<[u8]>,
     position: usize,
+    id: u64,
 }
 
 #[derive(Debug)]
@@ -113,9 +114,11 @@ impl RtpSession {
     }
 
     /// Starts playing `audio` (already coded with this session's codec) from
-    /// its beginning, replacing whatever was playing.
-    pub fn play(&mut self, audio: Arc<[u8]>) {
-        self.playback = Some(Playback { audio, position: 0 });
+    /// its beginning, replacing whatever was playing. `id` comes back from
+    /// [`RtpSession::next_packet`] when it ends, so a caller that stopped one
+    /// prompt and started another can tell which one finished.
+    pub fn play(&mut self, audio: Arc<[u8]>, id: u64) {
+        self.playback = Some(Playback { audio, position: 0, id });
     }
 
     pub fn stop_playback(&mut self) {
@@ -139,21 +142,21 @@ impl RtpSession {
         true
     }
 
-    /// Builds the packet for the next 20 ms into `out`. Returns true when
-    /// this packet carried the last of the playing audio.
-    pub fn next_packet(&mut self, out: &mut Vec<u8>) -> bool {
+    /// Builds the packet for the next 20 ms into `out`. Returns the id of
+    /// the playback this packet ended, if it carried the last of it.
+    pub fn next_packet(&mut self, out: &mut Vec<u8>) -> Option<u64> {
         out.clear();
         let codec = self.config.codec;
         let mut frame = [codec.silence_byte(); FRAME_SAMPLES];
-        let mut finished = false;
+        let mut finished = None;
         if let Some(playback) = &mut self.playback {
             let rest = &playback.audio[playback.position..];
             let n = rest.len().min(FRAME_SAMPLES);
             frame[..n].copy_from_slice(&rest[..n]);
             playback.position += n;
             if playback.position >= playback.audio.len() {
+                finished = Some(playback.id);
                 self.playback = None;
-                finished = true;
             }
         }
         let event = match self.config.dtmf_payload_type {
@@ -276,12 +279,13 @@ mod tests {
     fn plays_audio_in_20ms_frames_then_silence() {
         let mut s = session(Codec::Pcmu, false);
         let audio: Arc<[u8]> = (0..400).map(|i| (i % 200) as u8).collect::<Vec<_>>().into();
-        s.play(audio.clone());
+        s.play(audio.clone(), 7);
         let mut out = Vec::new();
         let mut packets = Vec::new();
         let mut finished_at = None;
         for i in 0..4 {
-            if s.next_packet(&mut out) {
+            if let Some(id) = s.next_packet(&mut out) {
+                assert_eq!(id, 7);
                 finished_at = Some(i);
             }
             packets.push(out.clone());
@@ -340,7 +344,7 @@ mod tests {
         let mut sender = session(Codec::Pcmu, false);
         let mut receiver = session(Codec::Pcmu, true);
         let far: SocketAddr = FAR.parse().unwrap();
-        sender.play(vec![0x80u8; 320].into());
+        sender.play(vec![0x80u8; 320].into(), 1);
         let mut out = Vec::new();
         let mut digits = Vec::new();
         for i in 0..12 {

@@ -13,6 +13,7 @@ pub mod call;
 pub mod campaign;
 pub mod cli;
 pub mod config;
+pub mod ivr;
 pub mod report;
 pub mod sim;
 pub mod sip;

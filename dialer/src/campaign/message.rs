@@ -9,12 +9,12 @@
 //! starts speaking the moment it is answered.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use media::prompt::template::{Part, ResolveError, Segment, Template};
-use media::prompt::{Fragments, Manifest, Prompt, RenderError, Renderer, SayVoice};
+use media::prompt::{Fragments, Prompt, RenderError, Renderer, SayVoice, phrase_file};
 use media::say::{Date, Language};
 use media::tts::{Espeak, HttpTts, Tts, TtsCache, TtsEngine};
 
@@ -35,16 +35,10 @@ impl PreparedMessage {
         message: &MessageConfig,
         tts: &TtsConfig,
     ) -> anyhow::Result<PreparedMessage> {
-        // A prompts folder may hold just NAME.wav phrases, without a manifest.
-        let manifest = match &message.prompts {
-            Some(dir) if dir.join(Manifest::FILE).exists() => {
-                Some(Manifest::load(dir).map_err(anyhow::Error::msg)?)
-            }
-            _ => None,
-        };
         let mut phrases = HashMap::new();
         for name in message.template.files() {
-            let path = phrase_path(message, manifest.as_ref(), name)?;
+            let path = phrase_file(name, &message.base_dir, message.prompts.as_deref())
+                .map_err(|e| anyhow::anyhow!("campaign.message: {e}"))?;
             let prompt = Prompt::load(&path)?;
             phrases.insert(name.to_owned(), Arc::from(prompt.samples()));
         }
@@ -120,40 +114,6 @@ impl PreparedMessage {
     pub fn tts(&self) -> Option<&Tts> {
         self.tts.as_deref()
     }
-}
-
-/// Where a `file:` part's audio is: a path (relative to the config), or a
-/// phrase of the prompts folder (by its manifest, or NAME.wav).
-fn phrase_path(
-    message: &MessageConfig,
-    manifest: Option<&Manifest>,
-    name: &str,
-) -> anyhow::Result<PathBuf> {
-    let looks_like_path = name.contains('/') || name.contains('.');
-    if looks_like_path {
-        let path = Path::new(name);
-        return Ok(if path.is_absolute() {
-            path.to_owned()
-        } else {
-            message.base_dir.join(path)
-        });
-    }
-    let dir = message
-        .prompts
-        .as_deref()
-        .with_context(|| format!("campaign.message: file:{name} names a phrase, but campaign.prompts (the prompts folder) is not set"))?;
-    if let Some(path) = manifest.and_then(|m| m.phrase(dir, name)) {
-        return Ok(path);
-    }
-    let path = dir.join(format!("{name}.wav"));
-    if !path.exists() {
-        bail!(
-            "campaign.message: file:{name}: {} lists no phrase '{name}' and {} does not exist",
-            dir.join(Manifest::FILE).display(),
-            path.display()
-        );
-    }
-    Ok(path)
 }
 
 /// The configured engine with its cache, checked before any call.

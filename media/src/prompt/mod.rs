@@ -10,7 +10,7 @@ mod render;
 pub mod template;
 mod wav;
 
-pub use render::{Fragments, Manifest, RenderError, Renderer, SayVoice};
+pub use render::{Fragments, Manifest, RenderError, Renderer, SayVoice, phrase_file};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -57,6 +57,58 @@ impl Manifest {
     }
 }
 
+/// Where a `file:NAME` part's audio is: a path (a name with `/` or `.`,
+/// relative to `base_dir`), or a phrase of the prompts folder (listed in
+/// its manifest, or `NAME.wav`). The error says what was looked for.
+pub fn phrase_file(
+    name: &str,
+    base_dir: &Path,
+    prompts_dir: Option<&Path>,
+) -> Result<PathBuf, String> {
+    if name.contains('/') || name.contains('.') {
+        let path = Path::new(name);
+        let path = if path.is_absolute() {
+            path.to_owned()
+        } else {
+            base_dir.join(path)
+        };
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("file:{name}: {} does not exist", path.display()))
+        };
+    }
+    let Some(dir) = prompts_dir else {
+        return Err(format!(
+            "file:{name} names a phrase, but no prompts folder is set"
+        ));
+    };
+    let manifest = if dir.join(Manifest::FILE).exists() {
+        Some(Manifest::load(dir)?)
+    } else {
+        None
+    };
+    let listed = manifest.as_ref().and_then(|m| m.phrase(dir, name));
+    let path = listed
+        .clone()
+        .unwrap_or_else(|| dir.join(format!("{name}.wav")));
+    if path.is_file() {
+        return Ok(path);
+    }
+    Err(match listed {
+        Some(_) => format!(
+            "file:{name}: {} lists {}, which does not exist",
+            dir.join(Manifest::FILE).display(),
+            path.display()
+        ),
+        None => format!(
+            "file:{name}: no phrase '{name}' in {} (no {}.wav, not in its manifest)",
+            dir.display(),
+            name
+        ),
+    })
+}
+
 /// A loaded fragment set that covers every word of its language.
 #[derive(Debug)]
 pub struct Fragments {
@@ -64,34 +116,52 @@ pub struct Fragments {
 }
 
 impl Fragments {
+    /// Checks that the manifest of `dir` lists a fragment for every word
+    /// `language` can say, without loading the audio; the missing ones are named.
+    pub fn check(dir: &Path, language: Language) -> Result<(), String> {
+        let manifest = Manifest::load(dir)?;
+        Fragments::missing(dir, &manifest, language)
+    }
+
+    fn missing(dir: &Path, manifest: &Manifest, language: Language) -> Result<(), String> {
+        let vocabulary = say::vocabulary(language);
+        let missing: Vec<&String> = vocabulary
+            .keys()
+            .filter(|w| {
+                !manifest
+                    .fragments
+                    .get(*w)
+                    .is_some_and(|f| dir.join(f).is_file())
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let shown: Vec<String> = missing
+            .iter()
+            .take(12)
+            .map(|w| format!("{w} (fragments/{w}.wav)"))
+            .collect();
+        Err(format!(
+            "{}: {} of the {} fragments {language} needs are missing: {}{}",
+            dir.join(Manifest::FILE).display(),
+            missing.len(),
+            vocabulary.len(),
+            shown.join(", "),
+            if missing.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ))
+    }
+
     /// Loads the fragments `manifest.toml` of `dir` lists and checks that
     /// every word `language` can say has one; the missing ones are named.
     pub fn load(dir: &Path, language: Language) -> Result<Fragments, String> {
         let manifest = Manifest::load(dir)?;
+        Fragments::missing(dir, &manifest, language)?;
         let vocabulary = say::vocabulary(language);
-        let missing: Vec<&String> = vocabulary
-            .keys()
-            .filter(|w| !manifest.fragments.contains_key(*w))
-            .collect();
-        if !missing.is_empty() {
-            let shown: Vec<String> = missing
-                .iter()
-                .take(12)
-                .map(|w| format!("{w} (fragments/{w}.wav)"))
-                .collect();
-            return Err(format!(
-                "{}: {} of the {} fragments {language} needs are missing: {}{}",
-                dir.join(Manifest::FILE).display(),
-                missing.len(),
-                vocabulary.len(),
-                shown.join(", "),
-                if missing.len() > shown.len() {
-                    ", ..."
-                } else {
-                    ""
-                }
-            ));
-        }
         let mut clips = HashMap::new();
         for word in vocabulary.keys() {
             let path = dir.join(&manifest.fragments[word]);

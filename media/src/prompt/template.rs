@@ -123,7 +123,7 @@ impl Text {
         Ok(Text { pieces })
     }
 
-    fn variables(&self) -> impl Iterator<Item = &str> {
+    pub fn variables(&self) -> impl Iterator<Item = &str> {
         self.pieces.iter().filter_map(|p| match p {
             Piece::Variable(name) => Some(name.as_str()),
             Piece::Literal(_) => None,
@@ -131,7 +131,10 @@ impl Text {
     }
 
     /// The text with variables filled in; the first variable without a value is the error.
-    fn fill<'a>(&self, value_of: &dyn Fn(&str) -> Option<&'a str>) -> Result<String, ResolveError> {
+    pub fn fill<'a>(
+        &self,
+        value_of: &dyn Fn(&str) -> Option<&'a str>,
+    ) -> Result<String, ResolveError> {
         let mut out = String::new();
         for piece in &self.pieces {
             match piece {

@@ -118,7 +118,11 @@ impl RtpSession {
     /// [`RtpSession::next_packet`] when it ends, so a caller that stopped one
     /// prompt and started another can tell which one finished.
     pub fn play(&mut self, audio: Arc<[u8]>, id: u64) {
-        self.playback = Some(Playback { audio, position: 0, id });
+        self.playback = Some(Playback {
+            audio,
+            position: 0,
+            id,
+        });
     }
 
     pub fn stop_playback(&mut self) {

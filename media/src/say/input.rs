@@ -22,6 +22,46 @@ pub struct Date {
     pub day: u8,
 }
 
+impl Date {
+    /// Days since 1970-01-01 (proleptic Gregorian; H. Hinnant's algorithm).
+    pub fn days(self) -> i64 {
+        let (y, m, d) = (
+            i64::from(self.year),
+            i64::from(self.month),
+            i64::from(self.day),
+        );
+        let y = if m <= 2 { y - 1 } else { y };
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        era * 146_097 + doe - 719_468
+    }
+
+    /// The date `days` after 1970-01-01.
+    pub fn from_days(days: i64) -> Date {
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        Date {
+            year: year as u16,
+            month: month as u8,
+            day: day as u8,
+        }
+    }
+
+    /// `YYYY-MM-DD`.
+    pub fn iso(self) -> String {
+        format!("{:04}-{:02}-{:02}", self.year, self.month, self.day)
+    }
+}
+
 /// A time of day, 24-hour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Time {
@@ -371,6 +411,23 @@ mod tests {
                 .unwrap_err()
                 .contains("has 30 days")
         );
+    }
+
+    #[test]
+    fn day_numbers_round_trip() {
+        let d = |y, m, d| Date {
+            year: y,
+            month: m,
+            day: d,
+        };
+        assert_eq!(d(1970, 1, 1).days(), 0);
+        assert_eq!(d(2026, 12, 15).days() - d(2026, 11, 22).days(), 23);
+        assert_eq!(d(2027, 1, 1).days() - d(2026, 12, 31).days(), 1);
+        assert_eq!(d(2028, 3, 1).days() - d(2028, 2, 28).days(), 2, "leap day");
+        for days in (0..80_000).step_by(37) {
+            assert_eq!(Date::from_days(days).days(), days);
+        }
+        assert_eq!(d(2026, 12, 5).iso(), "2026-12-05");
     }
 
     #[test]

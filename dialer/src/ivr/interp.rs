@@ -1,0 +1,732 @@
+//! The flow interpreter: a pure state machine per call.
+//!
+//! It is fed events (`handle_answered`, `handle_prompt_finished`,
+//! `handle_digit`, `handle_timeout`, `handle_stored`, `handle_webhook`,
+//! `handle_callee_hangup`) with the current instant, and answers with
+//! [`Action`]s to drain from [`Interpreter::poll_action`] and the instant it
+//! next needs waking at ([`Interpreter::poll_timeout`]). No sockets, no
+//! clock, no store: the call actor does the IO. Every wait has a deadline
+//! or ends with the prompt it waits for, so a flow never hangs.
+
+#![deny(clippy::disallowed_methods)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use media::say::Date;
+
+use super::{Flow, Input, NodeId, NodeKind, PromptId, Target, Validation, outcome};
+
+/// Variables of a call: the contact's columns and what the flow collected.
+pub type Vars = BTreeMap<String, String>;
+
+/// What the call actor must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Play a prompt, rendered with `vars`; report its end with `seq`.
+    Play {
+        seq: u64,
+        prompt: PromptId,
+        vars: Vars,
+    },
+    /// Stop the prompt playing (the debtor pressed a key).
+    StopPlayback,
+    /// Commit this record, then call [`Interpreter::handle_stored`]: the
+    /// debtor hears the confirmation only once it is durable.
+    Store(Record),
+    /// POST the call's data; report the answer with `seq`.
+    Webhook {
+        seq: u64,
+        url: String,
+        timeout: Duration,
+        vars: Vars,
+    },
+    /// Hand the debtor to a queue of agents.
+    Transfer { queue: String, skills: Vec<String> },
+    /// End the call.
+    Hangup,
+}
+
+/// A business record the flow produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    /// Promesa de pago: a date (YYYY-MM-DD) and optionally an amount.
+    Promise {
+        date: String,
+        amount: Option<u64>,
+        node: String,
+    },
+    /// The debtor asked not to be called again.
+    OptOut { node: String },
+}
+
+/// What the current node is waiting for keys for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keys {
+    Menu,
+    Gather,
+    PromiseDate,
+    PromiseAmount,
+    PromiseConfirm,
+}
+
+/// What follows the prompt that is playing.
+#[derive(Debug, Clone, PartialEq)]
+enum After {
+    Go(Target),
+    Collect(Keys),
+    /// An invalid/no-input prompt: then the prompt of `Keys` again.
+    Reprompt(Keys),
+    PromiseSaved,
+    OptOutConfirmed,
+    Transfer,
+    Hangup,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum State {
+    NotStarted,
+    Prompt {
+        seq: u64,
+        after: After,
+        barge_in: bool,
+    },
+    Keys(Keys),
+    Storing {
+        opt_out: bool,
+    },
+    Webhook {
+        seq: u64,
+        attempt: u32,
+    },
+    Ended,
+}
+
+/// One call's run through a flow.
+#[derive(Debug)]
+pub struct Interpreter {
+    flow: Arc<Flow>,
+    vars: Vars,
+    today: Date,
+    node: NodeId,
+    state: State,
+    /// Failed tries (no input, invalid) on the current node.
+    tries: u32,
+    digits: String,
+    /// Keys pressed during a prompt with barge-in, for the next node that waits for keys.
+    typed_ahead: String,
+    /// A collection that ended on its last digit ignores the terminator
+    /// the debtor presses out of habit right after it (`1512#`).
+    swallow: Option<char>,
+    deadline: Option<Instant>,
+    seq: u64,
+    actions: VecDeque<Action>,
+    path: Vec<String>,
+    inputs: Vec<(String, String)>,
+    outcome: Option<String>,
+    /// Rounds through nodes without waiting, to stop a runaway loop.
+    instant_steps: u32,
+}
+
+impl Interpreter {
+    /// `vars` holds the contact's values; `today` dates promises.
+    pub fn new(flow: Arc<Flow>, vars: Vars, today: Date) -> Interpreter {
+        let node = flow.start;
+        Interpreter {
+            flow,
+            vars,
+            today,
+            node,
+            state: State::NotStarted,
+            tries: 0,
+            digits: String::new(),
+            typed_ahead: String::new(),
+            swallow: None,
+            deadline: None,
+            seq: 0,
+            actions: VecDeque::new(),
+            path: Vec::new(),
+            inputs: Vec::new(),
+            outcome: None,
+            instant_steps: 0,
+        }
+    }
+
+    // ---- events ----------------------------------------------------------
+
+    pub fn handle_answered(&mut self, now: Instant) {
+        if self.state == State::NotStarted {
+            self.enter(self.flow.start, now);
+        }
+    }
+
+    pub fn handle_prompt_finished(&mut self, now: Instant, seq: u64) {
+        let State::Prompt {
+            seq: playing,
+            after,
+            ..
+        } = &self.state
+        else {
+            return;
+        };
+        if *playing != seq {
+            return;
+        }
+        let after = after.clone();
+        self.instant_steps = 0;
+        match after {
+            After::Go(target) => self.go(target, now),
+            After::Collect(keys) => self.collect(keys, now),
+            After::Reprompt(keys) => self.prompt_for(keys, now),
+            After::PromiseSaved | After::OptOutConfirmed => {
+                let next = match &self.flow.node(self.node).kind {
+                    NodeKind::PromiseToPay { next, .. } | NodeKind::OptOut { next, .. } => {
+                        next.clone()
+                    }
+                    _ => Target::Hangup(outcome::HUNG_UP.into()),
+                };
+                self.go(next, now);
+            }
+            After::Transfer => self.transfer(),
+            After::Hangup => self.end(),
+        }
+    }
+
+    pub fn handle_digit(&mut self, now: Instant, key: char) {
+        if self.swallow.take() == Some(key) {
+            return;
+        }
+        match self.state.clone() {
+            State::Prompt {
+                after,
+                barge_in: true,
+                ..
+            } => {
+                self.actions.push_back(Action::StopPlayback);
+                match after {
+                    After::Collect(keys) | After::Reprompt(keys) => {
+                        self.start_keys(keys);
+                        self.key(keys, key, now);
+                    }
+                    After::Go(target) => {
+                        self.typed_ahead.push(key);
+                        self.go(target, now);
+                    }
+                    _ => {}
+                }
+            }
+            State::Keys(keys) => self.key(keys, key, now),
+            _ => {}
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let Some(deadline) = self.deadline else {
+            return;
+        };
+        if now < deadline {
+            return;
+        }
+        self.deadline = None;
+        match self.state.clone() {
+            State::Keys(keys) => {
+                if self.digits.is_empty() {
+                    self.no_input(keys, now);
+                } else {
+                    // The inter-digit wait ran out: what was typed is the input.
+                    self.complete(keys, now);
+                }
+            }
+            State::Webhook { seq, .. } => {
+                self.handle_webhook(now, seq, Err("no answer in time".into()))
+            }
+            _ => {}
+        }
+    }
+
+    /// The record of the last [`Action::Store`] is durable.
+    pub fn handle_stored(&mut self, now: Instant) {
+        let State::Storing { opt_out } = self.state else {
+            return;
+        };
+        let (prompt, after) = match &self.flow.node(self.node).kind {
+            NodeKind::OptOut { confirm, .. } if opt_out => (*confirm, After::OptOutConfirmed),
+            NodeKind::PromiseToPay { saved, .. } => (*saved, After::PromiseSaved),
+            _ => return,
+        };
+        if opt_out {
+            self.outcome = Some(outcome::OPT_OUT.into());
+        } else if self.outcome.as_deref() != Some(outcome::OPT_OUT) {
+            self.outcome = Some(outcome::PROMISE.into());
+        }
+        self.play(prompt, false, after, now);
+    }
+
+    /// The answer to a webhook: its fields, or why it failed.
+    pub fn handle_webhook(&mut self, now: Instant, seq: u64, result: Result<Vars, String>) {
+        let State::Webhook {
+            seq: waiting,
+            attempt,
+        } = self.state
+        else {
+            return;
+        };
+        if waiting != seq {
+            return;
+        }
+        let NodeKind::Webhook {
+            url,
+            timeout,
+            retries,
+            next,
+            on_error,
+            ..
+        } = self.flow.node(self.node).kind.clone()
+        else {
+            return;
+        };
+        match result {
+            Ok(fields) => {
+                self.vars.extend(fields);
+                self.go(next, now);
+            }
+            Err(_) if attempt <= retries => self.call_webhook(url, timeout, attempt + 1, now),
+            Err(why) => {
+                self.inputs.push((
+                    self.flow.node(self.node).name.clone(),
+                    format!("error: {why}"),
+                ));
+                self.go(on_error, now);
+            }
+        }
+    }
+
+    /// The debtor hung up.
+    pub fn handle_callee_hangup(&mut self) {
+        if self.outcome.is_none() {
+            self.outcome = Some(outcome::HUNG_UP.into());
+        }
+        self.state = State::Ended;
+        self.deadline = None;
+    }
+
+    // ---- outputs ---------------------------------------------------------
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.state == State::Ended
+    }
+
+    /// The outcome (tipificación) so far.
+    pub fn outcome(&self) -> Option<&str> {
+        self.outcome.as_deref()
+    }
+
+    /// Node names in the order visited.
+    pub fn path(&self) -> &[String] {
+        &self.path
+    }
+
+    /// What the debtor entered, by node.
+    pub fn inputs(&self) -> &[(String, String)] {
+        &self.inputs
+    }
+
+    pub fn vars(&self) -> &Vars {
+        &self.vars
+    }
+
+    // ---- moving through the flow ----------------------------------------
+
+    fn go(&mut self, target: Target, now: Instant) {
+        match target {
+            Target::Node(id) => self.enter(id, now),
+            Target::Hangup(outcome) => {
+                if self.outcome.is_none() {
+                    self.outcome = Some(outcome);
+                }
+                self.end();
+            }
+        }
+    }
+
+    fn end(&mut self) {
+        self.deadline = None;
+        self.state = State::Ended;
+        self.actions.push_back(Action::Hangup);
+    }
+
+    fn enter(&mut self, id: NodeId, now: Instant) {
+        // The checker rejects loops that never wait; this is the last guard.
+        self.instant_steps += 1;
+        if self.instant_steps > 1000 {
+            self.outcome.get_or_insert_with(|| "error".into());
+            return self.end();
+        }
+        self.node = id;
+        self.tries = 0;
+        self.deadline = None;
+        let node = self.flow.node(id).clone();
+        self.path.push(node.name.clone());
+        match node.kind {
+            NodeKind::Play {
+                prompt,
+                barge_in,
+                next,
+            } => {
+                if barge_in && !self.typed_ahead.is_empty() {
+                    // Keys pressed already: the debtor knows where they are going.
+                    return self.go(next, now);
+                }
+                if !barge_in {
+                    self.typed_ahead.clear();
+                }
+                self.play(prompt, barge_in, After::Go(next), now);
+            }
+            NodeKind::Menu { .. } => self.prompt_for(Keys::Menu, now),
+            NodeKind::Gather { .. } => self.prompt_for(Keys::Gather, now),
+            NodeKind::PromiseToPay { .. } => self.prompt_for(Keys::PromiseDate, now),
+            NodeKind::Branch { cases, otherwise } => {
+                let vars = &self.vars;
+                let value_of = |name: &str| vars.get(name).cloned();
+                let target = cases
+                    .iter()
+                    .find(|(condition, _)| condition.eval(&value_of))
+                    .map(|(_, target)| target.clone())
+                    .unwrap_or(otherwise);
+                self.go(target, now);
+            }
+            NodeKind::Set { var, value, next } => {
+                let vars = &self.vars;
+                let filled = value
+                    .fill(&|name: &str| vars.get(name).map(String::as_str))
+                    .unwrap_or_default();
+                self.vars.insert(var, filled);
+                self.go(next, now);
+            }
+            NodeKind::OptOut { .. } => {
+                self.inputs.push((node.name.clone(), "opt_out".into()));
+                self.state = State::Storing { opt_out: true };
+                self.actions
+                    .push_back(Action::Store(Record::OptOut { node: node.name }));
+            }
+            NodeKind::Transfer { announce, .. } => {
+                if !matches!(
+                    self.outcome.as_deref(),
+                    Some(outcome::PROMISE | outcome::OPT_OUT)
+                ) {
+                    self.outcome = Some(outcome::TRANSFER.into());
+                }
+                match announce {
+                    Some(prompt) => self.play(prompt, false, After::Transfer, now),
+                    None => self.transfer(),
+                }
+            }
+            NodeKind::Webhook { url, timeout, .. } => self.call_webhook(url, timeout, 1, now),
+            NodeKind::Hangup { prompt, outcome } => {
+                if self.outcome.is_none() {
+                    self.outcome = Some(outcome);
+                }
+                match prompt {
+                    Some(prompt) => self.play(prompt, false, After::Hangup, now),
+                    None => self.end(),
+                }
+            }
+        }
+    }
+
+    fn transfer(&mut self) {
+        if let NodeKind::Transfer { queue, skills, .. } = &self.flow.node(self.node).kind {
+            self.actions.push_back(Action::Transfer {
+                queue: queue.clone(),
+                skills: skills.clone(),
+            });
+        }
+        self.deadline = None;
+        self.state = State::Ended;
+    }
+
+    fn call_webhook(&mut self, url: String, timeout: Duration, attempt: u32, now: Instant) {
+        self.seq += 1;
+        self.state = State::Webhook {
+            seq: self.seq,
+            attempt,
+        };
+        // The call actor enforces the timeout; this guard only keeps the
+        // flow from waiting forever on a driver that never answers.
+        self.deadline = Some(now + timeout + Duration::from_secs(2));
+        self.actions.push_back(Action::Webhook {
+            seq: self.seq,
+            url,
+            timeout,
+            vars: self.vars.clone(),
+        });
+    }
+
+    fn play(&mut self, prompt: PromptId, barge_in: bool, after: After, _now: Instant) {
+        self.seq += 1;
+        self.deadline = None;
+        self.state = State::Prompt {
+            seq: self.seq,
+            after,
+            barge_in,
+        };
+        self.actions.push_back(Action::Play {
+            seq: self.seq,
+            prompt,
+            vars: self.vars.clone(),
+        });
+    }
+
+    // ---- keys --------------------------------------------------------------
+
+    fn input(&self) -> &Input {
+        match &self.flow.node(self.node).kind {
+            NodeKind::Menu { input, .. }
+            | NodeKind::Gather { input, .. }
+            | NodeKind::PromiseToPay { input, .. } => input,
+            other => unreachable!("only nodes that wait for keys have input rules, not {other:?}"),
+        }
+    }
+
+    /// The prompt that asks for `keys` on the current node.
+    fn keys_prompt(&self, keys: Keys) -> PromptId {
+        match (&self.flow.node(self.node).kind, keys) {
+            (NodeKind::Menu { prompt, .. }, _) | (NodeKind::Gather { prompt, .. }, _) => *prompt,
+            (NodeKind::PromiseToPay { ask, .. }, Keys::PromiseDate) => *ask,
+            (
+                NodeKind::PromiseToPay {
+                    amount: Some((prompt, ..)),
+                    ..
+                },
+                Keys::PromiseAmount,
+            ) => *prompt,
+            (NodeKind::PromiseToPay { confirm, .. }, _) => *confirm,
+            (other, _) => unreachable!("{other:?} does not ask for keys"),
+        }
+    }
+
+    fn prompt_for(&mut self, keys: Keys, now: Instant) {
+        if !self.typed_ahead.is_empty() {
+            return self.collect(keys, now);
+        }
+        let prompt = self.keys_prompt(keys);
+        self.play(prompt, true, After::Collect(keys), now);
+    }
+
+    fn start_keys(&mut self, keys: Keys) {
+        self.digits.clear();
+        self.state = State::Keys(keys);
+    }
+
+    /// The prompt ended (or was skipped): wait for keys, starting with any typed ahead.
+    fn collect(&mut self, keys: Keys, now: Instant) {
+        self.start_keys(keys);
+        self.deadline = Some(now + self.input().first_timeout);
+        for key in std::mem::take(&mut self.typed_ahead).chars() {
+            if self.state != State::Keys(keys) {
+                break;
+            }
+            self.key(keys, key, now);
+        }
+    }
+
+    fn key(&mut self, keys: Keys, key: char, now: Instant) {
+        let single = matches!(keys, Keys::Menu | Keys::PromiseConfirm);
+        if single {
+            self.digits.push(key);
+            return self.complete(keys, now);
+        }
+        let (max, terminator) = match &self.flow.node(self.node).kind {
+            NodeKind::Gather {
+                max_digits,
+                terminator,
+                ..
+            } => (*max_digits as usize, *terminator),
+            NodeKind::PromiseToPay { .. } if keys == Keys::PromiseDate => (4, Some('#')),
+            _ => (9, Some('#')),
+        };
+        if Some(key) == terminator {
+            return self.complete(keys, now);
+        }
+        self.digits.push(key);
+        if self.digits.len() >= max {
+            self.swallow = terminator;
+            return self.complete(keys, now);
+        }
+        self.deadline = Some(now + self.input().inter_timeout);
+    }
+
+    fn record_input(&mut self) {
+        let name = self.flow.node(self.node).name.clone();
+        self.inputs.push((name, self.digits.clone()));
+    }
+
+    fn complete(&mut self, keys: Keys, now: Instant) {
+        self.deadline = None;
+        self.record_input();
+        let node = self.flow.node(self.node).kind.clone();
+        match (keys, node) {
+            (Keys::Menu, NodeKind::Menu { choices, other, .. }) => {
+                let key = self.digits.chars().next().unwrap_or(' ');
+                match choices
+                    .iter()
+                    .find(|(k, _)| *k == key)
+                    .map(|(_, t)| t.clone())
+                    .or(other)
+                {
+                    Some(target) => self.go(target, now),
+                    None => self.invalid(keys, now),
+                }
+            }
+            (
+                Keys::Gather,
+                NodeKind::Gather {
+                    into,
+                    min_digits,
+                    validation,
+                    next,
+                    ..
+                },
+            ) => match self.validate(&validation, min_digits) {
+                Some(value) => {
+                    self.vars.insert(into, value);
+                    self.go(next, now);
+                }
+                None => self.invalid(keys, now),
+            },
+            (
+                Keys::PromiseDate,
+                NodeKind::PromiseToPay {
+                    within_days,
+                    amount,
+                    ..
+                },
+            ) => match self.validate(&Validation::Date { within_days }, 4) {
+                Some(date) => {
+                    self.vars.insert("promise_date".into(), date);
+                    self.vars.remove("promise_amount");
+                    let next = if amount.is_some() {
+                        Keys::PromiseAmount
+                    } else {
+                        Keys::PromiseConfirm
+                    };
+                    self.tries = 0;
+                    self.prompt_for(next, now);
+                }
+                None => self.invalid(keys, now),
+            },
+            (
+                Keys::PromiseAmount,
+                NodeKind::PromiseToPay {
+                    amount: Some((_, min, max)),
+                    ..
+                },
+            ) => match self.validate(&Validation::Amount { min, max }, 1) {
+                Some(value) => {
+                    self.vars.insert("promise_amount".into(), value);
+                    self.tries = 0;
+                    self.prompt_for(Keys::PromiseConfirm, now);
+                }
+                None => self.invalid(keys, now),
+            },
+            (Keys::PromiseConfirm, NodeKind::PromiseToPay { .. }) => match self.digits.as_str() {
+                "1" => {
+                    let record = Record::Promise {
+                        date: self.vars.get("promise_date").cloned().unwrap_or_default(),
+                        amount: self.vars.get("promise_amount").and_then(|a| a.parse().ok()),
+                        node: self.flow.node(self.node).name.clone(),
+                    };
+                    self.state = State::Storing { opt_out: false };
+                    self.actions.push_back(Action::Store(record));
+                }
+                "2" => {
+                    self.tries = 0;
+                    self.prompt_for(Keys::PromiseDate, now);
+                }
+                _ => self.invalid(keys, now),
+            },
+            (keys, other) => unreachable!("keys {keys:?} on {other:?}"),
+        }
+    }
+
+    /// The typed digits as the variable's value, or `None` when they do not pass.
+    fn validate(&self, validation: &Validation, min_digits: u32) -> Option<String> {
+        let digits = &self.digits;
+        if digits.len() < min_digits as usize || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        match validation {
+            Validation::Digits => Some(digits.clone()),
+            Validation::Amount { min, max } => {
+                let amount: u64 = digits.parse().ok()?;
+                (*min..=*max).contains(&amount).then(|| amount.to_string())
+            }
+            Validation::Date { within_days } => {
+                if digits.len() != 4 {
+                    return None;
+                }
+                // Keyed in the language's order: DDMM in Spanish, MMDD in English.
+                let (first, second): (u8, u8) =
+                    (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
+                let (day, month) = match self.flow.language.date_order() {
+                    media::say::DateOrder::DayFirst => (first, second),
+                    media::say::DateOrder::MonthFirst => (second, first),
+                };
+                // The next such day from today: this year, or next.
+                let valid = |year| {
+                    media::say::input::parse_date(
+                        &format!("{year:04}-{month:02}-{day:02}"),
+                        media::say::DateOrder::DayFirst,
+                    )
+                    .ok()
+                };
+                let this_year = valid(self.today.year)?;
+                let date = if this_year >= self.today {
+                    this_year
+                } else {
+                    valid(self.today.year + 1)?
+                };
+                let ahead = date.days() - self.today.days();
+                (ahead <= i64::from(*within_days)).then(|| date.iso())
+            }
+        }
+    }
+
+    fn invalid(&mut self, keys: Keys, now: Instant) {
+        self.tries += 1;
+        let input = self.input().clone();
+        if self.tries > input.retries {
+            return self.go(input.on_invalid, now);
+        }
+        match input.invalid {
+            Some(prompt) => self.play(prompt, true, After::Reprompt(keys), now),
+            None => self.prompt_for(keys, now),
+        }
+    }
+
+    fn no_input(&mut self, keys: Keys, now: Instant) {
+        self.inputs
+            .push((self.flow.node(self.node).name.clone(), String::new()));
+        self.tries += 1;
+        let input = self.input().clone();
+        if self.tries > input.retries {
+            return self.go(input.on_no_input, now);
+        }
+        match input.no_input {
+            Some(prompt) => self.play(prompt, true, After::Reprompt(keys), now),
+            None => self.prompt_for(keys, now),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,848 @@
+//! Loading a flow file: TOML in, a checked [`Flow`] out, or every problem
+//! found, each with the file, the line and the node.
+//!
+//! Each node is checked here (required fields, targets, timeouts, prompts);
+//! the flow as a whole in [`super::check`] (unreachable nodes, loops,
+//! variables, phrases and fragments).
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use media::prompt::template::{Template, Text};
+use media::say::Language;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::expr::Condition;
+use super::{Flow, Input, Node, NodeKind, PromptId, Target, Validation};
+use crate::config::SayWith;
+
+/// One problem in a flow file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub line: usize,
+    pub node: Option<String>,
+    pub message: String,
+}
+
+/// Every problem found in a flow file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct FlowError {
+    pub path: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for FlowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{}:{}: ", self.path.display(), p.line)?;
+            if let Some(node) = &p.node {
+                write!(f, "node '{node}': ")?;
+            }
+            f.write_str(&p.message)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFlow {
+    name: Option<String>,
+    language: Option<Spanned<String>>,
+    prompts: Option<Spanned<PathBuf>>,
+    #[serde(default)]
+    say_with: SayWith,
+    start: Spanned<String>,
+    #[serde(default)]
+    variables: Vec<String>,
+    #[serde(default)]
+    defaults: RawDefaults,
+    node: BTreeMap<String, Spanned<RawNode>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDefaults {
+    timeout_s: Option<Spanned<f64>>,
+    inter_digit_s: Option<Spanned<f64>>,
+    retries: Option<Spanned<u32>>,
+    no_input: Option<Spanned<Vec<String>>>,
+    invalid: Option<Spanned<Vec<String>>>,
+    on_no_input: Option<Spanned<String>>,
+    on_invalid: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+enum NodeType {
+    Play,
+    Say,
+    Menu,
+    Gather,
+    Branch,
+    Set,
+    PromiseToPay,
+    OptOut,
+    Transfer,
+    Webhook,
+    Hangup,
+}
+
+impl NodeType {
+    fn name(self) -> &'static str {
+        match self {
+            NodeType::Play => "play",
+            NodeType::Say => "say",
+            NodeType::Menu => "menu",
+            NodeType::Gather => "gather",
+            NodeType::Branch => "branch",
+            NodeType::Set => "set",
+            NodeType::PromiseToPay => "promise_to_pay",
+            NodeType::OptOut => "opt_out",
+            NodeType::Transfer => "transfer",
+            NodeType::Webhook => "webhook",
+            NodeType::Hangup => "hangup",
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCase {
+    #[serde(rename = "if")]
+    condition: Spanned<String>,
+    then: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    #[serde(rename = "type")]
+    kind: NodeType,
+    prompt: Option<Spanned<Vec<String>>>,
+    say: Option<Spanned<String>>,
+    barge_in: Option<bool>,
+    next: Option<Spanned<String>>,
+    choices: Option<BTreeMap<String, Spanned<String>>>,
+    other: Option<Spanned<String>>,
+    timeout_s: Option<Spanned<f64>>,
+    inter_digit_s: Option<Spanned<f64>>,
+    retries: Option<Spanned<u32>>,
+    no_input: Option<Spanned<Vec<String>>>,
+    invalid: Option<Spanned<Vec<String>>>,
+    on_no_input: Option<Spanned<String>>,
+    on_invalid: Option<Spanned<String>>,
+    into: Option<Spanned<String>>,
+    min_digits: Option<Spanned<u32>>,
+    max_digits: Option<Spanned<u32>>,
+    terminator: Option<Spanned<String>>,
+    validate: Option<Spanned<String>>,
+    within_days: Option<Spanned<u32>>,
+    min: Option<u64>,
+    max: Option<u64>,
+    when: Option<Vec<RawCase>>,
+    #[serde(rename = "else")]
+    otherwise: Option<Spanned<String>>,
+    var: Option<Spanned<String>>,
+    value: Option<Spanned<String>>,
+    ask: Option<Spanned<Vec<String>>>,
+    ask_amount: Option<Spanned<Vec<String>>>,
+    confirm: Option<Spanned<Vec<String>>>,
+    saved: Option<Spanned<Vec<String>>>,
+    queue: Option<Spanned<String>>,
+    skills: Option<Vec<String>>,
+    url: Option<Spanned<String>>,
+    returns: Option<Vec<String>>,
+    on_error: Option<Spanned<String>>,
+    outcome: Option<Spanned<String>>,
+}
+
+impl RawNode {
+    /// The fields set on this node, by name, for the "does not apply" check.
+    fn fields_set(&self) -> Vec<&'static str> {
+        let set = [
+            ("prompt", self.prompt.is_some()),
+            ("say", self.say.is_some()),
+            ("barge_in", self.barge_in.is_some()),
+            ("next", self.next.is_some()),
+            ("choices", self.choices.is_some()),
+            ("other", self.other.is_some()),
+            ("timeout_s", self.timeout_s.is_some()),
+            ("inter_digit_s", self.inter_digit_s.is_some()),
+            ("retries", self.retries.is_some()),
+            ("no_input", self.no_input.is_some()),
+            ("invalid", self.invalid.is_some()),
+            ("on_no_input", self.on_no_input.is_some()),
+            ("on_invalid", self.on_invalid.is_some()),
+            ("into", self.into.is_some()),
+            ("min_digits", self.min_digits.is_some()),
+            ("max_digits", self.max_digits.is_some()),
+            ("terminator", self.terminator.is_some()),
+            ("validate", self.validate.is_some()),
+            ("within_days", self.within_days.is_some()),
+            ("min", self.min.is_some()),
+            ("max", self.max.is_some()),
+            ("when", self.when.is_some()),
+            ("else", self.otherwise.is_some()),
+            ("var", self.var.is_some()),
+            ("value", self.value.is_some()),
+            ("ask", self.ask.is_some()),
+            ("ask_amount", self.ask_amount.is_some()),
+            ("confirm", self.confirm.is_some()),
+            ("saved", self.saved.is_some()),
+            ("queue", self.queue.is_some()),
+            ("skills", self.skills.is_some()),
+            ("url", self.url.is_some()),
+            ("returns", self.returns.is_some()),
+            ("on_error", self.on_error.is_some()),
+            ("outcome", self.outcome.is_some()),
+        ];
+        set.into_iter()
+            .filter(|(_, on)| *on)
+            .map(|(name, _)| name)
+            .collect()
+    }
+}
+
+const INPUT_FIELDS: [&str; 7] = [
+    "timeout_s",
+    "inter_digit_s",
+    "retries",
+    "no_input",
+    "invalid",
+    "on_no_input",
+    "on_invalid",
+];
+
+fn allowed_fields(kind: NodeType) -> Vec<&'static str> {
+    let own: &[&str] = match kind {
+        NodeType::Play => &["prompt", "barge_in", "next"],
+        NodeType::Say => &["say", "barge_in", "next"],
+        NodeType::Menu => &["prompt", "choices", "other"],
+        NodeType::Gather => &[
+            "prompt",
+            "into",
+            "min_digits",
+            "max_digits",
+            "terminator",
+            "validate",
+            "within_days",
+            "min",
+            "max",
+            "next",
+        ],
+        NodeType::Branch => &["when", "else"],
+        NodeType::Set => &["var", "value", "next"],
+        NodeType::PromiseToPay => &[
+            "ask",
+            "within_days",
+            "ask_amount",
+            "min",
+            "max",
+            "confirm",
+            "saved",
+            "next",
+        ],
+        NodeType::OptOut => &["confirm", "next"],
+        NodeType::Transfer => &["queue", "skills", "prompt"],
+        NodeType::Webhook => &["url", "timeout_s", "retries", "returns", "next", "on_error"],
+        NodeType::Hangup => &["prompt", "outcome"],
+    };
+    let mut fields = own.to_vec();
+    if matches!(
+        kind,
+        NodeType::Menu | NodeType::Gather | NodeType::PromiseToPay
+    ) {
+        fields.extend(INPUT_FIELDS);
+    }
+    fields
+}
+
+/// Reads and checks a flow file.
+pub fn load(path: &Path) -> Result<Flow, FlowError> {
+    let text = std::fs::read_to_string(path).map_err(|e| FlowError {
+        path: path.to_owned(),
+        problems: vec![Problem {
+            line: 0,
+            node: None,
+            message: format!("cannot read: {e}"),
+        }],
+    })?;
+    parse(path, &text)
+}
+
+/// Checks flow text; `path` names it and anchors relative paths.
+pub fn parse(path: &Path, text: &str) -> Result<Flow, FlowError> {
+    let error = |problems| FlowError {
+        path: path.to_owned(),
+        problems,
+    };
+    let raw: RawFlow = toml::from_str(text).map_err(|e| {
+        error(vec![Problem {
+            line: e.span().map_or(0, |s| line_of(text, s.start)),
+            node: None,
+            message: e.message().trim().to_owned(),
+        }])
+    })?;
+    let mut builder = Builder {
+        text,
+        base: path.parent().unwrap_or(Path::new(".")).to_owned(),
+        problems: Vec::new(),
+        prompts: Vec::new(),
+        index: raw
+            .node
+            .keys()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect(),
+        node: None,
+    };
+    let flow = builder.build(path, raw);
+    if builder.problems.is_empty()
+        && let Some(flow) = &flow
+    {
+        super::check::check(flow, &mut builder.problems);
+    }
+    match flow {
+        Some(flow) if builder.problems.is_empty() => Ok(flow),
+        _ => {
+            builder.problems.sort_by_key(|p| p.line);
+            Err(error(builder.problems))
+        }
+    }
+}
+
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+struct Builder<'a> {
+    text: &'a str,
+    base: PathBuf,
+    problems: Vec<Problem>,
+    prompts: Vec<Template>,
+    index: HashMap<String, usize>,
+    /// The node being built, for messages.
+    node: Option<String>,
+}
+
+impl Builder<'_> {
+    fn problem(&mut self, at: usize, message: String) {
+        self.problems.push(Problem {
+            line: line_of(self.text, at),
+            node: self.node.clone(),
+            message,
+        });
+    }
+
+    fn target(&mut self, raw: &Spanned<String>, field: &str) -> Target {
+        let name = raw.get_ref().trim();
+        if let Some(outcome) = name.strip_prefix("hangup:") {
+            if outcome.is_empty()
+                || !outcome
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
+                self.problem(
+                    raw.span().start,
+                    format!("{field}: '{name}' needs an outcome like hangup:no_input"),
+                );
+            }
+            return Target::Hangup(outcome.to_owned());
+        }
+        match self.index.get(name) {
+            Some(id) => Target::Node(*id),
+            None => {
+                self.problem(
+                    raw.span().start,
+                    format!("{field}: there is no node '{name}'"),
+                );
+                Target::Hangup("error".into())
+            }
+        }
+    }
+
+    fn required<'r, T>(&mut self, value: &'r Option<T>, at: usize, field: &str) -> Option<&'r T> {
+        if value.is_none() {
+            self.problem(at, format!("needs `{field}`"));
+        }
+        value.as_ref()
+    }
+
+    fn prompt(&mut self, raw: &Spanned<Vec<String>>, field: &str) -> PromptId {
+        match Template::parse(raw.get_ref()) {
+            Ok(template) => {
+                self.prompts.push(template);
+            }
+            Err(e) => {
+                self.problem(
+                    raw.span().start,
+                    format!("{field}[{}] '{}': {}", e.index, e.part, e.reason),
+                );
+                self.prompts
+                    .push(Template::parse(&["tts:-"]).expect("a valid placeholder"));
+            }
+        }
+        self.prompts.len() - 1
+    }
+
+    fn optional_prompt(
+        &mut self,
+        raw: &Option<Spanned<Vec<String>>>,
+        field: &str,
+    ) -> Option<PromptId> {
+        raw.as_ref().map(|p| self.prompt(p, field))
+    }
+
+    fn seconds(&mut self, raw: &Option<Spanned<f64>>, default: f64, field: &str) -> Duration {
+        let Some(raw) = raw else {
+            return Duration::from_secs_f64(default);
+        };
+        let v = *raw.get_ref();
+        if !(0.5..=60.0).contains(&v) {
+            self.problem(
+                raw.span().start,
+                format!("{field} = {v}: a wait must be 0.5-60 seconds"),
+            );
+            return Duration::from_secs_f64(default);
+        }
+        Duration::from_secs_f64(v)
+    }
+
+    fn input(&mut self, node: &RawNode, defaults: &RawDefaults) -> Input {
+        let retries = match node.retries.as_ref().or(defaults.retries.as_ref()) {
+            Some(r) if *r.get_ref() > 10 => {
+                self.problem(
+                    r.span().start,
+                    format!("retries = {}: at most 10", r.get_ref()),
+                );
+                2
+            }
+            Some(r) => *r.get_ref(),
+            None => 2,
+        };
+        let first_timeout = self.seconds(
+            &node.timeout_s.clone().or(defaults.timeout_s.clone()),
+            5.0,
+            "timeout_s",
+        );
+        let inter_timeout = self.seconds(
+            &node
+                .inter_digit_s
+                .clone()
+                .or(defaults.inter_digit_s.clone()),
+            3.0,
+            "inter_digit_s",
+        );
+        let no_input = node
+            .no_input
+            .as_ref()
+            .or(defaults.no_input.as_ref())
+            .cloned();
+        let invalid = node.invalid.as_ref().or(defaults.invalid.as_ref()).cloned();
+        let on_no_input = node
+            .on_no_input
+            .as_ref()
+            .or(defaults.on_no_input.as_ref())
+            .cloned();
+        let on_invalid = node
+            .on_invalid
+            .as_ref()
+            .or(defaults.on_invalid.as_ref())
+            .cloned();
+        Input {
+            first_timeout,
+            inter_timeout,
+            retries,
+            no_input: self.optional_prompt(&no_input, "no_input"),
+            invalid: self.optional_prompt(&invalid, "invalid"),
+            on_no_input: match &on_no_input {
+                Some(t) => self.target(t, "on_no_input"),
+                None => Target::Hangup(super::outcome::NO_INPUT.into()),
+            },
+            on_invalid: match &on_invalid {
+                Some(t) => self.target(t, "on_invalid"),
+                None => Target::Hangup(super::outcome::INVALID_INPUT.into()),
+            },
+        }
+    }
+
+    fn build(&mut self, path: &Path, raw: RawFlow) -> Option<Flow> {
+        let language = match &raw.language {
+            None => Language::EsMx,
+            Some(tag) => Language::parse(tag.get_ref()).unwrap_or_else(|| {
+                self.problem(
+                    tag.span().start,
+                    format!(
+                        "language '{}' is not es-MX, es-CO, es-PE, es-CL, es-419 or en-US",
+                        tag.get_ref()
+                    ),
+                );
+                Language::EsMx
+            }),
+        };
+        let start = match self.index.get(raw.start.get_ref().trim()) {
+            Some(id) => *id,
+            None => {
+                let names: Vec<&str> = raw.node.keys().map(String::as_str).collect();
+                self.problem(
+                    raw.start.span().start,
+                    format!(
+                        "start = '{}': there is no such node (nodes: {})",
+                        raw.start.get_ref(),
+                        names.join(", ")
+                    ),
+                );
+                0
+            }
+        };
+        if raw.node.is_empty() {
+            self.problem(0, "the flow has no [node.NAME] tables".into());
+            return None;
+        }
+        let mut nodes = Vec::with_capacity(raw.node.len());
+        for (name, spanned) in &raw.node {
+            self.node = Some(name.clone());
+            let at = spanned.span().start;
+            let node = spanned.get_ref();
+            if !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
+                self.problem(at, "a node name is letters, digits, '_' and '-'".into());
+            }
+            let allowed = allowed_fields(node.kind);
+            for field in node.fields_set() {
+                if !allowed.contains(&field) {
+                    self.problem(
+                        at,
+                        format!(
+                            "`{field}` does not apply to a {} node (it takes: {})",
+                            node.kind.name(),
+                            allowed.join(", ")
+                        ),
+                    );
+                }
+            }
+            let kind = self.kind(node, at, &raw.defaults);
+            nodes.push(Node {
+                name: name.clone(),
+                line: line_of(self.text, at),
+                kind,
+            });
+        }
+        self.node = None;
+        let prompts_dir = raw.prompts.as_ref().map(|p| {
+            let p = p.get_ref();
+            if p.is_absolute() {
+                p.clone()
+            } else {
+                self.base.join(p)
+            }
+        });
+        Some(Flow {
+            path: path.to_owned(),
+            name: raw.name.unwrap_or_else(|| {
+                path.file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            }),
+            language,
+            prompts_dir,
+            say_with: raw.say_with,
+            start,
+            nodes,
+            prompts: std::mem::take(&mut self.prompts),
+            variables: raw.variables.iter().map(|v| v.to_lowercase()).collect(),
+        })
+    }
+
+    fn next(&mut self, node: &RawNode, at: usize) -> Target {
+        match self.required(&node.next, at, "next") {
+            Some(next) => {
+                let next = next.clone();
+                self.target(&next, "next")
+            }
+            None => Target::Hangup("error".into()),
+        }
+    }
+
+    fn required_prompt(
+        &mut self,
+        raw: &Option<Spanned<Vec<String>>>,
+        at: usize,
+        field: &str,
+    ) -> PromptId {
+        match raw {
+            Some(p) => self.prompt(p, field),
+            None => {
+                self.problem(at, format!("needs `{field}`"));
+                self.prompts
+                    .push(Template::parse(&["tts:-"]).expect("a valid placeholder"));
+                self.prompts.len() - 1
+            }
+        }
+    }
+
+    fn kind(&mut self, node: &RawNode, at: usize, defaults: &RawDefaults) -> NodeKind {
+        match node.kind {
+            NodeType::Play => NodeKind::Play {
+                prompt: self.required_prompt(&node.prompt, at, "prompt"),
+                barge_in: node.barge_in.unwrap_or(true),
+                next: self.next(node, at),
+            },
+            NodeType::Say => {
+                let prompt = match &node.say {
+                    Some(say) => {
+                        let parts =
+                            Spanned::new(say.span(), vec![format!("say:{}", say.get_ref())]);
+                        self.prompt(&parts, "say")
+                    }
+                    None => self.required_prompt(&None, at, "say"),
+                };
+                NodeKind::Play {
+                    prompt,
+                    barge_in: node.barge_in.unwrap_or(true),
+                    next: self.next(node, at),
+                }
+            }
+            NodeType::Menu => {
+                let prompt = self.required_prompt(&node.prompt, at, "prompt");
+                let mut choices = Vec::new();
+                match &node.choices {
+                    Some(map) if !map.is_empty() => {
+                        for (key, target) in map {
+                            let mut chars = key.chars();
+                            let k = chars.next().unwrap_or(' ');
+                            if chars.next().is_some() || media::dtmf::event_for_key(k).is_none() {
+                                self.problem(
+                                    target.span().start,
+                                    format!("choices: '{key}' is not one key (0-9, *, #)"),
+                                );
+                            }
+                            let target = self.target(target, &format!("choice '{key}'"));
+                            choices.push((k, target));
+                        }
+                    }
+                    _ => self.problem(at, "needs `choices`: key = \"node\"".into()),
+                }
+                let other = node.other.as_ref().map(|t| self.target(t, "other"));
+                NodeKind::Menu {
+                    prompt,
+                    choices,
+                    other,
+                    input: self.input(node, defaults),
+                }
+            }
+            NodeType::Gather => {
+                let prompt = self.required_prompt(&node.prompt, at, "prompt");
+                let into = match self.required(&node.into, at, "into") {
+                    Some(v) => v.get_ref().trim().to_lowercase(),
+                    None => String::new(),
+                };
+                let min = node.min_digits.as_ref().map_or(1, |m| *m.get_ref());
+                let max = node
+                    .max_digits
+                    .as_ref()
+                    .map_or(min.max(1), |m| *m.get_ref());
+                if min == 0 || min > max || max > 32 {
+                    self.problem(
+                        at,
+                        format!("digits: need 1 <= min_digits ({min}) <= max_digits ({max}) <= 32"),
+                    );
+                }
+                let terminator = match &node.terminator {
+                    None => Some('#'),
+                    Some(t) if t.get_ref().is_empty() => None,
+                    Some(t) => {
+                        let k = t.get_ref().chars().next().unwrap_or(' ');
+                        if t.get_ref().chars().count() != 1
+                            || media::dtmf::event_for_key(k).is_none()
+                        {
+                            self.problem(
+                                t.span().start,
+                                format!("terminator '{}' is not one key", t.get_ref()),
+                            );
+                        }
+                        Some(k)
+                    }
+                };
+                let validation = match node
+                    .validate
+                    .as_ref()
+                    .map(|v| (v.get_ref().as_str(), v.span().start))
+                {
+                    None | Some(("digits", _)) => Validation::Digits,
+                    Some(("date", _)) => Validation::Date {
+                        within_days: self.within_days(&node.within_days),
+                    },
+                    Some(("amount", at)) => {
+                        let (min, max) = (
+                            node.min.unwrap_or(1),
+                            node.max.unwrap_or(u64::from(u32::MAX)),
+                        );
+                        if min > max {
+                            self.problem(at, format!("amount: min {min} is above max {max}"));
+                        }
+                        Validation::Amount { min, max }
+                    }
+                    Some((other, at)) => {
+                        self.problem(
+                            at,
+                            format!("validate = '{other}': use digits, date or amount"),
+                        );
+                        Validation::Digits
+                    }
+                };
+                NodeKind::Gather {
+                    prompt,
+                    into,
+                    min_digits: min,
+                    max_digits: max,
+                    terminator,
+                    validation,
+                    input: self.input(node, defaults),
+                    next: self.next(node, at),
+                }
+            }
+            NodeType::Branch => {
+                let mut cases = Vec::new();
+                for case in node.when.iter().flatten() {
+                    let target = self.target(&case.then, "then");
+                    match Condition::parse(case.condition.get_ref()) {
+                        Ok(condition) => cases.push((condition, target)),
+                        Err(e) => self.problem(case.condition.span().start, format!("if: {e}")),
+                    }
+                }
+                if node.when.as_ref().is_none_or(|w| w.is_empty()) {
+                    self.problem(
+                        at,
+                        "needs `when = [{ if = \"...\", then = \"node\" }]`".into(),
+                    );
+                }
+                let otherwise = match self.required(&node.otherwise, at, "else") {
+                    Some(t) => {
+                        let t = t.clone();
+                        self.target(&t, "else")
+                    }
+                    None => Target::Hangup("error".into()),
+                };
+                NodeKind::Branch { cases, otherwise }
+            }
+            NodeType::Set => {
+                let var = node.var.as_ref().map(|v| v.get_ref().trim().to_lowercase());
+                if var.is_none() {
+                    self.problem(at, "needs `var`".into());
+                }
+                let value = match self.required(&node.value, at, "value") {
+                    Some(v) => {
+                        let (text, span) = (v.get_ref().clone(), v.span().start);
+                        Text::parse(&text).unwrap_or_else(|e| {
+                            self.problem(span, format!("value: {e}"));
+                            Text::parse("").expect("empty text parses")
+                        })
+                    }
+                    None => Text::parse("").expect("empty text parses"),
+                };
+                NodeKind::Set {
+                    var: var.unwrap_or_default(),
+                    value,
+                    next: self.next(node, at),
+                }
+            }
+            NodeType::PromiseToPay => {
+                let ask = self.required_prompt(&node.ask, at, "ask");
+                let within_days = self.within_days(&node.within_days);
+                let amount = node.ask_amount.as_ref().map(|p| {
+                    let prompt = self.prompt(p, "ask_amount");
+                    (
+                        prompt,
+                        node.min.unwrap_or(1),
+                        node.max.unwrap_or(u64::from(u32::MAX)),
+                    )
+                });
+                NodeKind::PromiseToPay {
+                    ask,
+                    within_days,
+                    amount,
+                    confirm: self.required_prompt(&node.confirm, at, "confirm"),
+                    saved: self.required_prompt(&node.saved, at, "saved"),
+                    input: self.input(node, defaults),
+                    next: self.next(node, at),
+                }
+            }
+            NodeType::OptOut => NodeKind::OptOut {
+                confirm: self.required_prompt(&node.confirm, at, "confirm"),
+                next: self.next(node, at),
+            },
+            NodeType::Transfer => NodeKind::Transfer {
+                queue: match self.required(&node.queue, at, "queue") {
+                    Some(q) => q.get_ref().clone(),
+                    None => String::new(),
+                },
+                skills: node.skills.clone().unwrap_or_default(),
+                announce: self.optional_prompt(&node.prompt, "prompt"),
+            },
+            NodeType::Webhook => {
+                let url = match self.required(&node.url, at, "url") {
+                    Some(u) => {
+                        let (url, span) = (u.get_ref().clone(), u.span().start);
+                        if !(url.starts_with("http://") || url.starts_with("https://")) {
+                            self.problem(span, format!("url '{url}' is not http:// or https://"));
+                        }
+                        url
+                    }
+                    None => String::new(),
+                };
+                let on_error = match self.required(&node.on_error, at, "on_error") {
+                    Some(t) => {
+                        let t = t.clone();
+                        self.target(&t, "on_error")
+                    }
+                    None => Target::Hangup(super::outcome::WEBHOOK_ERROR.into()),
+                };
+                NodeKind::Webhook {
+                    url,
+                    timeout: self.seconds(&node.timeout_s, 5.0, "timeout_s"),
+                    retries: node.retries.as_ref().map_or(1, |r| (*r.get_ref()).min(5)),
+                    returns: node
+                        .returns
+                        .clone()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|r| r.to_lowercase())
+                        .collect(),
+                    next: self.next(node, at),
+                    on_error,
+                }
+            }
+            NodeType::Hangup => NodeKind::Hangup {
+                prompt: self.optional_prompt(&node.prompt, "prompt"),
+                outcome: match self.required(&node.outcome, at, "outcome") {
+                    Some(o) => o.get_ref().trim().to_owned(),
+                    None => String::new(),
+                },
+            },
+        }
+    }
+
+    fn within_days(&mut self, raw: &Option<Spanned<u32>>) -> u32 {
+        match raw {
+            None => 30,
+            Some(d) if (1..=366).contains(d.get_ref()) => *d.get_ref(),
+            Some(d) => {
+                self.problem(
+                    d.span().start,
+                    format!("within_days = {}: use 1-366", d.get_ref()),
+                );
+                30
+            }
+        }
+    }
+}

@@ -4,10 +4,10 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::AttemptRow;
+use crate::store::{AttemptRow, PromiseRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
-pub const CSV_HEADER: [&str; 21] = [
+pub const CSV_HEADER: [&str; 24] = [
     "attempt_id",
     "campaign",
     "contact_id",
@@ -28,6 +28,9 @@ pub const CSV_HEADER: [&str; 21] = [
     "ring_s",
     "talk_s",
     "hangup_by",
+    "outcome",
+    "flow_path",
+    "inputs",
     "note",
 ];
 
@@ -83,6 +86,9 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
             ring_seconds(r),
             talk_seconds(r),
             opt(&r.hangup_by),
+            opt(&r.outcome),
+            opt(&r.flow_path),
+            opt(&r.inputs),
             opt(&r.note),
         ])?;
     }
@@ -99,6 +105,7 @@ pub fn render_table(rows: &[AttemptRow]) -> String {
         "disposition",
         "sip",
         "digits",
+        "outcome",
         "ring_s",
         "talk_s",
         "started (UTC)",
@@ -115,6 +122,7 @@ pub fn render_table(rows: &[AttemptRow]) -> String {
                 .unwrap_or_else(|| "in_progress".into()),
             r.sip_code.map(|c| c.to_string()).unwrap_or_default(),
             r.digits.clone(),
+            r.outcome.clone().unwrap_or_default(),
             ring_seconds(r),
             talk_seconds(r),
             r.started_at
@@ -152,6 +160,67 @@ pub fn render_table(rows: &[AttemptRow]) -> String {
     out
 }
 
+/// The promises export's columns.
+pub const PROMISES_HEADER: [&str; 12] = [
+    "promise_id",
+    "campaign",
+    "contact_id",
+    "name",
+    "phone",
+    "promised_date",
+    "amount",
+    "balance",
+    "call_id",
+    "attempt_id",
+    "node",
+    "created_at",
+];
+
+/// The promises to pay (promesas de pago) as CSV.
+pub fn write_promises_csv(rows: &[PromiseRow], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(PROMISES_HEADER)?;
+    for p in rows {
+        w.write_record([
+            p.id.to_string(),
+            p.campaign.clone(),
+            p.contact_id.clone(),
+            p.name.clone(),
+            p.phone.clone(),
+            p.promised_date.clone(),
+            p.amount.map(|a| a.to_string()).unwrap_or_default(),
+            p.balance.clone(),
+            p.call_id.clone(),
+            p.attempt_id.to_string(),
+            p.node.clone(),
+            p.created_at.clone(),
+        ])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The promises as a table.
+pub fn render_promises(rows: &[PromiseRow]) -> String {
+    let mut out = format!(
+        "{:<12} {:<14} {:<24} {:<12} {:>10} {:>12}\n",
+        "contact", "phone", "name", "date", "amount", "balance"
+    );
+    for p in rows {
+        out.push_str(&format!(
+            "{:<12} {:<14} {:<24} {:<12} {:>10} {:>12}\n",
+            p.contact_id,
+            p.phone,
+            clip(&p.name, 24),
+            p.promised_date,
+            p.amount.map(|a| a.to_string()).unwrap_or_default(),
+            p.balance
+        ));
+    }
+    out.push_str(&format!("{} promises\n", rows.len()));
+    out
+}
+
 fn clip(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
         return text.to_owned();
@@ -186,6 +255,9 @@ mod tests {
             codec: Some("PCMU".into()),
             hangup_by: Some("dialer".into()),
             note: None,
+            outcome: Some("promise_to_pay".into()),
+            flow_path: Some("saludo > menu > promesa".into()),
+            inputs: Some(r#"[["menu","2"],["promesa","1512"]]"#.into()),
         }
     }
 

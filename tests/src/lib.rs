@@ -126,8 +126,11 @@ pub struct CampaignSpec {
     pub contacts: Vec<(String, String, String)>,
     /// Raw bytes for contacts.csv instead of `contacts`.
     pub contacts_csv: Option<Vec<u8>>,
-    /// Extra `[campaign]` lines (e.g. `message = [...]`, which replaces `prompt`).
+    /// Extra `[campaign]` lines (e.g. `message = [...]` or `flow = ...`,
+    /// which replace `prompt`).
     pub campaign_extra: String,
+    /// The campaign's name.
+    pub name: String,
     /// Extra sections at the end of the file (e.g. `[tts]`).
     pub sections: String,
 }
@@ -147,6 +150,7 @@ impl CampaignSpec {
             contacts: vec![("C-1".into(), "55 1234 5678".into(), "Juan Pérez".into())],
             contacts_csv: None,
             campaign_extra: String::new(),
+            name: "prueba".into(),
             sections: String::new(),
         }
     }
@@ -197,7 +201,7 @@ max_cps = {cps}
 response_timeout_s = {response}
 {credentials}
 [campaign]
-name = "prueba"
+name = "{name}"
 contacts = "contacts.csv"
 {prompt}trunk = "sipp"
 ring_timeout_s = {ring}
@@ -212,7 +216,10 @@ default_region = "MX"
             channels = spec.max_channels,
             cps = spec.max_cps,
             response = spec.response_timeout_s,
-            prompt = if spec.campaign_extra.contains("message") {
+            name = spec.name,
+            prompt = if spec.campaign_extra.contains("message")
+                || spec.campaign_extra.contains("flow =")
+            {
                 String::new()
             } else {
                 format!("prompt = \"{}\"\n", spec.prompt.display())

@@ -6,19 +6,24 @@
 //! disposition whatever happens: a failure response, a silent trunk, an
 //! unusable answer, an operator's stop.
 
+mod flow;
+mod message;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
-use media::rtp::{MediaEvent, MediaSession, PortPool, RtpSession, SessionConfig};
+use media::rtp::{MediaSession, PortPool, RtpSession, SessionConfig};
 use media::sdp::{DEFAULT_DTMF_PAYLOAD_TYPE, LocalAudio};
 use media::{Codec, prompt::Prompt};
 use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, warn};
 
+use crate::campaign::message::PreparedScript;
 use crate::campaign::{Contact, Disposition, HangupBy};
+use crate::ivr::interp::Vars;
 use crate::sip::{InviteRequest, LegEvent, SipEndpoint, TrunkTarget};
 use crate::store::{FinishedAttempt, NewAttempt, Store, StoreError};
 
@@ -34,8 +39,27 @@ pub struct CallContext {
     pub dial_prefix: String,
     pub strip_plus: bool,
     pub timing: CallTiming,
+    /// What answered calls say; flows render their later prompts with it.
+    pub script: Arc<PreparedScript>,
+    /// The dialer's date, for promises and spoken dates.
+    pub today: media::say::Date,
+    /// For flow webhooks.
+    pub http: reqwest::Client,
     /// Cancelled when the operator stops the run.
     pub stop: CancellationToken,
+}
+
+/// What one answered call does.
+#[derive(Debug, Clone)]
+pub enum CallPlan {
+    /// Play the message, wait for keys, hang up.
+    Message(Arc<Prompt>),
+    /// Run the campaign's flow with the contact's values; its first prompt
+    /// is already rendered.
+    Flow {
+        opening: Option<Arc<Prompt>>,
+        vars: Vars,
+    },
 }
 
 /// The clocks of a call.
@@ -71,12 +95,16 @@ pub enum CallError {
 /// The finished record being built as the call goes.
 struct Record {
     attempt: i64,
+    call_id: String,
     sip_code: Option<u16>,
     sip_reason: Option<String>,
     disposition: Disposition,
     digits: String,
     hangup_by: Option<HangupBy>,
     notes: Vec<String>,
+    outcome: Option<String>,
+    flow_path: Vec<String>,
+    inputs: Vec<(String, String)>,
 }
 
 impl CallContext {
@@ -91,11 +119,11 @@ impl CallContext {
     }
 }
 
-/// Calls one contact once, plays `prompt` when answered, and records the attempt.
+/// Calls one contact once, follows `plan` when answered, and records the attempt.
 pub async fn place_call(
     ctx: &CallContext,
     contact: &Contact,
-    prompt: &Prompt,
+    plan: CallPlan,
     attempt_no: u32,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
@@ -123,12 +151,16 @@ pub async fn place_call(
     };
     let mut record = Record {
         attempt,
+        call_id: call_id.clone(),
         sip_code: None,
         sip_reason: None,
         disposition: Disposition::Error,
         digits: String::new(),
         hangup_by: None,
         notes: Vec::new(),
+        outcome: None,
+        flow_path: Vec::new(),
+        inputs: Vec::new(),
     };
     let request = InviteRequest {
         call_id,
@@ -136,7 +168,19 @@ pub async fn place_call(
         sdp_offer: local.offer(),
     };
     match ctx.sip.invite(&ctx.trunk, request) {
-        Ok(leg) => run_leg(ctx, leg, &local, socket, prompt, started, &mut record).await,
+        Ok(leg) => {
+            run_leg(
+                ctx,
+                contact,
+                leg,
+                &local,
+                socket,
+                plan,
+                started,
+                &mut record,
+            )
+            .await
+        }
         Err(reason) => {
             record.disposition = Disposition::TrunkFailure;
             record.notes.push(format!("INVITE not sent: {reason}"));
@@ -158,6 +202,9 @@ pub async fn place_call(
                 digits: record.digits,
                 hangup_by: record.hangup_by,
                 note: (!record.notes.is_empty()).then(|| record.notes.join("; ")),
+                outcome: record.outcome,
+                flow_path: record.flow_path,
+                inputs: record.inputs,
             },
         )
         .await?;
@@ -172,12 +219,14 @@ fn log_store(result: Result<(), StoreError>) {
     }
 }
 
+#[allow(clippy::too_many_arguments)] // one call's whole setup, passed once
 async fn run_leg(
     ctx: &CallContext,
+    contact: &Contact,
     mut leg: crate::sip::CallLeg,
     local: &LocalAudio,
     socket: tokio::net::UdpSocket,
-    prompt: &Prompt,
+    plan: CallPlan,
     started: Instant,
     record: &mut Record,
 ) {
@@ -315,7 +364,15 @@ async fn run_leg(
         record_limit: None,
         ssrc: rand::random(),
     });
-    session.play(prompt.encoded(agreed.codec), 0);
+    // The opening is queued on the session before its task starts, so the
+    // very first packet carries it.
+    let opening = match &plan {
+        CallPlan::Message(prompt) => Some(prompt.clone()),
+        CallPlan::Flow { opening, .. } => opening.clone(),
+    };
+    if let Some(prompt) = &opening {
+        session.play(prompt.encoded(agreed.codec), OPENING_PLAYBACK);
+    }
     let mut media = MediaSession::start(socket, agreed.remote, session);
     record.disposition = Disposition::Answered;
     log_store(
@@ -323,55 +380,28 @@ async fn run_leg(
             .mark_answered(record.attempt, answered_utc, agreed.codec.name())
             .await,
     );
-    let max_deadline = answered_at + ctx.timing.max_call;
-    let mut digit_deadline = None::<Instant>;
-    let mut prompt_done = false;
-    let mut foreign: Option<SocketAddr> = None;
-    let hangup_by = loop {
-        tokio::select! {
-            event = leg.next_event() => {
-                if event == LegEvent::RemoteHangup {
-                    break HangupBy::Callee;
-                }
-            }
-            event = media.event() => match event {
-                MediaEvent::Digit(key) => {
-                    record.digits.push(key);
-                    log_store(ctx.store.add_digit(record.attempt, key).await);
-                    if prompt_done {
-                        digit_deadline = Some(Instant::now() + ctx.timing.wait_for_digits);
-                    }
-                }
-                MediaEvent::PlaybackFinished(_) => {
-                    prompt_done = true;
-                    digit_deadline = Some(Instant::now() + ctx.timing.wait_for_digits);
-                }
-                MediaEvent::ForeignSource(addr) => {
-                    warn!(%addr, expected = %agreed.remote, "RTP from an unexpected source ignored");
-                    foreign = Some(addr);
-                }
-            },
-            _ = sleep_until(digit_deadline.unwrap_or(answered_at)), if digit_deadline.is_some() => {
-                break HangupBy::Dialer;
-            }
-            _ = sleep_until(max_deadline) => {
-                record.notes.push(format!("reached max_call_s ({:.0} s)", ctx.timing.max_call.as_secs_f64()));
-                break HangupBy::Dialer;
-            }
-            _ = ctx.stop.cancelled() => {
-                record.notes.push("stopped by the operator during the call".into());
-                break HangupBy::Dialer;
-            }
+    let mut talk = Talk {
+        ctx,
+        leg: &mut leg,
+        media: &mut media,
+        record,
+        codec: agreed.codec,
+        remote: agreed.remote,
+        foreign: None,
+        max_deadline: answered_at + ctx.timing.max_call,
+    };
+    let hangup_by = match plan {
+        CallPlan::Message(_) => message::talk(&mut talk).await,
+        CallPlan::Flow { opening, vars } => {
+            flow::talk(&mut talk, contact, opening.is_some(), vars).await
         }
     };
+    let foreign = talk.foreign;
     record.hangup_by = Some(hangup_by);
     if hangup_by == HangupBy::Dialer
         && let Err(e) = leg.hangup().await
     {
         record.notes.push(format!("BYE failed: {e}"));
-    }
-    if !prompt_done && hangup_by == HangupBy::Callee {
-        record.notes.push("hung up before the message ended".into());
     }
     let report = media.finish().await;
     if let Some(addr) = foreign {
@@ -384,5 +414,34 @@ async fn run_leg(
         record
             .notes
             .push(format!("{} RTP sends failed: {e}", report.send_errors));
+    }
+}
+
+/// The playback id of the prompt queued before the media task starts.
+const OPENING_PLAYBACK: u64 = 0;
+
+/// An answered call, as the talk loops (message, flow) see it.
+struct Talk<'a> {
+    ctx: &'a CallContext,
+    leg: &'a mut crate::sip::CallLeg,
+    media: &'a mut MediaSession,
+    record: &'a mut Record,
+    codec: Codec,
+    remote: SocketAddr,
+    /// The first stranger that sent RTP, if any.
+    foreign: Option<SocketAddr>,
+    max_deadline: Instant,
+}
+
+impl Talk<'_> {
+    /// Notes a key press the moment it is heard.
+    async fn digit(&mut self, key: char) {
+        self.record.digits.push(key);
+        log_store(self.ctx.store.add_digit(self.record.attempt, key).await);
+    }
+
+    fn stranger(&mut self, addr: SocketAddr) {
+        warn!(%addr, expected = %self.remote, "RTP from an unexpected source ignored");
+        self.foreign = Some(addr);
     }
 }

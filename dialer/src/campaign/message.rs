@@ -1,93 +1,142 @@
-//! The campaign's message, made personal for every contact.
+//! What answered calls say, made personal for every contact: a message, or
+//! the prompts of an IVR flow.
 //!
-//! At start the message is prepared once: its recorded phrases loaded, its
-//! TTS engine checked (voice installed, service reachable when used), its
-//! fragment set checked for completeness. Each contact's variables are then
+//! At start the script is prepared once: the flow loaded and checked, the
+//! recorded phrases loaded, the TTS engine checked (voice installed), the
+//! fragment set checked for completeness. Each contact's values are then
 //! resolved when the list loads, so a balance or date that cannot be read
-//! is a skipped row with its line and column, not silence on the call; and
-//! each contact's audio is rendered ahead of the dialing front, so a call
-//! starts speaking the moment it is answered.
+//! is a skipped row with its line and column, not silence on the call; the
+//! opening prompt is rendered ahead of the dialing front, so a call starts
+//! speaking the moment it is answered. A flow's later prompts are rendered
+//! when the flow reaches them (cached by the TTS engine).
 
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use anyhow::bail;
+use anyhow::{Context, bail};
 use media::prompt::template::{Part, ResolveError, Segment, Template};
 use media::prompt::{Fragments, Prompt, RenderError, Renderer, SayVoice, phrase_file};
 use media::say::{Date, Language};
 use media::tts::{Espeak, HttpTts, Tts, TtsCache, TtsEngine};
 
 use super::Contact;
-use crate::config::{MessageConfig, SayWith, TtsConfig, TtsEngineConfig};
+use super::contacts::required_column_names;
+use crate::config::{SayWith, ScriptConfig, TtsConfig, TtsEngineConfig};
+use crate::ivr::interp::Vars;
+use crate::ivr::{self, Flow, NodeKind};
 
-/// A message ready to be resolved and rendered for contacts.
-pub struct PreparedMessage {
-    template: Template,
+/// A script ready to be resolved and rendered for contacts.
+pub struct PreparedScript {
+    flow: Option<Arc<Flow>>,
+    templates: Vec<Template>,
+    /// The prompt rendered for each contact before the call (the message,
+    /// or the flow's first prompt).
+    opening: Option<usize>,
     language: Language,
     renderer: Renderer,
-    tts: Option<Arc<Tts>>,
 }
 
-impl PreparedMessage {
-    /// Loads phrases, builds and checks the TTS engine and the fragment set.
-    pub async fn prepare(
-        message: &MessageConfig,
-        tts: &TtsConfig,
-    ) -> anyhow::Result<PreparedMessage> {
+/// The prompt a flow starts with, if its first node plays one.
+fn opening_prompt(flow: &Flow) -> Option<usize> {
+    match &flow.node(flow.start).kind {
+        NodeKind::Play { prompt, .. }
+        | NodeKind::Menu { prompt, .. }
+        | NodeKind::Gather { prompt, .. } => Some(*prompt),
+        NodeKind::PromiseToPay { ask, .. } => Some(*ask),
+        _ => None,
+    }
+}
+
+impl PreparedScript {
+    /// Loads the flow (if any), the phrases, and builds and checks the TTS
+    /// engine and the fragment set.
+    pub async fn prepare(script: &ScriptConfig, tts: &TtsConfig) -> anyhow::Result<PreparedScript> {
+        let (flow, templates, opening, language, say_with, prompts_dir, base_dir) = match script {
+            ScriptConfig::Message(m) => (
+                None,
+                vec![m.template.clone()],
+                Some(0),
+                m.language,
+                m.say_with,
+                m.prompts.clone(),
+                m.base_dir.clone(),
+            ),
+            ScriptConfig::Flow(path) => {
+                let flow = Arc::new(ivr::load(path)?);
+                let base = path.parent().unwrap_or(Path::new(".")).to_owned();
+                (
+                    Some(flow.clone()),
+                    flow.prompts.clone(),
+                    opening_prompt(&flow),
+                    flow.language,
+                    flow.say_with,
+                    flow.prompts_dir.clone(),
+                    base,
+                )
+            }
+        };
         let mut phrases = HashMap::new();
-        for name in message.template.files() {
-            let path = phrase_file(name, &message.base_dir, message.prompts.as_deref())
-                .map_err(|e| anyhow::anyhow!("campaign.message: {e}"))?;
+        for name in templates.iter().flat_map(|t| t.files()) {
+            if phrases.contains_key(name) {
+                continue;
+            }
+            let path = phrase_file(name, &base_dir, prompts_dir.as_deref())
+                .map_err(|e| anyhow::anyhow!("campaign: {e}"))?;
             let prompt = Prompt::load(&path)?;
             phrases.insert(name.to_owned(), Arc::from(prompt.samples()));
         }
-        let speaks = message.template.parts().iter().any(|p| match p {
+        let speaks = templates.iter().flat_map(|t| t.parts()).any(|p| match p {
             Part::Tts(_) => true,
-            Part::Say { .. } => message.say_with == SayWith::Tts,
+            Part::Say { .. } => say_with == SayWith::Tts,
             Part::File(_) => false,
         });
-        let voice = tts.voice_for(message.language);
+        let voice = tts.voice_for(language);
         let engine = if speaks {
             Some(Arc::new(build_tts(tts, &voice).await?))
         } else {
             None
         };
-        let say_voice = match message.say_with {
+        let say_voice = match say_with {
             SayWith::Tts => SayVoice::Tts,
             SayWith::Fragments => {
-                let dir = message
-                    .prompts
+                let dir = prompts_dir
                     .as_deref()
-                    .expect("validated: fragments need the prompts folder");
-                SayVoice::Fragments(
-                    Fragments::load(dir, message.language).map_err(anyhow::Error::msg)?,
-                )
+                    .context("say_with = \"fragments\" needs the prompts folder")?;
+                SayVoice::Fragments(Fragments::load(dir, language).map_err(anyhow::Error::msg)?)
             }
         };
-        Ok(PreparedMessage {
-            template: message.template.clone(),
-            language: message.language,
-            renderer: Renderer::new(engine.clone(), voice, say_voice, phrases),
-            tts: engine,
+        Ok(PreparedScript {
+            flow,
+            templates,
+            opening,
+            language,
+            renderer: Renderer::new(engine, voice, say_voice, phrases),
         })
     }
 
-    /// Fails when the message uses a variable the list does not have.
-    pub fn check_variables(&self, list: &Path, columns: &[String]) -> anyhow::Result<()> {
+    pub fn flow(&self) -> Option<&Arc<Flow>> {
+        self.flow.as_ref()
+    }
+
+    /// Fails when the script uses a column the list does not have.
+    pub fn check_columns(&self, list: &Path, columns: &[String]) -> anyhow::Result<()> {
         let known = |v: &str| {
             columns.iter().any(|c| c == v)
-                || super::contacts::required_column_names().any(|c| c == v)
+                || required_column_names().any(|c| c == v)
+                || ivr::BUILT_IN.contains(&v)
         };
-        let unknown: Vec<String> = self
-            .template
-            .variables()
-            .into_iter()
-            .filter(|v| !known(v))
-            .collect();
+        let (what, used): (&str, Vec<String>) = match &self.flow {
+            Some(flow) => ("the flow's variables", flow.variables.clone()),
+            None => (
+                "campaign.message",
+                self.templates.iter().flat_map(|t| t.variables()).collect(),
+            ),
+        };
+        let unknown: Vec<String> = used.into_iter().filter(|v| !known(v)).collect();
         if !unknown.is_empty() {
             bail!(
-                "campaign.message uses {{{}}}, but {} has no such column (its columns: {})",
+                "{what} uses {{{}}}, but {} has no such column (its columns: {})",
                 unknown.join("}, {"),
                 list.display(),
                 columns.join(", ")
@@ -96,23 +145,73 @@ impl PreparedMessage {
         Ok(())
     }
 
-    /// The contact's message with its values read; an unreadable value is the error.
-    pub fn resolve(&self, contact: &Contact, today: Date) -> Result<Vec<Segment>, ResolveError> {
-        self.template
-            .resolve(&|name| contact.value(name), self.language, today)
+    /// A contact's values under every name a script may use: the standard
+    /// names, the list's own column names and their Spanish aliases, and
+    /// `days_past_due`.
+    pub fn contact_vars(&self, contact: &Contact, today: Date) -> Vars {
+        let mut vars: Vars = contact.vars.clone();
+        for name in required_column_names() {
+            if let Some(value) = contact.value(name) {
+                vars.entry(name.to_owned())
+                    .or_insert_with(|| value.to_owned());
+            }
+        }
+        if let Ok(due) =
+            media::say::input::parse_date(&contact.due_date, self.language.date_order())
+        {
+            vars.insert(
+                "days_past_due".into(),
+                (today.days() - due.days()).to_string(),
+            );
+        }
+        vars
     }
 
-    /// The contact's message as audio.
-    pub async fn render(
+    /// Reads every value the script will say for this contact: the opening
+    /// prompt's segments, ready to render, or the first value that cannot
+    /// be said. Flow prompts that use only the contact's values are checked
+    /// too, so no call reaches a value it cannot say.
+    pub fn resolve(&self, vars: &Vars, today: Date) -> Result<Option<Vec<Segment>>, ResolveError> {
+        let value_of = |name: &str| vars.get(name).map(String::as_str);
+        if self.flow.is_some() {
+            for template in &self.templates {
+                if template.variables().iter().all(|v| vars.contains_key(v)) {
+                    template.resolve(&value_of, self.language, today)?;
+                }
+            }
+        }
+        self.opening
+            .map(|prompt| self.templates[prompt].resolve(&value_of, self.language, today))
+            .transpose()
+    }
+
+    /// Renders resolved segments.
+    pub async fn render_segments(
         &self,
-        contact: &Contact,
+        name: &str,
         segments: &[Segment],
     ) -> Result<Prompt, RenderError> {
-        self.renderer.prompt(&contact.id, segments).await
+        self.renderer.prompt(name, segments).await
     }
 
-    pub fn tts(&self) -> Option<&Tts> {
-        self.tts.as_deref()
+    /// Renders a flow prompt with the call's variables, when the flow reaches it.
+    pub async fn render(&self, prompt: usize, vars: &Vars, today: Date) -> Result<Prompt, String> {
+        let segments = self.templates[prompt]
+            .resolve(
+                &|name| vars.get(name).map(String::as_str),
+                self.language,
+                today,
+            )
+            .map_err(|e| e.to_string())?;
+        self.renderer
+            .prompt("flow", &segments)
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// The prompt rendered before each call, if any.
+    pub fn opening(&self) -> Option<usize> {
+        self.opening
     }
 }
 

@@ -28,10 +28,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::message::PreparedMessage;
+use super::message::PreparedScript;
 use super::{Contact, Disposition, RowError, contacts};
-use crate::call::{CallContext, CallError, CallOutcome, CallTiming, place_call};
+use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::config::Config;
+use crate::ivr::interp::Vars;
 use crate::sip::{InboundPolicy, SipEndpoint, TrunkTarget};
 use crate::store::Store;
 
@@ -52,6 +53,8 @@ pub struct RunSummary {
     pub not_dialed: usize,
     /// Messages that could not be rendered (those contacts were not called).
     pub render_failures: usize,
+    /// Contacts skipped because their number is on the do-not-call list.
+    pub do_not_call: usize,
     /// Why dialing stopped early, if it did.
     pub stopped: Option<String>,
     pub elapsed: Duration,
@@ -75,17 +78,25 @@ pub fn today() -> Date {
     }
 }
 
-/// The contacts of a run, each with its message resolved.
+/// A contact to call, with its values and its opening prompt resolved.
+struct Dial {
+    contact: Contact,
+    vars: Vars,
+    opening: Option<Vec<Segment>>,
+}
+
+/// The contacts of a run.
 struct Work {
     store: Store,
     campaign_id: i64,
-    to_dial: Vec<(Contact, Vec<Segment>)>,
+    to_dial: Vec<Dial>,
     summary: RunSummary,
 }
 
 /// Loads the list, resolves every contact's message (unreadable values skip
-/// the row), stores the contacts and picks those not attempted yet.
-async fn load_work(config: &Config, message: &PreparedMessage) -> anyhow::Result<Work> {
+/// the row), stores the contacts and picks those not attempted yet and not
+/// on the do-not-call list.
+async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<Work> {
     let campaign = &config.campaign;
     let list = contacts::load(&campaign.contacts, campaign.default_region)?;
     if list.encoding == contacts::TextEncoding::Windows1252 {
@@ -94,13 +105,18 @@ async fn load_work(config: &Config, message: &PreparedMessage) -> anyhow::Result
             campaign.contacts.display()
         );
     }
-    message.check_variables(&campaign.contacts, &list.columns)?;
+    script.check_columns(&campaign.contacts, &list.columns)?;
     let mut rejected = list.rejected;
     let today = today();
     let mut resolved = Vec::with_capacity(list.contacts.len());
     for contact in list.contacts {
-        match message.resolve(&contact, today) {
-            Ok(segments) => resolved.push((contact, segments)),
+        let vars = script.contact_vars(&contact, today);
+        match script.resolve(&vars, today) {
+            Ok(opening) => resolved.push(Dial {
+                contact,
+                vars,
+                opening,
+            }),
             Err(e) => rejected.push(RowError {
                 path: campaign.contacts.clone(),
                 line: contact.line,
@@ -120,19 +136,30 @@ async fn load_work(config: &Config, message: &PreparedMessage) -> anyhow::Result
         eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
     }
     let campaign_id = store.ensure_campaign(&campaign.name, Utc::now()).await?;
-    let contacts: Vec<Contact> = resolved.iter().map(|(c, _)| c.clone()).collect();
+    let contacts: Vec<Contact> = resolved.iter().map(|d| d.contact.clone()).collect();
     store.save_contacts(campaign_id, &contacts).await?;
     let attempted = store.attempted_contacts(campaign_id).await?;
     let in_list = resolved.len();
-    let to_dial: Vec<_> = resolved
+    let fresh: Vec<Dial> = resolved
         .into_iter()
-        .filter(|(c, _)| !attempted.contains(&c.id))
+        .filter(|d| !attempted.contains(&d.contact.id))
         .collect();
+    let already_attempted = in_list - fresh.len();
+    let mut to_dial = Vec::with_capacity(fresh.len());
+    let mut do_not_call = 0;
+    for dial in fresh {
+        if store.is_do_not_call(&dial.contact.phone).await? {
+            do_not_call += 1;
+        } else {
+            to_dial.push(dial);
+        }
+    }
     let summary = RunSummary {
         campaign: campaign.name.clone(),
         contacts_in_list: in_list,
         rows_rejected: rejected.len(),
-        already_attempted: in_list - to_dial.len(),
+        already_attempted,
+        do_not_call,
         ..RunSummary::default()
     };
     Ok(Work {
@@ -152,13 +179,13 @@ pub async fn run(
     let begun = Instant::now();
     let campaign = &config.campaign;
     let trunk = config.campaign_trunk();
-    let message = Arc::new(PreparedMessage::prepare(&campaign.message, &config.tts).await?);
+    let script = Arc::new(PreparedScript::prepare(&campaign.script, &config.tts).await?);
     let Work {
         store,
         campaign_id,
         to_dial,
         mut summary,
-    } = load_work(config, &message).await?;
+    } = load_work(config, &script).await?;
     if to_dial.is_empty() {
         summary.elapsed = begun.elapsed();
         store.close().await;
@@ -216,6 +243,13 @@ pub async fn run(
             wait_for_digits: Duration::from_secs_f64(campaign.wait_for_digits_s),
             max_call: Duration::from_secs_f64(campaign.max_call_s),
         },
+        script: script.clone(),
+        today: today(),
+        http: {
+            // reqwest's rustls needs a process-wide crypto provider.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            reqwest::Client::new()
+        },
         stop: stop.child_token(),
     });
     let total = to_dial.len();
@@ -225,7 +259,7 @@ pub async fn run(
     // Render ahead of the dialing front, by as many messages as could be
     // needed before the renderer catches up again.
     let lookahead = (trunk.max_channels as usize * 2).max(16);
-    let mut rendered = spawn_renderer(message.clone(), to_dial, lookahead, bars.render.clone());
+    let mut rendered = spawn_renderer(script.clone(), to_dial, lookahead, bars.render.clone());
 
     let channels = Arc::new(Semaphore::new(trunk.max_channels as usize));
     let limiter = RateLimiter::direct(cps_quota(trunk.max_cps));
@@ -239,6 +273,8 @@ pub async fn run(
     let mut trunk_failures_in_a_row = 0;
     let mut render_failures_in_a_row = 0;
     let mut renderer_done = false;
+    // Contacts taken from the renderer: dialed, or skipped with a reason.
+    let mut taken = 0;
     loop {
         let may_launch = summary.stopped.is_none() && !renderer_done;
         if !may_launch && running.is_empty() {
@@ -286,14 +322,16 @@ pub async fn run(
                 (permit, rendered.recv().await)
             }, if may_launch => {
                 let (permit, next) = launch;
-                let Some((contact, prompt)) = next else {
+                let Some((dial, opening)) = next else {
                     renderer_done = true;
                     continue;
                 };
-                let prompt = match prompt {
-                    Ok(prompt) => {
+                taken += 1;
+                let contact = dial.contact;
+                let opening = match opening {
+                    Ok(opening) => {
                         render_failures_in_a_row = 0;
-                        prompt
+                        opening
                     }
                     Err(e) => {
                         warn!(contact = %contact.id, error = %e, "message not rendered; contact not called");
@@ -309,19 +347,37 @@ pub async fn run(
                         continue;
                     }
                 };
+                // An opt-out on another call may have come in since the list loaded.
+                match store.is_do_not_call(&contact.phone).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        summary.do_not_call += 1;
+                        bars.calls.inc(1);
+                        continue;
+                    }
+                    Err(e) => {
+                        summary.stopped.get_or_insert_with(|| format!("cannot read the do-not-call list: {e}"));
+                        continue;
+                    }
+                }
+                let plan = match (script.flow(), opening) {
+                    (Some(_), opening) => CallPlan::Flow { opening, vars: dial.vars },
+                    (None, Some(prompt)) => CallPlan::Message(prompt),
+                    (None, None) => unreachable!("a message always has its opening"),
+                };
                 summary.dialed += 1;
                 let ctx = ctx.clone();
                 running.spawn(async move {
-                    let result = place_call(&ctx, &contact, &prompt, 1).await;
+                    let result = place_call(&ctx, &contact, plan, 1).await;
                     (contact, result, permit)
                 });
             }
         }
     }
-    // Whatever was rendered or still waiting was not dialed.
+    // Whatever the renderer had not handed over was not dialed.
     rendered.close();
     while rendered.recv().await.is_some() {}
-    summary.not_dialed += total - summary.dialed - summary.render_failures - summary.not_dialed;
+    summary.not_dialed += total - taken;
     bars.finish();
     ctx.sip.shutdown();
     store.close().await;
@@ -336,13 +392,16 @@ pub async fn run(
     Ok(summary)
 }
 
-type Rendered = (Contact, Result<Arc<Prompt>, media::prompt::RenderError>);
+type Rendered = (
+    Dial,
+    Result<Option<Arc<Prompt>>, media::prompt::RenderError>,
+);
 
 /// Renders messages in list order, a few at a time in parallel, into a
 /// bounded channel that keeps the renderer at most `lookahead` ahead.
 fn spawn_renderer(
-    message: Arc<PreparedMessage>,
-    contacts: Vec<(Contact, Vec<Segment>)>,
+    script: Arc<PreparedScript>,
+    contacts: Vec<Dial>,
     lookahead: usize,
     bar: ProgressBar,
 ) -> mpsc::Receiver<Rendered> {
@@ -350,11 +409,17 @@ fn spawn_renderer(
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
     tokio::spawn(async move {
         let mut stream = futures::stream::iter(contacts)
-            .map(|(contact, segments)| {
-                let message = message.clone();
+            .map(|dial| {
+                let script = script.clone();
                 async move {
-                    let prompt = message.render(&contact, &segments).await.map(Arc::new);
-                    (contact, prompt)
+                    let opening = match &dial.opening {
+                        Some(segments) => script
+                            .render_segments(&dial.contact.id, segments)
+                            .await
+                            .map(|p| Some(Arc::new(p))),
+                        None => Ok(None),
+                    };
+                    (dial, opening)
                 }
             })
             .buffered(parallel);
@@ -450,6 +515,12 @@ impl RunSummary {
             out.push_str(&format!(
                 "  ({} rows of the list skipped, see above)\n",
                 self.rows_rejected
+            ));
+        }
+        if self.do_not_call > 0 {
+            out.push_str(&format!(
+                "  (skipped, on the do-not-call list: {} contacts)\n",
+                self.do_not_call
             ));
         }
         if self.render_failures > 0 {

@@ -1,6 +1,7 @@
 //! The `dialer` command line: run, report, demo, carrier.
 
 mod demo;
+mod flows;
 mod prompts;
 
 use std::net::{IpAddr, SocketAddr};
@@ -48,6 +49,9 @@ enum Command {
         campaign: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// The promises to pay instead of the attempts.
+        #[arg(long)]
+        promises: bool,
     },
     /// Run a 20-contact Spanish sample campaign against the built-in simulated carrier.
     Demo {
@@ -55,6 +59,11 @@ enum Command {
         /// instead of a new temporary folder.
         #[arg(long)]
         dir: Option<PathBuf>,
+    },
+    /// Check IVR flow files and draw them.
+    Flows {
+        #[command(subcommand)]
+        command: flows::FlowsCommand,
     },
     /// Hear values and messages before a campaign; record fragments and phrases.
     Prompts {
@@ -169,8 +178,21 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             db,
             campaign,
             format,
+            promises,
         } => {
             let store = Store::open_existing(&db).await?;
+            if promises {
+                let rows = store.promises(campaign.as_deref()).await?;
+                store.close().await;
+                match format {
+                    Format::Table => print!("{}", crate::report::render_promises(&rows)),
+                    Format::Csv => {
+                        crate::report::write_promises_csv(&rows, std::io::stdout().lock())
+                            .context("writing CSV")?
+                    }
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             let rows = store.attempts(campaign.as_deref()).await?;
             store.close().await;
             match format {
@@ -182,6 +204,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::Demo { dir } => demo::run(dir, stop_on_ctrl_c()).await,
         Command::Prompts { command } => prompts::run(command).await,
+        Command::Flows { command } => flows::run(command),
         Command::Carrier {
             listen,
             plan,

@@ -13,7 +13,7 @@ use media::say::{self, Language, SayKind};
 use media::tts::{Espeak, Tts, TtsEngine};
 
 use crate::campaign::contacts;
-use crate::campaign::message::PreparedMessage;
+use crate::campaign::message::PreparedScript;
 use crate::campaign::runner::today;
 use crate::config::Config;
 
@@ -173,19 +173,23 @@ pub async fn run(command: PromptsCommand) -> anyhow::Result<ExitCode> {
         } => {
             let config = Config::load(&config)?;
             let campaign = &config.campaign;
-            let message = PreparedMessage::prepare(&campaign.message, &config.tts).await?;
+            let script = PreparedScript::prepare(&campaign.script, &config.tts).await?;
             let list = contacts::load(&campaign.contacts, campaign.default_region)?;
-            message.check_variables(&campaign.contacts, &list.columns)?;
+            script.check_columns(&campaign.contacts, &list.columns)?;
             let Some(found) = list.contacts.iter().find(|c| c.id == contact) else {
                 bail!(
                     "{}: no contact with id '{contact}'",
                     campaign.contacts.display()
                 );
             };
-            let segments = message.resolve(found, today()).map_err(|e| {
-                anyhow::anyhow!("{}:{}: {e}", campaign.contacts.display(), found.line)
-            })?;
-            let prompt = message.render(found, &segments).await?;
+            let vars = script.contact_vars(found, today());
+            let segments = script
+                .resolve(&vars, today())
+                .map_err(|e| {
+                    anyhow::anyhow!("{}:{}: {e}", campaign.contacts.display(), found.line)
+                })?
+                .context("the flow does not start with a prompt")?;
+            let prompt = script.render_segments(&found.id, &segments).await?;
             write_mulaw_wav(&out, prompt.samples())
                 .with_context(|| format!("writing {}", out.display()))?;
             let line: Vec<String> = segments.iter().map(ToString::to_string).collect();

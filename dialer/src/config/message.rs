@@ -22,6 +22,14 @@ pub enum SayWith {
     Fragments,
 }
 
+/// What answered calls do: say a message, or run a flow.
+#[derive(Debug, Clone)]
+pub enum ScriptConfig {
+    Message(MessageConfig),
+    /// An IVR flow file (docs/flows.md); it sets its own language and prompts.
+    Flow(PathBuf),
+}
+
 /// What a call says.
 #[derive(Debug, Clone)]
 pub struct MessageConfig {
@@ -62,11 +70,40 @@ impl TtsConfig {
 }
 
 impl Validator<'_> {
-    pub(super) fn message(
-        &self,
-        c: &RawCampaign,
-        base: &Path,
-    ) -> Result<MessageConfig, ConfigError> {
+    pub(super) fn script(&self, c: &RawCampaign, base: &Path) -> Result<ScriptConfig, ConfigError> {
+        let Some(flow) = &c.flow else {
+            return Ok(ScriptConfig::Message(self.message(c, base)?));
+        };
+        if c.prompt.is_some() || c.message.is_some() {
+            return Err(self.invalid(
+                flow,
+                "campaign.flow",
+                "set one of flow, message and prompt".into(),
+            ));
+        }
+        if let Some(language) = &c.language {
+            return Err(self.invalid(
+                language,
+                "campaign.language",
+                "the flow file sets its language".into(),
+            ));
+        }
+        if c.prompts.is_some() || c.say_with != SayWith::Tts {
+            return Err(self.invalid(
+                flow,
+                "campaign.prompts",
+                "the flow file sets prompts and say_with".into(),
+            ));
+        }
+        let path = flow.get_ref();
+        Ok(ScriptConfig::Flow(if path.is_absolute() {
+            path.clone()
+        } else {
+            base.join(path)
+        }))
+    }
+
+    fn message(&self, c: &RawCampaign, base: &Path) -> Result<MessageConfig, ConfigError> {
         let language = match &c.language {
             None => Language::EsMx,
             Some(tag) => Language::parse(tag.get_ref()).ok_or_else(|| {
@@ -117,7 +154,7 @@ impl Validator<'_> {
                 return Err(self.invalid(
                     &c.name,
                     "campaign.message",
-                    "the campaign says nothing: set message (or prompt for a single recording)"
+                    "the campaign says nothing: set message, flow, or prompt for a single recording"
                         .into(),
                 ));
             }

@@ -14,7 +14,7 @@ use media::Codec;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use message::{MessageConfig, SayWith, TtsConfig, TtsEngineConfig};
+pub use message::{MessageConfig, SayWith, ScriptConfig, TtsConfig, TtsEngineConfig};
 use raw::{RawConfig, RawTrunk};
 
 mod message;
@@ -104,7 +104,7 @@ pub struct Credentials {
 pub struct CampaignConfig {
     pub name: String,
     pub contacts: PathBuf,
-    pub message: MessageConfig,
+    pub script: ScriptConfig,
     pub trunk: String,
     pub ring_timeout_s: f64,
     /// ISO 3166 region for numbers written without a country code.
@@ -239,11 +239,11 @@ impl Config {
                     format!("'{region}' is not an ISO 3166 region code like MX, CO, PE, CL, US"),
                 )
             })?;
-        let message = v.message(&c, base)?;
+        let script = v.script(&c, base)?;
         let database_path = resolve(&raw.database.path);
         let tts = v.tts(raw.tts, base, &database_path)?;
         let campaign = CampaignConfig {
-            message,
+            script,
             name: c.name.into_inner(),
             contacts: resolve(&c.contacts),
             trunk: c.trunk.into_inner(),

@@ -139,6 +139,7 @@ pub(super) struct RawCampaign {
     pub(super) contacts: PathBuf,
     pub(super) prompt: Option<Spanned<PathBuf>>,
     pub(super) message: Option<Spanned<Vec<Spanned<String>>>>,
+    pub(super) flow: Option<Spanned<PathBuf>>,
     pub(super) language: Option<Spanned<String>>,
     pub(super) prompts: Option<PathBuf>,
     #[serde(default)]

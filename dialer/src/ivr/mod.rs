@@ -20,6 +20,7 @@ use std::time::Duration;
 use media::prompt::template::Template;
 use media::say::Language;
 
+pub use check::BUILT_IN;
 pub use interp::{Action, Interpreter, Record};
 pub use load::{FlowError, load, parse};
 

@@ -71,6 +71,42 @@ pub struct FinishedAttempt {
     pub digits: String,
     pub hangup_by: Option<HangupBy>,
     pub note: Option<String>,
+    /// The flow's outcome (tipificación), for calls that ran a flow.
+    pub outcome: Option<String>,
+    /// Nodes visited, in order.
+    pub flow_path: Vec<String>,
+    /// Keys entered, per node.
+    pub inputs: Vec<(String, String)>,
+}
+
+/// A promise to pay (promesa de pago) made on a call.
+#[derive(Debug, Clone)]
+pub struct NewPromise<'a> {
+    pub attempt: i64,
+    pub campaign_id: i64,
+    pub contact_id: &'a str,
+    pub phone: &'a str,
+    pub promised_date: &'a str,
+    pub amount: Option<u64>,
+    pub node: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// A promise as the promises export shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PromiseRow {
+    pub id: i64,
+    pub campaign: String,
+    pub contact_id: String,
+    pub name: String,
+    pub phone: String,
+    pub promised_date: String,
+    pub amount: Option<i64>,
+    pub balance: String,
+    pub call_id: String,
+    pub attempt_id: i64,
+    pub node: String,
+    pub created_at: String,
 }
 
 /// One attempt as reports show it.
@@ -95,6 +131,9 @@ pub struct AttemptRow {
     pub codec: Option<String>,
     pub hangup_by: Option<String>,
     pub note: Option<String>,
+    pub outcome: Option<String>,
+    pub flow_path: Option<String>,
+    pub inputs: Option<String>,
 }
 
 /// Stored time format: UTC, milliseconds, sortable as text.
@@ -320,9 +359,11 @@ impl Store {
         attempt: i64,
         f: &FinishedAttempt,
     ) -> Result<(), StoreError> {
+        let inputs = (!f.inputs.is_empty())
+            .then(|| serde_json::to_string(&f.inputs).expect("pairs of strings serialize"));
         sqlx::query(
             "UPDATE attempts SET ended_at = ?, sip_code = ?, sip_reason = ?, disposition = ?,
-               digits = ?, hangup_by = ?, note = ?
+               digits = ?, hangup_by = ?, note = ?, outcome = ?, flow_path = ?, inputs = ?
              WHERE id = ?",
         )
         .bind(format_time(f.ended_at))
@@ -332,6 +373,9 @@ impl Store {
         .bind(&f.digits)
         .bind(f.hangup_by.map(HangupBy::as_str))
         .bind(&f.note)
+        .bind(&f.outcome)
+        .bind((!f.flow_path.is_empty()).then(|| f.flow_path.join(" > ")))
+        .bind(inputs)
         .bind(attempt)
         .execute(&self.pool)
         .await
@@ -344,7 +388,8 @@ impl Store {
         sqlx::query_as(
             "SELECT a.id, k.name AS campaign, a.contact_id, a.attempt_no, c.name, a.phone, a.trunk,
                     a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
-                    a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note
+                    a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note,
+                    a.outcome, a.flow_path, a.inputs
              FROM attempts a
              JOIN campaigns k ON k.id = a.campaign_id
              JOIN contacts c ON c.campaign_id = a.campaign_id AND c.contact_id = a.contact_id
@@ -355,6 +400,79 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read attempts"))
+    }
+
+    /// Stores a promise to pay; the debtor hears the confirmation only after.
+    pub async fn record_promise(&self, p: &NewPromise<'_>) -> Result<i64, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO promises (attempt_id, campaign_id, contact_id, phone, promised_date, amount, node, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(p.attempt)
+        .bind(p.campaign_id)
+        .bind(p.contact_id)
+        .bind(p.phone)
+        .bind(p.promised_date)
+        .bind(p.amount.map(|a| a as i64))
+        .bind(p.node)
+        .bind(format_time(p.at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record promise"))?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Puts a number on the do-not-call list, for every campaign. The first
+    /// entry of a number is kept.
+    pub async fn add_do_not_call(
+        &self,
+        phone: &str,
+        reason: &str,
+        source: Option<(i64, &str, i64)>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO do_not_call (phone, reason, campaign_id, contact_id, attempt_id, created_at)
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(phone) DO NOTHING",
+        )
+        .bind(phone)
+        .bind(reason)
+        .bind(source.map(|s| s.0))
+        .bind(source.map(|s| s.1))
+        .bind(source.map(|s| s.2))
+        .bind(format_time(at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("add to do-not-call list"))?;
+        Ok(())
+    }
+
+    /// Whether a number is on the do-not-call list.
+    pub async fn is_do_not_call(&self, phone: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM do_not_call WHERE phone = ?")
+            .bind(phone)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(query_error("check do-not-call list"))?;
+        Ok(found.is_some())
+    }
+
+    /// Every promise, oldest first, optionally of one campaign.
+    pub async fn promises(&self, campaign: Option<&str>) -> Result<Vec<PromiseRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT p.id, k.name AS campaign, p.contact_id, c.name, p.phone, p.promised_date, p.amount,
+                    c.balance, a.call_id, p.attempt_id, p.node, p.created_at
+             FROM promises p
+             JOIN campaigns k ON k.id = p.campaign_id
+             JOIN contacts c ON c.campaign_id = p.campaign_id AND c.contact_id = p.contact_id
+             JOIN attempts a ON a.id = p.attempt_id
+             WHERE ?1 IS NULL OR k.name = ?1
+             ORDER BY p.id",
+        )
+        .bind(campaign)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read promises"))
     }
 
     pub async fn close(&self) {
@@ -427,6 +545,9 @@ mod tests {
                     digits: "1#".into(),
                     hangup_by: Some(HangupBy::Callee),
                     note: None,
+                    outcome: Some("promise_to_pay".into()),
+                    flow_path: vec!["saludo".into(), "menu".into()],
+                    inputs: vec![("menu".into(), "2".into())],
                 },
             )
             .await
@@ -441,6 +562,41 @@ mod tests {
         assert_eq!(row.sip_code, Some(200));
         assert_eq!(row.name, "Juan Pérez");
         assert_eq!(row.hangup_by.as_deref(), Some("callee"));
+        assert_eq!(row.outcome.as_deref(), Some("promise_to_pay"));
+        assert_eq!(row.flow_path.as_deref(), Some("saludo > menu"));
+        assert_eq!(row.inputs.as_deref(), Some(r#"[["menu","2"]]"#));
+        store
+            .record_promise(&NewPromise {
+                attempt: id,
+                campaign_id: campaign,
+                contact_id: "C1",
+                phone: "+525512345678",
+                promised_date: "2026-12-15",
+                amount: Some(500),
+                node: "promesa",
+                at: now,
+            })
+            .await
+            .unwrap();
+        let promises = store.promises(Some("recordatorio")).await.unwrap();
+        assert_eq!(
+            (
+                promises[0].promised_date.as_str(),
+                promises[0].amount,
+                promises[0].call_id.as_str()
+            ),
+            ("2026-12-15", Some(500), "abc@dialer")
+        );
+        assert!(!store.is_do_not_call("+525512345678").await.unwrap());
+        store
+            .add_do_not_call("+525512345678", "opt_out", Some((campaign, "C1", id)), now)
+            .await
+            .unwrap();
+        store
+            .add_do_not_call("+525512345678", "opt_out", None, now)
+            .await
+            .unwrap();
+        assert!(store.is_do_not_call("+525512345678").await.unwrap());
         assert!(row.answered_at.as_deref().unwrap().ends_with('Z'));
         assert_eq!(
             store.attempted_contacts(campaign).await.unwrap(),

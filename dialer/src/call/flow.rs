@@ -1,0 +1,225 @@
+//! An answered call running an IVR flow: the interpreter decides, this loop
+//! does the IO (prompts, keys, store writes, webhooks, timers) and records
+//! the path, the inputs and the outcome.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use media::rtp::MediaEvent;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::{OPENING_PLAYBACK, Talk};
+use crate::campaign::{Contact, HangupBy};
+use crate::ivr::interp::Vars;
+use crate::ivr::{Action, Interpreter, Record, outcome};
+use crate::sip::LegEvent;
+use crate::store::NewPromise;
+
+/// Runs the flow until it or the debtor ends the call; says who did.
+pub(super) async fn talk(
+    t: &mut Talk<'_>,
+    contact: &Contact,
+    opening_playing: bool,
+    vars: Vars,
+) -> HangupBy {
+    let script = t.ctx.script.clone();
+    let flow = script
+        .flow()
+        .expect("a flow plan comes with its flow")
+        .clone();
+    let mut it = Interpreter::new(flow, vars, t.ctx.today);
+    it.handle_answered(Instant::now().into_std());
+    // The interpreter's prompt sequence number and the media playback id of
+    // the prompt playing now.
+    let mut playing: Option<(u64, u64)> = None;
+    let mut opening_pending = opening_playing;
+    let (webhook_tx, mut webhooks) = mpsc::unbounded_channel::<(u64, Result<Vars, String>)>();
+    let hangup_by = 'call: loop {
+        while let Some(action) = it.poll_action() {
+            match action {
+                Action::Play { seq, prompt, vars } => {
+                    if std::mem::take(&mut opening_pending) && Some(prompt) == script.opening() {
+                        playing = Some((seq, OPENING_PLAYBACK));
+                        continue;
+                    }
+                    match script.render(prompt, &vars, t.ctx.today).await {
+                        Ok(audio) => playing = Some((seq, t.media.play(audio.encoded(t.codec)))),
+                        Err(e) => {
+                            // Skip what cannot be said rather than leave the debtor in silence.
+                            t.record
+                                .notes
+                                .push(format!("prompt {prompt} not played: {e}"));
+                            it.handle_prompt_finished(Instant::now().into_std(), seq);
+                        }
+                    }
+                }
+                Action::StopPlayback => {
+                    t.media.stop_playback();
+                    playing = None;
+                }
+                Action::Store(record) => match store(t, contact, &record).await {
+                    Ok(()) => it.handle_stored(Instant::now().into_std()),
+                    Err(e) => {
+                        // Nothing is confirmed to the debtor that was not stored.
+                        t.record
+                            .notes
+                            .push(format!("could not store {record:?}: {e}"));
+                        t.record.outcome = Some("error".into());
+                        break 'call HangupBy::Dialer;
+                    }
+                },
+                Action::Webhook {
+                    seq,
+                    url,
+                    timeout,
+                    vars,
+                } => {
+                    let request = webhook(t, contact, url, timeout, vars);
+                    let results = webhook_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = results.send((seq, request.await));
+                    });
+                }
+                Action::Transfer { queue, skills } => {
+                    // Agents and queues come with the ACD; until then the
+                    // request is recorded and the call ends.
+                    t.record.notes.push(format!(
+                        "transfer requested to queue {queue} (skills: {})",
+                        skills.join(", ")
+                    ));
+                    break 'call HangupBy::Dialer;
+                }
+                Action::Hangup => break 'call HangupBy::Dialer,
+            }
+        }
+        if it.is_ended() {
+            break HangupBy::Dialer;
+        }
+        let timeout = it.poll_timeout().map(Instant::from_std);
+        tokio::select! {
+            event = t.leg.next_event() => {
+                if event == LegEvent::RemoteHangup {
+                    it.handle_callee_hangup();
+                    break HangupBy::Callee;
+                }
+            }
+            event = t.media.event() => match event {
+                MediaEvent::Digit(key) => {
+                    t.digit(key).await;
+                    it.handle_digit(Instant::now().into_std(), key);
+                }
+                MediaEvent::PlaybackFinished(id) => {
+                    if let Some((seq, playing_id)) = playing
+                        && playing_id == id
+                    {
+                        playing = None;
+                        it.handle_prompt_finished(Instant::now().into_std(), seq);
+                    }
+                }
+                MediaEvent::ForeignSource(addr) => t.stranger(addr),
+            },
+            _ = sleep_until(timeout.unwrap_or(t.max_deadline)), if timeout.is_some() => {
+                it.handle_timeout(Instant::now().into_std());
+            }
+            Some((seq, result)) = webhooks.recv() => {
+                it.handle_webhook(Instant::now().into_std(), seq, result);
+            }
+            _ = sleep_until(t.max_deadline) => {
+                t.record.notes.push(format!("reached max_call_s ({:.0} s)", t.ctx.timing.max_call.as_secs_f64()));
+                break HangupBy::Dialer;
+            }
+            _ = t.ctx.stop.cancelled() => {
+                t.record.notes.push("stopped by the operator during the call".into());
+                break HangupBy::Dialer;
+            }
+        }
+    };
+    if t.record.outcome.is_none() {
+        t.record.outcome = Some(it.outcome().unwrap_or(outcome::HUNG_UP).to_owned());
+    }
+    t.record.flow_path = it.path().to_vec();
+    t.record.inputs = it.inputs().to_vec();
+    hangup_by
+}
+
+/// Commits a promise or an opt-out before the debtor hears it confirmed.
+async fn store(
+    t: &mut Talk<'_>,
+    contact: &Contact,
+    record: &Record,
+) -> Result<(), crate::store::StoreError> {
+    let store = &t.ctx.store;
+    match record {
+        Record::Promise { date, amount, node } => {
+            store
+                .record_promise(&NewPromise {
+                    attempt: t.record.attempt,
+                    campaign_id: t.ctx.campaign_id,
+                    contact_id: &contact.id,
+                    phone: &contact.phone,
+                    promised_date: date,
+                    amount: *amount,
+                    node,
+                    at: Utc::now(),
+                })
+                .await?;
+        }
+        Record::OptOut { .. } => {
+            store
+                .add_do_not_call(
+                    &contact.phone,
+                    "opt_out",
+                    Some((t.ctx.campaign_id, &contact.id, t.record.attempt)),
+                    Utc::now(),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// POSTs the call's data as JSON; the answer's top-level fields become variables.
+fn webhook(
+    t: &Talk<'_>,
+    contact: &Contact,
+    url: String,
+    timeout: Duration,
+    vars: Vars,
+) -> impl std::future::Future<Output = Result<Vars, String>> + Send + 'static {
+    let body = serde_json::json!({
+        "attempt_id": t.record.attempt,
+        "call_id": t.record.call_id,
+        "campaign_id": t.ctx.campaign_id,
+        "contact_id": contact.id,
+        "phone": contact.phone,
+        "variables": vars,
+    });
+    let request = t.ctx.http.post(&url).timeout(timeout).json(&body);
+    async move {
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(format!("{url} answered {status}"));
+        }
+        let value: serde_json::Value = response
+            .json()
+            .await
+            .map_err(|e| format!("{url}: not JSON: {e}"))?;
+        let serde_json::Value::Object(fields) = value else {
+            return Err(format!("{url}: the answer is not a JSON object"));
+        };
+        Ok(fields
+            .into_iter()
+            .filter_map(|(k, v)| {
+                let text = match v {
+                    serde_json::Value::String(s) => s,
+                    serde_json::Value::Number(n) => n.to_string(),
+                    serde_json::Value::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((k.to_lowercase(), text))
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,54 @@
+//! An answered call with a message: play it, listen for keys a while, hang up.
+
+use tokio::time::{Instant, sleep_until};
+
+use super::Talk;
+use crate::campaign::HangupBy;
+use crate::sip::LegEvent;
+use media::rtp::MediaEvent;
+
+/// Runs until the debtor or the dialer ends the call; says who did.
+pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
+    let wait = t.ctx.timing.wait_for_digits;
+    let mut digit_deadline = None::<Instant>;
+    let mut prompt_done = false;
+    let hangup_by = loop {
+        tokio::select! {
+            event = t.leg.next_event() => {
+                if event == LegEvent::RemoteHangup {
+                    break HangupBy::Callee;
+                }
+            }
+            event = t.media.event() => match event {
+                MediaEvent::Digit(key) => {
+                    t.digit(key).await;
+                    if prompt_done {
+                        digit_deadline = Some(Instant::now() + wait);
+                    }
+                }
+                MediaEvent::PlaybackFinished(_) => {
+                    prompt_done = true;
+                    digit_deadline = Some(Instant::now() + wait);
+                }
+                MediaEvent::ForeignSource(addr) => t.stranger(addr),
+            },
+            _ = sleep_until(digit_deadline.unwrap_or(t.max_deadline)), if digit_deadline.is_some() => {
+                break HangupBy::Dialer;
+            }
+            _ = sleep_until(t.max_deadline) => {
+                t.record.notes.push(format!("reached max_call_s ({:.0} s)", t.ctx.timing.max_call.as_secs_f64()));
+                break HangupBy::Dialer;
+            }
+            _ = t.ctx.stop.cancelled() => {
+                t.record.notes.push("stopped by the operator during the call".into());
+                break HangupBy::Dialer;
+            }
+        }
+    };
+    if !prompt_done && hangup_by == HangupBy::Callee {
+        t.record
+            .notes
+            .push("hung up before the message ended".into());
+    }
+    hangup_by
+}

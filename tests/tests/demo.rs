@@ -51,19 +51,40 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
         ("invalid_number", 1),
     ]);
     assert_eq!(counts, expected, "{}", text(&out));
-    let digits: BTreeMap<&str, &str> = rows
-        .iter()
-        .filter(|r| !r["digits"].is_empty())
-        .map(|r| (r["contact_id"].as_str(), r["digits"].as_str()))
-        .collect();
-    let pressed = BTreeMap::from([
-        ("D-1003", "1"),
-        ("D-1008", "1"),
-        ("D-1011", "2"),
-        ("D-1014", "1"),
-        ("D-1018", "1"),
+    // The recordatorio flow: who pressed what, and what came of it.
+    let outcome = |id: &str| {
+        let row = rows.iter().find(|r| r["contact_id"] == id).unwrap();
+        (row["digits"].as_str(), row["outcome"].as_str())
+    };
+    assert_eq!(
+        outcome("D-1001"),
+        ("1", "hung_up"),
+        "heard the balance, then hung up"
+    );
+    assert_eq!(outcome("D-1008"), ("0", "transfer_requested"));
+    assert_eq!(outcome("D-1011"), ("9", "opt_out"));
+    assert_eq!(outcome("D-1002"), ("", "hung_up"));
+    for id in ["D-1003", "D-1014"] {
+        let (digits, result) = outcome(id);
+        assert_eq!(result, "promise_to_pay", "{id}");
+        assert!(
+            digits.starts_with('2') && digits.ends_with("#1") && digits.len() == 7,
+            "{id}: {digits}"
+        );
+    }
+    let mut outcomes: BTreeMap<&str, usize> = BTreeMap::new();
+    for row in rows.iter().filter(|r| !r["outcome"].is_empty()) {
+        *outcomes.entry(row["outcome"].as_str()).or_default() += 1;
+    }
+    let expected_outcomes = BTreeMap::from([
+        ("hung_up", 9),
+        ("opt_out", 1),
+        ("promise_to_pay", 2),
+        ("transfer_requested", 2),
     ]);
-    assert_eq!(digits, pressed);
+    assert_eq!(outcomes, expected_outcomes, "{}", text(&out));
+    let promises = String::from_utf8_lossy(&out.stdout);
+    assert!(promises.contains("2 promises"), "{promises}");
     let calls = std::fs::read_to_string(dir.path().join("carrier/calls.jsonl")).unwrap();
     assert_eq!(calls.lines().count(), 20, "the carrier saw every call");
     assert!(

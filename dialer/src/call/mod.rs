@@ -80,6 +80,8 @@ pub struct CallOutcome {
     pub disposition: Disposition,
     pub sip_code: Option<u16>,
     pub digits: String,
+    /// The flow's outcome (tipificación), for calls that ran one.
+    pub outcome: Option<String>,
 }
 
 /// Why a call could not even be attempted.
@@ -190,6 +192,7 @@ pub async fn place_call(
         disposition: record.disposition,
         sip_code: record.sip_code,
         digits: record.digits.clone(),
+        outcome: record.outcome.clone(),
     };
     ctx.store
         .finish_attempt(

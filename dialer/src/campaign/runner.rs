@@ -50,6 +50,8 @@ pub struct RunSummary {
     pub already_attempted: usize,
     pub dialed: usize,
     pub counts: BTreeMap<Disposition, usize>,
+    /// Flow outcomes (tipificaciones) of answered calls.
+    pub outcomes: BTreeMap<String, usize>,
     pub not_dialed: usize,
     /// Messages that could not be rendered (those contacts were not called).
     pub render_failures: usize,
@@ -290,6 +292,9 @@ pub async fn run(
                 match result {
                     Ok(outcome) => {
                         *summary.counts.entry(outcome.disposition).or_default() += 1;
+                        if let Some(result) = &outcome.outcome {
+                            *summary.outcomes.entry(result.clone()).or_default() += 1;
+                        }
                         if outcome.disposition == Disposition::TrunkFailure {
                             trunk_failures_in_a_row += 1;
                         } else {
@@ -504,6 +509,12 @@ impl RunSummary {
         );
         for (disposition, count) in &self.counts {
             out.push_str(&format!("  {:<16}{count:>6}\n", disposition.as_str()));
+        }
+        if !self.outcomes.is_empty() {
+            out.push_str("Outcomes of the answered calls:\n");
+            for (outcome, count) in &self.outcomes {
+                out.push_str(&format!("  {outcome:<20}{count:>6}\n"));
+            }
         }
         if self.already_attempted > 0 {
             out.push_str(&format!(

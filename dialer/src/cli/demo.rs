@@ -1,18 +1,20 @@
 //! `dialer demo`: a whole campaign against the simulated carrier, no setup.
 //!
-//! The demo writes a real configuration, debtor list and carrier plan into a
-//! folder, starts the simulated carrier on a free loopback port, and runs the
-//! campaign exactly as `dialer run` would: the same loader, store, SIP and
-//! RTP. Each debtor hears a personal message (name, balance and due date in
-//! words, spoken by espeak-ng, then a recorded menu). Twenty Spanish-speaking
-//! debtors answer, press keys, are busy, do not answer or do not exist; one
-//! row of the list is malformed on purpose. The files stay, so the newcomer
-//! can rerun `dialer report` on them.
+//! The demo writes a real configuration, debtor list, IVR flow, recorded
+//! phrases and carrier plan into a folder, starts the simulated carrier on a
+//! free loopback port, and runs the campaign exactly as `dialer run` would:
+//! the same loader, store, SIP, RTP and flow interpreter. Each debtor hears
+//! their own name, balance and due date (espeak-ng), then the `recordatorio`
+//! menu; simulated debtors press keys to hear their balance, promise a
+//! payment date, ask for an agent or opt out, hang up, are busy, do not
+//! answer or do not exist; two rows of the list are malformed on purpose.
+//! The files stay, so the newcomer can rerun `dialer report` on them.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::{Datelike, Duration, Local};
 use tokio_util::sync::CancellationToken;
 
 use crate::campaign::runner::{self, RunOptions};
@@ -20,9 +22,43 @@ use crate::config::Config;
 use crate::sim::{Carrier, CarrierOptions, CarrierPlan};
 use crate::store::Store;
 
-/// The demo's recorded phrase, built into the binary so `dialer demo` runs
-/// from anywhere; the rest of the message is spoken per debtor.
-const MENU: &[u8] = include_bytes!("../../../prompts/es-MX/menu-asesor.wav");
+/// The sample flow the demo runs, and the phrases it plays: built into the
+/// binary so `dialer demo` runs from anywhere.
+const FLOW: &str = include_str!("../../../ivr-flows/recordatorio.es-MX.toml");
+const PHRASES: [(&str, &[u8]); 8] = [
+    (
+        "menu-recordatorio",
+        include_bytes!("../../../prompts/es-MX/menu-recordatorio.wav"),
+    ),
+    (
+        "opcion-invalida",
+        include_bytes!("../../../prompts/es-MX/opcion-invalida.wav"),
+    ),
+    (
+        "pedir-fecha",
+        include_bytes!("../../../prompts/es-MX/pedir-fecha.wav"),
+    ),
+    (
+        "fecha-invalida",
+        include_bytes!("../../../prompts/es-MX/fecha-invalida.wav"),
+    ),
+    (
+        "promesa-registrada",
+        include_bytes!("../../../prompts/es-MX/promesa-registrada.wav"),
+    ),
+    (
+        "transferencia",
+        include_bytes!("../../../prompts/es-MX/transferencia.wav"),
+    ),
+    (
+        "baja-confirmada",
+        include_bytes!("../../../prompts/es-MX/baja-confirmada.wav"),
+    ),
+    (
+        "despedida",
+        include_bytes!("../../../prompts/es-MX/despedida.wav"),
+    ),
+];
 
 /// The debtor list: 20 good rows, one with a number that cannot be dialed
 /// and one whose balance cannot be said.
@@ -52,8 +88,23 @@ D-1021,12 34,Número Mal Capturado,100.00,2026-12-30,mora_temprana
 D-1022,55 1234 0022,Saldo Sin Capturar,N/D,2026-12-30,mora_temprana
 ";
 
-/// What each simulated debtor does.
-const PLAN: &str = r#"# The simulated carrier's plan for the demo: one behaviour per number.
+/// What each simulated debtor does. Keys pressed during a prompt stop it
+/// (barge-in), so a debtor who knows the menu does not wait for it.
+fn plan(promise_ddmm: &str) -> String {
+    let date: Vec<char> = promise_ddmm.chars().collect();
+    let promise_keys = |start: f64| {
+        let mut keys = vec![format!("{{ at_s = {start:.1}, key = \"2\" }}")];
+        for (i, key) in date.iter().chain(['#'].iter()).enumerate() {
+            keys.push(format!(
+                "{{ at_s = {:.1}, key = \"{key}\" }}",
+                start + 2.0 + 0.3 * i as f64
+            ));
+        }
+        keys.push(format!("{{ at_s = {:.1}, key = \"1\" }}", start + 7.0));
+        keys.join(", ")
+    };
+    format!(
+        r#"# The simulated carrier's plan for the demo: one behaviour per number.
 [auth]
 username = "cobranza"
 password = "demo-secret"
@@ -62,11 +113,18 @@ realm = "carrier.sim"
 [default]
 action = "answer"
 ring_s = 1.0
+hangup_after_s = 12.0
+
+[[number]]
+number = "+525512340001"
+digits = [{{ at_s = 4.0, key = "1" }}]
+hangup_after_s = 16.0
 
 [[number]]
 number = "+525512340003"
 ring_s = 1.5
-digits = [{ at_s = 4.0, key = "1" }]
+digits = [{promise_3}]
+hangup_after_s = 30.0
 
 [[number]]
 number = "+525512340004"
@@ -79,7 +137,7 @@ action = "no_answer"
 [[number]]
 number = "+525512340008"
 ring_s = 0.5
-digits = [{ at_s = 6.0, key = "1" }]
+digits = [{{ at_s = 3.0, key = "0" }}]
 
 [[number]]
 number = "+525512340009"
@@ -89,7 +147,7 @@ code = 404
 
 [[number]]
 number = "+525512340011"
-digits = [{ at_s = 5.0, key = "2" }]
+digits = [{{ at_s = 3.5, key = "9" }}]
 
 [[number]]
 number = "+525512340012"
@@ -99,7 +157,8 @@ ring_s = 2.0
 [[number]]
 number = "+525512340014"
 ring_s = 2.0
-digits = [{ at_s = 3.0, key = "1" }]
+digits = [{promise_14}]
+hangup_after_s = 30.0
 
 [[number]]
 number = "+525512340015"
@@ -111,18 +170,22 @@ hangup_after_s = 3.0
 
 [[number]]
 number = "+525512340018"
-digits = [{ at_s = 7.5, key = "1" }]
+digits = [{{ at_s = 5.0, key = "0" }}]
 
 [[number]]
 number = "+525512340020"
 action = "reject"
 ring_s = 1.0
 code = 603
-"#;
+"#,
+        promise_3 = promise_keys(3.0),
+        promise_14 = promise_keys(4.0),
+    )
+}
 
 fn config_text(carrier: std::net::SocketAddr) -> String {
     format!(
-        r#"# Demo campaign: a reminder to 20 debtors through the simulated carrier.
+        r#"# Demo campaign: the recordatorio flow for 20 debtors, through the simulated carrier.
 [database]
 path = "demo.db"
 
@@ -151,17 +214,9 @@ contacts = "contactos.csv"
 trunk = "carrier-sim"
 ring_timeout_s = 5
 default_region = "MX"
-wait_for_digits_s = 2
-language = "es-MX"
-prompts = "prompts"
-# Each debtor hears their own name, balance and due date.
-message = [
-  "tts:Hola {{nombre}}, le llamamos de Cobranza Demo. Le recordamos que su saldo de",
-  "say:currency:{{saldo}}:MXN",
-  "tts:vence",
-  "say:date:{{vencimiento}}",
-  "file:menu-asesor",
-]
+# Each debtor hears their own name, balance and due date, then the menu:
+# 1 saldo, 2 promesa de pago, 0 asesor, 9 no más llamadas.
+flow = "ivr-flows/recordatorio.es-MX.toml"
 
 [tts]
 engine = "espeak"
@@ -175,23 +230,30 @@ pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Resul
         Some(dir) => dir,
         None => std::env::temp_dir().join(format!("dialer-demo-{}", std::process::id())),
     };
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    for sub in ["ivr-flows", "prompts/es-MX"] {
+        std::fs::create_dir_all(dir.join(sub))
+            .with_context(|| format!("creating {}/{sub}", dir.display()))?;
+    }
     let write = |name: &str, bytes: &[u8]| -> anyhow::Result<PathBuf> {
         let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     };
     write("contactos.csv", CONTACTS.as_bytes())?;
-    std::fs::create_dir_all(dir.join("prompts"))
-        .with_context(|| format!("creating {}/prompts", dir.display()))?;
-    write("prompts/menu-asesor.wav", MENU)?;
-    let plan_path = write("carrier-plan.toml", PLAN.as_bytes())?;
+    write("ivr-flows/recordatorio.es-MX.toml", FLOW.as_bytes())?;
+    for (name, audio) in PHRASES {
+        write(&format!("prompts/es-MX/{name}.wav"), audio)?;
+    }
+    // Promises fall a week from today, inside the flow's 30-day window.
+    let promise = Local::now().date_naive() + Duration::days(7);
+    let plan_path = write(
+        "carrier-plan.toml",
+        plan(&format!("{:02}{:02}", promise.day(), promise.month())).as_bytes(),
+    )?;
     let db_path = dir.join("demo.db");
-    if db_path.exists() {
-        // A rerun in the same folder starts a fresh campaign.
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(dir.join(format!("demo.db{suffix}")));
-        }
+    // A rerun in the same folder starts a fresh campaign.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(dir.join(format!("demo.db{suffix}")));
     }
 
     let carrier = Carrier::start(
@@ -218,12 +280,18 @@ pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Resul
 
     let store = Store::open(&db_path).await?;
     let rows = store.attempts(None).await?;
+    let promises = store.promises(None).await?;
     store.close().await;
     println!("{}", crate::report::render_table(&rows));
     print!("{}", summary.render());
     println!(
-        "\nRerun the report: dialer report --db {}",
-        display(&db_path)
+        "\nPromises to pay:\n{}",
+        crate::report::render_promises(&promises)
+    );
+    println!("Rerun the report: dialer report --db {}", display(&db_path));
+    println!(
+        "The flow as a diagram: dialer flows graph {}",
+        display(&dir.join("ivr-flows/recordatorio.es-MX.toml"))
     );
     println!("What the carrier heard: {}", display(&dir.join("carrier")));
     Ok(ExitCode::SUCCESS)

@@ -303,10 +303,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Flow, FlowError> {
             .collect(),
         node: None,
     };
+    let raw_start = raw.start.get_ref().clone();
     let flow = builder.build(path, raw);
-    if builder.problems.is_empty()
-        && let Some(flow) = &flow
-    {
+    // Whole-flow checks run even when nodes had problems, so an operator
+    // sees everything at once; only a missing start makes them meaningless.
+    let start_known = builder.index.contains_key(raw_start.trim());
+    if start_known && let Some(flow) = &flow {
         super::check::check(flow, &mut builder.problems);
     }
     match flow {

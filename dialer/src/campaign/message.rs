@@ -228,3 +228,72 @@ pub async fn build_tts(config: &TtsConfig, voice: &str) -> anyhow::Result<Tts> {
     let cache = TtsCache::open(&config.cache_dir, config.cache_max_bytes)?;
     Ok(Tts::new(engine, Some(cache)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MessageConfig;
+
+    #[tokio::test]
+    async fn contact_values_under_every_name_and_days_past_due() {
+        let message = ScriptConfig::Message(MessageConfig {
+            language: Language::EsMx,
+            template: Template::parse(&["tts:Hola {nombre}"]).unwrap(),
+            prompts: None,
+            say_with: SayWith::Fragments,
+            base_dir: ".".into(),
+        });
+        // Fragments with no prompts folder fail; a TTS script needs espeak.
+        assert!(
+            PreparedScript::prepare(&message, &test_tts())
+                .await
+                .is_err()
+        );
+        let script = PreparedScript {
+            flow: None,
+            templates: vec![
+                Template::parse(&["tts:Hola {nombre}", "say:currency:{saldo}"]).unwrap(),
+            ],
+            opening: Some(0),
+            language: Language::EsMx,
+            renderer: Renderer::new(None, "", SayVoice::Tts, HashMap::new()),
+        };
+        let contact = Contact {
+            id: "C-1".into(),
+            phone: "+525512345678".into(),
+            name: "Ana".into(),
+            balance: "1,234.50".into(),
+            due_date: "15/11/2026".into(),
+            vars: [("segmento".to_string(), "temprana".to_string())].into(),
+            line: 2,
+        };
+        let today = Date {
+            year: 2026,
+            month: 11,
+            day: 22,
+        };
+        let vars = script.contact_vars(&contact, today);
+        assert_eq!(vars["nombre"], "Ana");
+        assert_eq!(vars["name"], "Ana");
+        assert_eq!(vars["saldo"], "1,234.50");
+        assert_eq!(vars["segmento"], "temprana");
+        assert_eq!(vars["days_past_due"], "7");
+        let opening = script.resolve(&vars, today).unwrap().unwrap();
+        assert_eq!(opening.len(), 2);
+        let mut bad = vars.clone();
+        bad.insert("saldo".into(), "N/D".into());
+        assert_eq!(script.resolve(&bad, today).unwrap_err().variable, "saldo");
+    }
+
+    fn test_tts() -> TtsConfig {
+        TtsConfig {
+            engine: TtsEngineConfig::Espeak {
+                program: "espeak-ng".into(),
+                speed: 165,
+            },
+            voice: None,
+            cache_dir: std::env::temp_dir().join("dialer-test-tts-cache"),
+            cache_max_bytes: 1 << 20,
+        }
+    }
+}

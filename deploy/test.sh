@@ -31,4 +31,4 @@ fi
 
 # The tests run the built binaries (dialer, sip-send), so build them first.
 cargo build --workspace --bins --locked
-cargo test --workspace --locked
+cargo test --workspace --locked --no-fail-fast

@@ -79,7 +79,7 @@ fn missing_prompt_is_named() {
     spec.prompt = "/nonexistent/saludo.wav".into();
     let err = stderr(&Campaign::write(&spec).run_unchecked(Duration::from_secs(30)));
     assert!(
-        err.contains("prompt /nonexistent/saludo.wav: cannot read"),
+        err.contains("/nonexistent/saludo.wav does not exist"),
         "{err}"
     );
 }

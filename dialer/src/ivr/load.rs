@@ -5,19 +5,18 @@
 //! the flow as a whole in [`super::check`] (unreachable nodes, loops,
 //! variables, phrases and fragments).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use media::prompt::template::{Template, Text};
 use media::say::Language;
-use serde::Deserialize;
 use toml::Spanned;
 
 use super::expr::Condition;
+use super::raw::{NodeType, RawDefaults, RawFlow, RawNode, allowed_fields};
 use super::{Flow, Input, Node, NodeKind, PromptId, Target, Validation};
-use crate::config::SayWith;
 
 /// One problem in a flow file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,220 +47,6 @@ impl fmt::Display for FlowError {
         }
         Ok(())
     }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFlow {
-    name: Option<String>,
-    language: Option<Spanned<String>>,
-    prompts: Option<Spanned<PathBuf>>,
-    #[serde(default)]
-    say_with: SayWith,
-    start: Spanned<String>,
-    #[serde(default)]
-    variables: Vec<String>,
-    #[serde(default)]
-    defaults: RawDefaults,
-    node: BTreeMap<String, Spanned<RawNode>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawDefaults {
-    timeout_s: Option<Spanned<f64>>,
-    inter_digit_s: Option<Spanned<f64>>,
-    retries: Option<Spanned<u32>>,
-    no_input: Option<Spanned<Vec<String>>>,
-    invalid: Option<Spanned<Vec<String>>>,
-    on_no_input: Option<Spanned<String>>,
-    on_invalid: Option<Spanned<String>>,
-}
-
-#[derive(Deserialize, Clone, Copy, PartialEq, Eq, Debug)]
-#[serde(rename_all = "snake_case")]
-enum NodeType {
-    Play,
-    Say,
-    Menu,
-    Gather,
-    Branch,
-    Set,
-    PromiseToPay,
-    OptOut,
-    Transfer,
-    Webhook,
-    Hangup,
-}
-
-impl NodeType {
-    fn name(self) -> &'static str {
-        match self {
-            NodeType::Play => "play",
-            NodeType::Say => "say",
-            NodeType::Menu => "menu",
-            NodeType::Gather => "gather",
-            NodeType::Branch => "branch",
-            NodeType::Set => "set",
-            NodeType::PromiseToPay => "promise_to_pay",
-            NodeType::OptOut => "opt_out",
-            NodeType::Transfer => "transfer",
-            NodeType::Webhook => "webhook",
-            NodeType::Hangup => "hangup",
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCase {
-    #[serde(rename = "if")]
-    condition: Spanned<String>,
-    then: Spanned<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawNode {
-    #[serde(rename = "type")]
-    kind: NodeType,
-    prompt: Option<Spanned<Vec<String>>>,
-    say: Option<Spanned<String>>,
-    barge_in: Option<bool>,
-    next: Option<Spanned<String>>,
-    choices: Option<BTreeMap<String, Spanned<String>>>,
-    other: Option<Spanned<String>>,
-    timeout_s: Option<Spanned<f64>>,
-    inter_digit_s: Option<Spanned<f64>>,
-    retries: Option<Spanned<u32>>,
-    no_input: Option<Spanned<Vec<String>>>,
-    invalid: Option<Spanned<Vec<String>>>,
-    on_no_input: Option<Spanned<String>>,
-    on_invalid: Option<Spanned<String>>,
-    into: Option<Spanned<String>>,
-    min_digits: Option<Spanned<u32>>,
-    max_digits: Option<Spanned<u32>>,
-    terminator: Option<Spanned<String>>,
-    validate: Option<Spanned<String>>,
-    within_days: Option<Spanned<u32>>,
-    min: Option<u64>,
-    max: Option<u64>,
-    when: Option<Vec<RawCase>>,
-    #[serde(rename = "else")]
-    otherwise: Option<Spanned<String>>,
-    var: Option<Spanned<String>>,
-    value: Option<Spanned<String>>,
-    ask: Option<Spanned<Vec<String>>>,
-    ask_amount: Option<Spanned<Vec<String>>>,
-    confirm: Option<Spanned<Vec<String>>>,
-    saved: Option<Spanned<Vec<String>>>,
-    queue: Option<Spanned<String>>,
-    skills: Option<Vec<String>>,
-    url: Option<Spanned<String>>,
-    returns: Option<Vec<String>>,
-    on_error: Option<Spanned<String>>,
-    outcome: Option<Spanned<String>>,
-}
-
-impl RawNode {
-    /// The fields set on this node, by name, for the "does not apply" check.
-    fn fields_set(&self) -> Vec<&'static str> {
-        let set = [
-            ("prompt", self.prompt.is_some()),
-            ("say", self.say.is_some()),
-            ("barge_in", self.barge_in.is_some()),
-            ("next", self.next.is_some()),
-            ("choices", self.choices.is_some()),
-            ("other", self.other.is_some()),
-            ("timeout_s", self.timeout_s.is_some()),
-            ("inter_digit_s", self.inter_digit_s.is_some()),
-            ("retries", self.retries.is_some()),
-            ("no_input", self.no_input.is_some()),
-            ("invalid", self.invalid.is_some()),
-            ("on_no_input", self.on_no_input.is_some()),
-            ("on_invalid", self.on_invalid.is_some()),
-            ("into", self.into.is_some()),
-            ("min_digits", self.min_digits.is_some()),
-            ("max_digits", self.max_digits.is_some()),
-            ("terminator", self.terminator.is_some()),
-            ("validate", self.validate.is_some()),
-            ("within_days", self.within_days.is_some()),
-            ("min", self.min.is_some()),
-            ("max", self.max.is_some()),
-            ("when", self.when.is_some()),
-            ("else", self.otherwise.is_some()),
-            ("var", self.var.is_some()),
-            ("value", self.value.is_some()),
-            ("ask", self.ask.is_some()),
-            ("ask_amount", self.ask_amount.is_some()),
-            ("confirm", self.confirm.is_some()),
-            ("saved", self.saved.is_some()),
-            ("queue", self.queue.is_some()),
-            ("skills", self.skills.is_some()),
-            ("url", self.url.is_some()),
-            ("returns", self.returns.is_some()),
-            ("on_error", self.on_error.is_some()),
-            ("outcome", self.outcome.is_some()),
-        ];
-        set.into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(name, _)| name)
-            .collect()
-    }
-}
-
-const INPUT_FIELDS: [&str; 7] = [
-    "timeout_s",
-    "inter_digit_s",
-    "retries",
-    "no_input",
-    "invalid",
-    "on_no_input",
-    "on_invalid",
-];
-
-fn allowed_fields(kind: NodeType) -> Vec<&'static str> {
-    let own: &[&str] = match kind {
-        NodeType::Play => &["prompt", "barge_in", "next"],
-        NodeType::Say => &["say", "barge_in", "next"],
-        NodeType::Menu => &["prompt", "choices", "other"],
-        NodeType::Gather => &[
-            "prompt",
-            "into",
-            "min_digits",
-            "max_digits",
-            "terminator",
-            "validate",
-            "within_days",
-            "min",
-            "max",
-            "next",
-        ],
-        NodeType::Branch => &["when", "else"],
-        NodeType::Set => &["var", "value", "next"],
-        NodeType::PromiseToPay => &[
-            "ask",
-            "within_days",
-            "ask_amount",
-            "min",
-            "max",
-            "confirm",
-            "saved",
-            "next",
-        ],
-        NodeType::OptOut => &["confirm", "next"],
-        NodeType::Transfer => &["queue", "skills", "prompt"],
-        NodeType::Webhook => &["url", "timeout_s", "retries", "returns", "next", "on_error"],
-        NodeType::Hangup => &["prompt", "outcome"],
-    };
-    let mut fields = own.to_vec();
-    if matches!(
-        kind,
-        NodeType::Menu | NodeType::Gather | NodeType::PromiseToPay
-    ) {
-        fields.extend(INPUT_FIELDS);
-    }
-    fields
 }
 
 /// Reads and checks a flow file.

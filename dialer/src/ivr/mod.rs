@@ -13,6 +13,7 @@ pub mod expr;
 pub mod graph;
 pub mod interp;
 pub mod load;
+mod raw;
 
 use std::path::PathBuf;
 use std::time::Duration;

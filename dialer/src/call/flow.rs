@@ -9,7 +9,7 @@ use media::rtp::MediaEvent;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use super::{OPENING_PLAYBACK, Talk};
+use super::{OPENING_PLAYBACK, Talk, must_end};
 use crate::campaign::{Contact, HangupBy};
 use crate::ivr::interp::Vars;
 use crate::ivr::{Action, Interpreter, Record, outcome};
@@ -35,6 +35,7 @@ pub(super) async fn talk(
     let mut playing: Option<(u64, u64)> = None;
     let mut opening_pending = opening_playing;
     let (webhook_tx, mut webhooks) = mpsc::unbounded_channel::<(u64, Result<Vars, String>)>();
+    let (ctx, deadline) = (t.ctx, t.max_deadline);
     let hangup_by = 'call: loop {
         while let Some(action) = it.poll_action() {
             match action {
@@ -125,12 +126,8 @@ pub(super) async fn talk(
             Some((seq, result)) = webhooks.recv() => {
                 it.handle_webhook(Instant::now().into_std(), seq, result);
             }
-            _ = sleep_until(t.max_deadline) => {
-                t.record.notes.push(format!("reached max_call_s ({:.0} s)", t.ctx.timing.max_call.as_secs_f64()));
-                break HangupBy::Dialer;
-            }
-            _ = t.ctx.stop.cancelled() => {
-                t.record.notes.push("stopped by the operator during the call".into());
+            note = must_end(ctx, deadline) => {
+                t.record.notes.push(note);
                 break HangupBy::Dialer;
             }
         }

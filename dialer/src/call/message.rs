@@ -2,7 +2,7 @@
 
 use tokio::time::{Instant, sleep_until};
 
-use super::Talk;
+use super::{Talk, must_end};
 use crate::campaign::HangupBy;
 use crate::sip::LegEvent;
 use media::rtp::MediaEvent;
@@ -12,6 +12,7 @@ pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
     let wait = t.ctx.timing.wait_for_digits;
     let mut digit_deadline = None::<Instant>;
     let mut prompt_done = false;
+    let (ctx, deadline) = (t.ctx, t.max_deadline);
     let hangup_by = loop {
         tokio::select! {
             event = t.leg.next_event() => {
@@ -35,12 +36,8 @@ pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
             _ = sleep_until(digit_deadline.unwrap_or(t.max_deadline)), if digit_deadline.is_some() => {
                 break HangupBy::Dialer;
             }
-            _ = sleep_until(t.max_deadline) => {
-                t.record.notes.push(format!("reached max_call_s ({:.0} s)", t.ctx.timing.max_call.as_secs_f64()));
-                break HangupBy::Dialer;
-            }
-            _ = t.ctx.stop.cancelled() => {
-                t.record.notes.push("stopped by the operator during the call".into());
+            note = must_end(ctx, deadline) => {
+                t.record.notes.push(note);
                 break HangupBy::Dialer;
             }
         }

@@ -420,6 +420,15 @@ async fn run_leg(
     }
 }
 
+/// Resolves when the dialer must end an answered call: it reached
+/// `max_call_s`, or the operator stopped the run. Gives the note to record.
+async fn must_end(ctx: &CallContext, deadline: Instant) -> String {
+    tokio::select! {
+        _ = sleep_until(deadline) => format!("reached max_call_s ({:.0} s)", ctx.timing.max_call.as_secs_f64()),
+        _ = ctx.stop.cancelled() => "stopped by the operator during the call".into(),
+    }
+}
+
 /// The playback id of the prompt queued before the media task starts.
 const OPENING_PLAYBACK: u64 = 0;
 

@@ -87,6 +87,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Flow, FlowError> {
             .map(|(i, n)| (n.clone(), i))
             .collect(),
         node: None,
+        written: written_keys(text),
     };
     let raw_start = raw.start.get_ref().clone();
     let flow = builder.build(path, raw);
@@ -105,6 +106,20 @@ pub fn parse(path: &Path, text: &str) -> Result<Flow, FlowError> {
     }
 }
 
+/// The keys of every `[node.NAME]` table, as written.
+fn written_keys(text: &str) -> HashMap<String, Vec<String>> {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return HashMap::new();
+    };
+    let Some(toml::Value::Table(nodes)) = table.get("node") else {
+        return HashMap::new();
+    };
+    nodes
+        .iter()
+        .filter_map(|(name, node)| Some((name.clone(), node.as_table()?.keys().cloned().collect())))
+        .collect()
+}
+
 pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
@@ -117,6 +132,9 @@ struct Builder<'a> {
     index: HashMap<String, usize>,
     /// The node being built, for messages.
     node: Option<String>,
+    /// The keys written in each node's table, to name those that do not
+    /// apply to its type.
+    written: HashMap<String, Vec<String>>,
 }
 
 impl Builder<'_> {
@@ -305,7 +323,8 @@ impl Builder<'_> {
                 self.problem(at, "a node name is letters, digits, '_' and '-'".into());
             }
             let allowed = allowed_fields(node.kind);
-            for field in node.fields_set() {
+            let written = self.written.get(name).cloned().unwrap_or_default();
+            for field in written.iter().map(String::as_str).filter(|f| *f != "type") {
                 if !allowed.contains(&field) {
                     self.problem(
                         at,

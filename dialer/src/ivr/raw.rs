@@ -122,53 +122,6 @@ pub(super) struct RawNode {
     pub(super) outcome: Option<Spanned<String>>,
 }
 
-impl RawNode {
-    /// The fields set on this node, by name, for the "does not apply" check.
-    pub(super) fn fields_set(&self) -> Vec<&'static str> {
-        let set = [
-            ("prompt", self.prompt.is_some()),
-            ("say", self.say.is_some()),
-            ("barge_in", self.barge_in.is_some()),
-            ("next", self.next.is_some()),
-            ("choices", self.choices.is_some()),
-            ("other", self.other.is_some()),
-            ("timeout_s", self.timeout_s.is_some()),
-            ("inter_digit_s", self.inter_digit_s.is_some()),
-            ("retries", self.retries.is_some()),
-            ("no_input", self.no_input.is_some()),
-            ("invalid", self.invalid.is_some()),
-            ("on_no_input", self.on_no_input.is_some()),
-            ("on_invalid", self.on_invalid.is_some()),
-            ("into", self.into.is_some()),
-            ("min_digits", self.min_digits.is_some()),
-            ("max_digits", self.max_digits.is_some()),
-            ("terminator", self.terminator.is_some()),
-            ("validate", self.validate.is_some()),
-            ("within_days", self.within_days.is_some()),
-            ("min", self.min.is_some()),
-            ("max", self.max.is_some()),
-            ("when", self.when.is_some()),
-            ("else", self.otherwise.is_some()),
-            ("var", self.var.is_some()),
-            ("value", self.value.is_some()),
-            ("ask", self.ask.is_some()),
-            ("ask_amount", self.ask_amount.is_some()),
-            ("confirm", self.confirm.is_some()),
-            ("saved", self.saved.is_some()),
-            ("queue", self.queue.is_some()),
-            ("skills", self.skills.is_some()),
-            ("url", self.url.is_some()),
-            ("returns", self.returns.is_some()),
-            ("on_error", self.on_error.is_some()),
-            ("outcome", self.outcome.is_some()),
-        ];
-        set.into_iter()
-            .filter(|(_, on)| *on)
-            .map(|(name, _)| name)
-            .collect()
-    }
-}
-
 pub(super) const INPUT_FIELDS: [&str; 7] = [
     "timeout_s",
     "inter_digit_s",

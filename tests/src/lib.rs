@@ -276,8 +276,9 @@ default_region = "MX"
     ) -> Vec<BTreeMap<String, String>> {
         let deadline = Instant::now() + limit;
         loop {
-            if self.dir.path().join("dialer.db").exists() {
-                let rows = self.report();
+            // The file appears a moment before the dialer has created its
+            // tables in it; until then `dialer report` rightly refuses it.
+            if let Some(rows) = try_report_csv(&self.dir.path().join("dialer.db")) {
                 if done(&rows) {
                     return rows;
                 }
@@ -310,8 +311,27 @@ default_region = "MX"
 
 /// Reads `dialer report --db DB --format csv` into rows keyed by column.
 pub fn report_csv(db: &Path) -> Vec<BTreeMap<String, String>> {
+    let out = report_output(db);
+    assert!(
+        out.status.success(),
+        "dialer report failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    parse_report(&out.stdout)
+}
+
+/// The report, or `None` while the database is missing or not yet set up.
+pub fn try_report_csv(db: &Path) -> Option<Vec<BTreeMap<String, String>>> {
+    if !db.exists() {
+        return None;
+    }
+    let out = report_output(db);
+    out.status.success().then(|| parse_report(&out.stdout))
+}
+
+fn report_output(db: &Path) -> Output {
     let dir = db.parent().expect("database has a folder");
-    let out = dialer(
+    dialer(
         dir,
         &[
             "report",
@@ -321,13 +341,11 @@ pub fn report_csv(db: &Path) -> Vec<BTreeMap<String, String>> {
             "csv",
         ],
         Duration::from_secs(30),
-    );
-    assert!(
-        out.status.success(),
-        "dialer report failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut reader = csv::Reader::from_reader(out.stdout.as_slice());
+    )
+}
+
+fn parse_report(csv_text: &[u8]) -> Vec<BTreeMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(csv_text);
     let headers = reader.headers().expect("CSV header").clone();
     reader
         .records()

@@ -9,6 +9,7 @@
 // Drivers read the clock; the pure cores below deny it (clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
+pub mod acd;
 pub mod call;
 pub mod campaign;
 pub mod cli;

@@ -193,7 +193,7 @@ fn parse(request: &rsipstack::sip::Request) -> Result<Parts, String> {
         .filter(|h| h.name().eq_ignore_ascii_case("Contact") || h.name() == "m")
     {
         for contact in
-            Contact::parse_header_list(&header.value()).map_err(|e| format!("Contact: {e}"))?
+            Contact::parse_header_list(header.value()).map_err(|e| format!("Contact: {e}"))?
         {
             if contact.to_string() == "*" {
                 contacts.push(ContactChange::RemoveAll);

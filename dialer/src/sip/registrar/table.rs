@@ -177,7 +177,7 @@ impl Registrar {
             .get(&user.to_lowercase())
             .map(|b| b.iter().filter(|b| b.expires_at > now).cloned().collect())
             .unwrap_or_default();
-        list.sort_by(|a, b| b.registered_at.cmp(&a.registered_at));
+        list.sort_by_key(|b| std::cmp::Reverse(b.registered_at));
         list
     }
 

@@ -14,9 +14,11 @@ use media::Codec;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use agents::{AgentConfig, AgentsConfig, OverflowConfig, QueueConfig, RegistrarConfig};
 pub use message::{MessageConfig, SayWith, ScriptConfig, TtsConfig, TtsEngineConfig};
 use raw::{RawConfig, RawTrunk};
 
+mod agents;
 mod message;
 mod raw;
 
@@ -30,6 +32,15 @@ pub struct Config {
     pub trunks: Vec<TrunkConfig>,
     pub campaign: CampaignConfig,
     pub tts: TtsConfig,
+    /// Agents, queues and the registrar (empty when the campaign has no agents).
+    pub agents: AgentsConfig,
+    /// Where the HTTP API (agent states, screen pops, dispositions) listens.
+    pub api: Option<ApiConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub bind: SocketAddr,
 }
 
 #[derive(Debug, Clone)]
@@ -242,6 +253,13 @@ impl Config {
         let script = v.script(&c, base)?;
         let database_path = resolve(&raw.database.path);
         let tts = v.tts(raw.tts, base, &database_path)?;
+        let agents = v.agents(raw.registrar, raw.agents, raw.queues, base)?;
+        let api = match &raw.api {
+            Some(api) => Some(ApiConfig {
+                bind: v.parse(&api.bind, "api.bind", "an address like 127.0.0.1:8080")?,
+            }),
+            None => None,
+        };
         let campaign = CampaignConfig {
             script,
             name: c.name.into_inner(),
@@ -267,6 +285,8 @@ impl Config {
             trunks,
             campaign,
             tts,
+            agents,
+            api,
         })
     }
 

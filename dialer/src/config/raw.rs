@@ -24,6 +24,18 @@ pub(super) struct RawConfig {
     pub(super) trunks: Spanned<Vec<RawTrunk>>,
     pub(super) campaign: RawCampaign,
     pub(super) tts: Option<RawTts>,
+    pub(super) registrar: Option<super::agents::RawRegistrar>,
+    #[serde(default, rename = "agent")]
+    pub(super) agents: Vec<super::agents::RawAgent>,
+    #[serde(default, rename = "queue")]
+    pub(super) queues: Vec<super::agents::RawQueue>,
+    pub(super) api: Option<RawApi>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawApi {
+    pub(super) bind: Spanned<String>,
 }
 
 #[derive(Deserialize)]

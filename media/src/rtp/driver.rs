@@ -18,7 +18,7 @@ use super::session::{Received, RtpSession, RtpStats};
 use crate::codec::PTIME_MS;
 
 /// What the call asks of its media.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum MediaCommand {
     /// Play coded audio from its start, replacing what is playing; the id
     /// comes back in [`MediaEvent::PlaybackFinished`].
@@ -29,7 +29,22 @@ pub enum MediaCommand {
         key: char,
         duration_ms: u32,
     },
+    /// Bridge to another leg: send its audio (`from_peer`) instead of
+    /// prompts, and hand what this leg hears to it (`to_peer`).
+    Connect {
+        to_peer: mpsc::Sender<Vec<i16>>,
+        from_peer: mpsc::Receiver<Vec<i16>>,
+    },
+    /// End the bridge; back to prompts and silence.
+    Disconnect,
 }
+
+/// A bridged leg's other side: where our audio goes, where its audio comes from.
+type Peer = (mpsc::Sender<Vec<i16>>, mpsc::Receiver<Vec<i16>>);
+
+/// Chunks of audio in flight between two bridged legs, at most (about
+/// 0.3 s); a stalled leg drops audio rather than delaying it.
+const BRIDGE_CHANNEL_FRAMES: usize = 16;
 
 /// What the media tells the call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,6 +110,26 @@ impl MediaSession {
         self.send(MediaCommand::Press { key, duration_ms });
     }
 
+    /// Bridges two calls' media: each leg sends what the other hears,
+    /// transcoded to its own codec. Media stays anchored here, so both legs
+    /// keep their own RTP ports, sequence numbers and timestamps.
+    pub fn bridge(a: &MediaSession, b: &MediaSession) {
+        let (a_to_b, b_from_a) = mpsc::channel(BRIDGE_CHANNEL_FRAMES);
+        let (b_to_a, a_from_b) = mpsc::channel(BRIDGE_CHANNEL_FRAMES);
+        a.send(MediaCommand::Connect {
+            to_peer: a_to_b,
+            from_peer: a_from_b,
+        });
+        b.send(MediaCommand::Connect {
+            to_peer: b_to_a,
+            from_peer: b_from_a,
+        });
+    }
+
+    pub fn disconnect(&self) {
+        self.send(MediaCommand::Disconnect);
+    }
+
     pub fn send(&self, command: MediaCommand) {
         // The task only ends when this handle goes away, so it is listening.
         let _ = self.commands.send(command);
@@ -131,6 +166,7 @@ async fn run(
     let mut packet = Vec::with_capacity(256);
     let mut buf = vec![0u8; 2048];
     let mut foreign_reported = false;
+    let mut peer: Option<Peer> = None;
     loop {
         tokio::select! {
             biased;
@@ -141,7 +177,26 @@ async fn run(
                 Some(MediaCommand::Press { key, duration_ms }) => {
                     session.press(key, duration_ms);
                 }
+                Some(MediaCommand::Connect { to_peer, from_peer }) => {
+                    session.stop_playback();
+                    session.set_relay(true);
+                    peer = Some((to_peer, from_peer));
+                }
+                Some(MediaCommand::Disconnect) => {
+                    session.set_relay(false);
+                    peer = None;
+                }
             },
+            pcm = async { peer.as_mut().expect("guarded by peer.is_some()").1.recv().await }, if peer.is_some() => {
+                match pcm {
+                    Some(pcm) => session.feed(&pcm),
+                    // The other leg ended: back to silence.
+                    None => {
+                        session.set_relay(false);
+                        peer = None;
+                    }
+                }
+            }
             _ = tick.tick() => {
                 let finished = session.next_packet(&mut packet);
                 if let Err(e) = socket.send_to(&packet, remote).await {
@@ -156,7 +211,14 @@ async fn run(
                 // Errors here are ICMP reports of earlier sends; the next
                 // tick tries again.
                 let Ok((len, from)) = received else { continue };
-                match session.handle_datagram(from, &buf[..len]) {
+                let received = session.handle_datagram(from, &buf[..len]);
+                if let Some((to_peer, _)) = &peer {
+                    while let Some(pcm) = session.take_relayed() {
+                        // A full channel means the other leg is behind: drop.
+                        let _ = to_peer.try_send(pcm);
+                    }
+                }
+                match received {
                     Received::Digit(key) => {
                         let _ = events.send(MediaEvent::Digit(key));
                     }
@@ -189,6 +251,73 @@ mod tests {
             record_limit: record.then_some(8_000 * 10),
             ssrc,
         }
+    }
+
+    fn tone(hz: f64, codec: Codec, seconds: f64) -> Arc<[u8]> {
+        let pcm: Vec<i16> = (0..(8_000.0 * seconds) as usize)
+            .map(|i| ((i as f64 * hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16)
+            .collect();
+        let mut coded = Vec::new();
+        codec.encode(&pcm, &mut coded);
+        coded.into()
+    }
+
+    /// The frequency of a recorded tone, from its zero crossings.
+    fn frequency(samples: &[i16]) -> f64 {
+        let crossings = samples
+            .windows(2)
+            .filter(|w| (w[0] < 0) != (w[1] < 0))
+            .count();
+        crossings as f64 / 2.0 / (samples.len() as f64 / 8_000.0)
+    }
+
+    /// A debtor on PCMU and an agent on PCMA, each behind its own leg: once
+    /// the legs are bridged, each hears the other's tone (transcoded).
+    #[tokio::test]
+    async fn bridged_legs_carry_each_others_audio_across_codecs() {
+        let sock = || async { UdpSocket::bind("127.0.0.1:0").await.unwrap() };
+        let (debtor, leg_a, leg_b, agent) =
+            (sock().await, sock().await, sock().await, sock().await);
+        let addr = |s: &UdpSocket| s.local_addr().unwrap();
+        let (debtor_at, a_at, b_at, agent_at) =
+            (addr(&debtor), addr(&leg_a), addr(&leg_b), addr(&agent));
+        let with = |codec, ssrc, record: bool| {
+            RtpSession::new(SessionConfig {
+                codec,
+                ..config(ssrc, record)
+            })
+        };
+        let mut debtor = MediaSession::start(debtor, a_at, with(Codec::Pcmu, 1, true));
+        let leg_a = MediaSession::start(leg_a, debtor_at, with(Codec::Pcmu, 2, false));
+        let leg_b = MediaSession::start(leg_b, agent_at, with(Codec::Pcma, 3, false));
+        let mut agent = MediaSession::start(agent, b_at, with(Codec::Pcma, 4, true));
+        MediaSession::bridge(&leg_a, &leg_b);
+        debtor.play(tone(400.0, Codec::Pcmu, 1.0));
+        agent.play(tone(1_000.0, Codec::Pcma, 1.0));
+        tokio::time::sleep(Duration::from_millis(1_300)).await;
+        let heard_by_debtor = debtor.finish().await.recording.unwrap();
+        let heard_by_agent = agent.finish().await.recording.unwrap();
+        drop((leg_a, leg_b));
+        let loud = |s: &[i16]| s.iter().filter(|x| x.abs() > 2_000).count();
+        assert!(
+            loud(&heard_by_agent) > 4_000,
+            "the debtor's tone reached the agent"
+        );
+        assert!(
+            loud(&heard_by_debtor) > 4_000,
+            "the agent's tone reached the debtor"
+        );
+        let middle = |s: &[i16]| s[s.len() / 4..s.len() / 2].to_vec();
+        let f_agent = frequency(&middle(&heard_by_agent));
+        let f_debtor = frequency(&middle(&heard_by_debtor));
+        assert!(
+            (350.0..450.0).contains(&f_agent),
+            "agent heard {f_agent} Hz"
+        );
+        assert!(
+            (900.0..1_100.0).contains(&f_debtor),
+            "debtor heard {f_debtor} Hz"
+        );
     }
 
     /// Two media tasks over loopback: one plays 200 ms of audio and presses

@@ -82,7 +82,17 @@ pub struct RtpSession {
     digits: DigitCollector,
     recording: Option<Recording>,
     stats: RtpStats,
+    /// Bridged: the far end's audio, decoded, for the other leg.
+    relay: Option<VecDeque<Vec<i16>>>,
+    /// Bridged: the other leg's audio, coded for this one, to send next.
+    fed: VecDeque<u8>,
 }
+
+/// A bridged leg keeps at most this much of the other leg's audio queued
+/// (the rest is dropped, oldest first), so delay cannot build up.
+pub const MAX_FED_FRAMES: usize = 6;
+/// Decoded frames waiting for the other leg, at most.
+const MAX_RELAY_FRAMES: usize = 16;
 
 impl RtpSession {
     pub fn new(config: SessionConfig) -> RtpSession {
@@ -101,7 +111,38 @@ impl RtpSession {
             digits: DigitCollector::new(),
             recording,
             stats: RtpStats::default(),
+            relay: None,
+            fed: VecDeque::new(),
             config,
+        }
+    }
+
+    /// Starts (or stops) keeping the far end's decoded audio for another
+    /// leg ([`RtpSession::take_relayed`]). Stopping also drops audio fed
+    /// from the other leg.
+    pub fn set_relay(&mut self, on: bool) {
+        self.relay = on.then(VecDeque::new);
+        if !on {
+            self.fed.clear();
+        }
+    }
+
+    /// The next decoded chunk of the far end's audio, while relaying.
+    pub fn take_relayed(&mut self) -> Option<Vec<i16>> {
+        self.relay.as_mut()?.pop_front()
+    }
+
+    /// Queues the other leg's audio (8 kHz PCM) to send on this leg, coded
+    /// with this leg's codec (which transcodes PCMU and PCMA). While fed
+    /// audio is queued it replaces any playback.
+    pub fn feed(&mut self, pcm: &[i16]) {
+        let mut coded = Vec::with_capacity(pcm.len());
+        self.config.codec.encode(pcm, &mut coded);
+        self.fed.extend(coded);
+        let max = MAX_FED_FRAMES * FRAME_SAMPLES;
+        if self.fed.len() > max {
+            let excess = self.fed.len() - max;
+            self.fed.drain(..excess);
         }
     }
 
@@ -153,7 +194,12 @@ impl RtpSession {
         let codec = self.config.codec;
         let mut frame = [codec.silence_byte(); FRAME_SAMPLES];
         let mut finished = None;
-        if let Some(playback) = &mut self.playback {
+        if !self.fed.is_empty() {
+            let n = self.fed.len().min(FRAME_SAMPLES);
+            for (slot, byte) in frame.iter_mut().zip(self.fed.drain(..n)) {
+                *slot = byte;
+            }
+        } else if let Some(playback) = &mut self.playback {
             let rest = &playback.audio[playback.position..];
             let n = rest.len().min(FRAME_SAMPLES);
             frame[..n].copy_from_slice(&rest[..n]);
@@ -233,6 +279,14 @@ impl RtpSession {
         self.stats.received += 1;
         if let Some(rec) = &mut self.recording {
             rec.store(codec, packet.timestamp(), packet.payload());
+        }
+        if let Some(relay) = &mut self.relay {
+            let mut pcm = Vec::with_capacity(packet.payload().len());
+            codec.decode(packet.payload(), &mut pcm);
+            if relay.len() >= MAX_RELAY_FRAMES {
+                relay.pop_front();
+            }
+            relay.push_back(pcm);
         }
         Received::Audio
     }

@@ -29,6 +29,11 @@ speak es-MX promesa-registrada "Gracias, registramos su promesa de pago."
 speak es-MX baja-confirmada "Listo. No volveremos a llamarle a este número."
 speak es-MX transferencia "Un momento, le comunicamos con un asesor."
 speak es-MX despedida "Gracias, que tenga buen día."
+speak es-MX espera "Todos nuestros asesores están ocupados. Por favor, no cuelgue; en un momento le atendemos."
+speak es-MX posicion-fila "Su lugar en la fila es el número"
+speak es-MX sin-asesores "Por ahora no hay asesores disponibles. Le llamaremos más tarde. Gracias."
+speak es-MX devolveremos-llamada "Nuestros asesores siguen ocupados. Le devolveremos la llamada lo antes posible. Gracias."
+speak es-MX deje-mensaje "Nuestros asesores están ocupados. Deje su mensaje después del tono, con su nombre y un número para llamarle. Para terminar, marque gato."
 
 speak en-US recordatorio "Hello, this is Collections Demo: your payment is due. To speak with an agent, press one. If you have already paid, press two."
 speak en-US saludo "Hello, this is Collections Demo."
@@ -41,6 +46,11 @@ speak en-US promesa-registrada "Thank you, your promise to pay is recorded."
 speak en-US baja-confirmada "Done. We will not call this number again."
 speak en-US transferencia "One moment, we are connecting you with an agent."
 speak en-US despedida "Thank you, goodbye."
+speak en-US espera "All of our agents are busy. Please stay on the line; we will be with you shortly."
+speak en-US posicion-fila "Your place in the queue is number"
+speak en-US sin-asesores "No agents are available right now. We will call you back later. Thank you."
+speak en-US devolveremos-llamada "Our agents are still busy. We will call you back as soon as possible. Thank you."
+speak en-US deje-mensaje "Our agents are busy. Please leave your message after the tone, with your name and a number to call you back. To finish, press the pound key."
 
 "$dialer" prompts fragments --lang es-MX --dir prompts/es-MX
 "$dialer" prompts fragments --lang en-US --dir prompts/en-US

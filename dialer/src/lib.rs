@@ -10,6 +10,8 @@
 #![allow(clippy::disallowed_methods)]
 
 pub mod acd;
+pub mod agents;
+pub mod api;
 pub mod call;
 pub mod campaign;
 pub mod cli;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::store::{AttemptRow, PromiseRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
-pub const CSV_HEADER: [&str; 24] = [
+pub const CSV_HEADER: [&str; 27] = [
     "attempt_id",
     "campaign",
     "contact_id",
@@ -32,6 +32,9 @@ pub const CSV_HEADER: [&str; 24] = [
     "flow_path",
     "inputs",
     "note",
+    "queue",
+    "agent",
+    "agent_disposition",
 ];
 
 fn parse(at: &Option<String>) -> Option<DateTime<Utc>> {
@@ -90,6 +93,9 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
             opt(&r.flow_path),
             opt(&r.inputs),
             opt(&r.note),
+            opt(&r.queue),
+            opt(&r.agent),
+            opt(&r.agent_disposition),
         ])?;
     }
     w.flush()?;
@@ -258,6 +264,9 @@ mod tests {
             outcome: Some("promise_to_pay".into()),
             flow_path: Some("saludo > menu > promesa".into()),
             inputs: Some(r#"[["menu","2"],["promesa","1512"]]"#.into()),
+            queue: None,
+            agent: None,
+            agent_disposition: None,
         }
     }
 

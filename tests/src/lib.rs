@@ -6,6 +6,7 @@
 //! result back through `dialer report --format csv`, as an operator would.
 //! Missing tools fail the test with the command that installs them.
 
+pub mod agents;
 pub mod capture;
 pub mod pcap;
 pub mod sipp;

@@ -107,23 +107,55 @@ pub fn write_dtmf(path: &Path, digits: &str, lead_s: f64, tail_s: f64, pt: u8) -
         w.digit(event, pt);
     }
     w.silence(tail_s);
-    let mut out = io::BufWriter::new(std::fs::File::create(path)?);
-    // Classic pcap header: magic, v2.4, zone, sigfigs, snaplen, Ethernet.
-    out.write_all(&0xA1B2_C3D4u32.to_le_bytes())?;
-    out.write_all(&2u16.to_le_bytes())?;
-    out.write_all(&4u16.to_le_bytes())?;
-    out.write_all(&[0; 8])?;
-    out.write_all(&65_535u32.to_le_bytes())?;
-    out.write_all(&1u32.to_le_bytes())?;
-    for (at_us, data) in &w.frames {
-        let secs = 1_700_000_000 + (at_us / 1_000_000) as u32;
-        out.write_all(&secs.to_le_bytes())?;
-        out.write_all(&((at_us % 1_000_000) as u32).to_le_bytes())?;
-        out.write_all(&(data.len() as u32).to_le_bytes())?;
-        out.write_all(&(data.len() as u32).to_le_bytes())?;
-        out.write_all(data)?;
+    w.write(path)
+}
+
+/// A PCMU stream: `lead_s` of silence, then a sine tone of `hz` for
+/// `seconds` (someone talking, as far as a bridge is concerned).
+pub fn write_tone(path: &Path, lead_s: f64, hz: f64, seconds: f64) -> io::Result<()> {
+    let mut w = Writer {
+        ssrc: 0x5EED_0002,
+        seq: 2000,
+        ts: 320_000,
+        at_us: 0,
+        frames: Vec::new(),
+    };
+    w.silence(lead_s);
+    let pcm: Vec<i16> = (0..(seconds * 8_000.0) as usize)
+        .map(|i| ((i as f64 * hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16)
+        .collect();
+    let mut coded = Vec::new();
+    media::Codec::Pcmu.encode(&pcm, &mut coded);
+    for chunk in coded.chunks(160) {
+        let ts = w.ts;
+        w.packet(0, false, ts, chunk);
+        w.ts = w.ts.wrapping_add(160);
+        w.at_us += PTIME_US;
     }
-    out.flush()
+    w.write(path)
+}
+
+impl Writer {
+    fn write(self, path: &Path) -> io::Result<()> {
+        let w = self;
+        let mut out = io::BufWriter::new(std::fs::File::create(path)?);
+        // Classic pcap header: magic, v2.4, zone, sigfigs, snaplen, Ethernet.
+        out.write_all(&0xA1B2_C3D4u32.to_le_bytes())?;
+        out.write_all(&2u16.to_le_bytes())?;
+        out.write_all(&4u16.to_le_bytes())?;
+        out.write_all(&[0; 8])?;
+        out.write_all(&65_535u32.to_le_bytes())?;
+        out.write_all(&1u32.to_le_bytes())?;
+        for (at_us, data) in &w.frames {
+            let secs = 1_700_000_000 + (at_us / 1_000_000) as u32;
+            out.write_all(&secs.to_le_bytes())?;
+            out.write_all(&((at_us % 1_000_000) as u32).to_le_bytes())?;
+            out.write_all(&(data.len() as u32).to_le_bytes())?;
+            out.write_all(&(data.len() as u32).to_le_bytes())?;
+            out.write_all(data)?;
+        }
+        out.flush()
+    }
 }
 
 /// One captured UDP datagram.

@@ -9,10 +9,12 @@ use media::rtp::MediaEvent;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
+use super::transfer::{TransferRequest, transfer};
 use super::{OPENING_PLAYBACK, Talk, must_end};
+use crate::acd::Requirement;
 use crate::campaign::{Contact, HangupBy};
 use crate::ivr::interp::Vars;
-use crate::ivr::{Action, Interpreter, Record, outcome};
+use crate::ivr::{Action, Flow, Interpreter, NodeId, NodeKind, PromptId, Record, outcome};
 use crate::sip::LegEvent;
 use crate::store::NewPromise;
 
@@ -28,7 +30,7 @@ pub(super) async fn talk(
         .flow()
         .expect("a flow plan comes with its flow")
         .clone();
-    let mut it = Interpreter::new(flow, vars, t.ctx.today);
+    let mut it = Interpreter::new(flow.clone(), vars, t.ctx.today);
     it.handle_answered(Instant::now().into_std());
     // The interpreter's prompt sequence number and the media playback id of
     // the prompt playing now.
@@ -43,6 +45,24 @@ pub(super) async fn talk(
                     if std::mem::take(&mut opening_pending) && Some(prompt) == script.opening() {
                         playing = Some((seq, OPENING_PLAYBACK));
                         continue;
+                    }
+                    // A transfer's announcement ("un momento, le comunicamos
+                    // con un asesor") plays while the agent's phone rings,
+                    // not before: the debtor reaches the agent sooner.
+                    if ctx.acd.is_some()
+                        && let Some((queue, skills)) =
+                            transfer_announced_by(&flow, it.node(), prompt)
+                    {
+                        let request = TransferRequest {
+                            contact,
+                            queue,
+                            skills,
+                            vars: vars.clone(),
+                            path: it.path().to_vec(),
+                            inputs: it.inputs().to_vec(),
+                            announcement: Some(prompt),
+                        };
+                        break 'call transfer(t, request).await;
                     }
                     match script.render(prompt, &vars, t.ctx.today).await {
                         Ok(audio) => playing = Some((seq, t.media.play(audio.encoded(t.codec)))),
@@ -83,13 +103,21 @@ pub(super) async fn talk(
                     });
                 }
                 Action::Transfer { queue, skills } => {
-                    // Agents and queues come with the ACD; until then the
-                    // request is recorded and the call ends.
-                    t.record.notes.push(format!(
-                        "transfer requested to queue {queue} (skills: {})",
-                        skills.join(", ")
-                    ));
-                    break 'call HangupBy::Dialer;
+                    // Skills were checked when the campaign started.
+                    let skills = skills
+                        .iter()
+                        .filter_map(|s| Requirement::parse(s).ok())
+                        .collect();
+                    let request = TransferRequest {
+                        contact,
+                        queue,
+                        skills,
+                        vars: it.vars().clone(),
+                        path: it.path().to_vec(),
+                        inputs: it.inputs().to_vec(),
+                        announcement: None,
+                    };
+                    break 'call transfer(t, request).await;
                 }
                 Action::Hangup => break 'call HangupBy::Dialer,
             }
@@ -138,6 +166,29 @@ pub(super) async fn talk(
     t.record.flow_path = it.path().to_vec();
     t.record.inputs = it.inputs().to_vec();
     hangup_by
+}
+
+/// The queue and skills of the transfer node at `node`, when `prompt` is
+/// its announcement.
+fn transfer_announced_by(
+    flow: &Flow,
+    node: NodeId,
+    prompt: PromptId,
+) -> Option<(String, Vec<Requirement>)> {
+    match &flow.node(node).kind {
+        NodeKind::Transfer {
+            queue,
+            skills,
+            announce: Some(announce),
+        } if *announce == prompt => Some((
+            queue.clone(),
+            skills
+                .iter()
+                .filter_map(|s| Requirement::parse(s).ok())
+                .collect(),
+        )),
+        _ => None,
+    }
 }
 
 /// Commits a promise or an opt-out before the debtor hears it confirmed.

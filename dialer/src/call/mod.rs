@@ -6,8 +6,11 @@
 //! disposition whatever happens: a failure response, a silent trunk, an
 //! unusable answer, an operator's stop.
 
+mod bridge;
 mod flow;
 mod message;
+pub mod transfer;
+mod voicemail;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,6 +50,34 @@ pub struct CallContext {
     pub http: reqwest::Client,
     /// Cancelled when the operator stops the run.
     pub stop: CancellationToken,
+    /// Agents and queues, when the campaign has them.
+    pub acd: Option<Arc<AcdContext>>,
+}
+
+/// What transfers to agents need.
+pub struct AcdContext {
+    pub agents: crate::agents::Agents,
+    pub queues: Vec<(crate::config::QueueConfig, transfer::QueuePrompts)>,
+    /// Where voicemails are written.
+    pub voicemail_dir: std::path::PathBuf,
+    /// The HTTP API's base URL, for `Call-Info` toward agents' softphones.
+    pub api_base: Option<String>,
+}
+
+impl AcdContext {
+    pub fn queue(&self, name: &str) -> Option<&crate::config::QueueConfig> {
+        self.queues
+            .iter()
+            .find(|(q, _)| q.name == name)
+            .map(|(q, _)| q)
+    }
+
+    pub fn prompts(&self, name: &str) -> Option<transfer::QueuePrompts> {
+        self.queues
+            .iter()
+            .find(|(q, _)| q.name == name)
+            .map(|(_, p)| p.clone())
+    }
 }
 
 /// What one answered call does.

@@ -29,6 +29,8 @@ use crate::ivr::{self, Flow, NodeKind};
 /// A script ready to be resolved and rendered for contacts.
 pub struct PreparedScript {
     flow: Option<Arc<Flow>>,
+    /// The script's own templates come first; extra ones follow.
+    own: usize,
     templates: Vec<Template>,
     /// The prompt rendered for each contact before the call (the message,
     /// or the flow's first prompt).
@@ -52,7 +54,20 @@ impl PreparedScript {
     /// Loads the flow (if any), the phrases, and builds and checks the TTS
     /// engine and the fragment set.
     pub async fn prepare(script: &ScriptConfig, tts: &TtsConfig) -> anyhow::Result<PreparedScript> {
-        let (flow, templates, opening, language, say_with, prompts_dir, base_dir) = match script {
+        PreparedScript::prepare_with(script, tts, &[]).await
+    }
+
+    /// As [`PreparedScript::prepare`], with more prompts in the script's
+    /// language and prompts folder (the queues' hold music and
+    /// announcements); they are rendered with [`PreparedScript::render`]
+    /// by index, the first one at [`PreparedScript::extra_base`].
+    pub async fn prepare_with(
+        script: &ScriptConfig,
+        tts: &TtsConfig,
+        extra: &[Template],
+    ) -> anyhow::Result<PreparedScript> {
+        let (flow, mut templates, opening, language, say_with, prompts_dir, base_dir) = match script
+        {
             ScriptConfig::Message(m) => (
                 None,
                 vec![m.template.clone()],
@@ -76,6 +91,8 @@ impl PreparedScript {
                 )
             }
         };
+        let own = templates.len();
+        templates.extend(extra.iter().cloned());
         let mut phrases = HashMap::new();
         for name in templates.iter().flat_map(|t| t.files()) {
             if phrases.contains_key(name) {
@@ -108,6 +125,7 @@ impl PreparedScript {
         };
         Ok(PreparedScript {
             flow,
+            own,
             templates,
             opening,
             language,
@@ -130,7 +148,10 @@ impl PreparedScript {
             Some(flow) => ("the flow's variables", flow.variables.clone()),
             None => (
                 "campaign.message",
-                self.templates.iter().flat_map(|t| t.variables()).collect(),
+                self.templates[..self.own]
+                    .iter()
+                    .flat_map(|t| t.variables())
+                    .collect(),
             ),
         };
         let unknown: Vec<String> = used.into_iter().filter(|v| !known(v)).collect();
@@ -174,7 +195,7 @@ impl PreparedScript {
     pub fn resolve(&self, vars: &Vars, today: Date) -> Result<Option<Vec<Segment>>, ResolveError> {
         let value_of = |name: &str| vars.get(name).map(String::as_str);
         if self.flow.is_some() {
-            for template in &self.templates {
+            for template in &self.templates[..self.own] {
                 if template.variables().iter().all(|v| vars.contains_key(v)) {
                     template.resolve(&value_of, self.language, today)?;
                 }
@@ -207,6 +228,11 @@ impl PreparedScript {
             .prompt("flow", &segments)
             .await
             .map_err(|e| e.to_string())
+    }
+
+    /// The index of the first extra template given to `prepare_with`.
+    pub fn extra_base(&self) -> usize {
+        self.own
     }
 
     /// The prompt rendered before each call, if any.
@@ -251,6 +277,7 @@ mod tests {
         );
         let script = PreparedScript {
             flow: None,
+            own: 1,
             templates: vec![
                 Template::parse(&["tts:Hola {nombre}", "say:currency:{saldo}"]).unwrap(),
             ],

@@ -1,5 +1,6 @@
 //! Campaigns: the debtor list, the attempts made on it, and the run that dials it.
 
+pub mod acd;
 pub mod attempt;
 pub mod contacts;
 pub mod message;

@@ -29,7 +29,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
 use super::message::PreparedScript;
-use super::{Contact, Disposition, RowError, contacts};
+use super::{Contact, Disposition, RowError, acd, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::config::Config;
 use crate::ivr::interp::Vars;
@@ -134,6 +134,7 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
 
     let store = Store::open(&config.database.path).await?;
     let closed = store.close_unfinished(Utc::now()).await?;
+    store.close_unfinished_queue_calls(Utc::now()).await?;
     if closed > 0 {
         eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
     }
@@ -181,7 +182,11 @@ pub async fn run(
     let begun = Instant::now();
     let campaign = &config.campaign;
     let trunk = config.campaign_trunk();
-    let script = Arc::new(PreparedScript::prepare(&campaign.script, &config.tts).await?);
+    let script = Arc::new(
+        PreparedScript::prepare_with(&campaign.script, &config.tts, &acd::queue_templates(config))
+            .await?,
+    );
+    acd::check_transfers(config, &script)?;
     let Work {
         store,
         campaign_id,
@@ -206,14 +211,19 @@ pub async fn run(
                 trunk.address
             )
         })?;
-    let sip = SipEndpoint::start(
-        config.sip.bind,
-        config.sip.advertised_ip,
-        &config.sip.user_agent,
-        InboundPolicy::Refuse,
-    )
-    .await
-    .with_context(|| format!("{}: sip.bind", config.path.display()))?;
+    let (registers_tx, registers) = acd::register_channel(config);
+    let sip = Arc::new(
+        SipEndpoint::start_with_registrar(
+            config.sip.bind,
+            config.sip.advertised_ip,
+            &config.sip.user_agent,
+            InboundPolicy::Refuse,
+            registers_tx,
+        )
+        .await
+        .with_context(|| format!("{}: sip.bind", config.path.display()))?,
+    );
+    let running_acd = acd::start(config, &script, sip.clone(), store.clone(), registers).await?;
     let ports = PortPool::new(
         config.media.ip,
         config.media.rtp_port_min,
@@ -221,7 +231,7 @@ pub async fn run(
     )
     .with_context(|| format!("{}: media.rtp_port_min/max", config.path.display()))?;
     let ctx = Arc::new(CallContext {
-        sip: Arc::new(sip),
+        sip,
         store: store.clone(),
         ports: Arc::new(ports),
         campaign_id,
@@ -253,6 +263,7 @@ pub async fn run(
             reqwest::Client::new()
         },
         stop: stop.child_token(),
+        acd: running_acd.as_ref().map(|a| a.context.clone()),
     });
     let total = to_dial.len();
     info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");
@@ -384,6 +395,9 @@ pub async fn run(
     while rendered.recv().await.is_some() {}
     summary.not_dialed += total - taken;
     bars.finish();
+    if let Some(running) = running_acd {
+        running.shutdown().await;
+    }
     ctx.sip.shutdown();
     store.close().await;
     summary.elapsed = begun.elapsed();

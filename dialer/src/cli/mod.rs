@@ -1,5 +1,6 @@
 //! The `dialer` command line: run, report, demo, carrier.
 
+mod agent;
 mod demo;
 mod flows;
 mod prompts;
@@ -52,6 +53,26 @@ enum Command {
         /// The promises to pay instead of the attempts.
         #[arg(long)]
         promises: bool,
+        /// Queue figures (offered, answered, abandoned, speed of answer, talk time).
+        #[arg(long, conflicts_with_all = ["promises", "agents"])]
+        queues: bool,
+        /// Agent figures (calls, talk, wrap-up, pauses, occupancy).
+        #[arg(long, conflicts_with_all = ["promises", "queues"])]
+        agents: bool,
+    },
+    /// Change an agent's state in a running dialer (through its HTTP API).
+    Agent {
+        /// The running dialer's API, e.g. http://127.0.0.1:8080 ([api] bind).
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        api: String,
+        /// The agent's login.
+        #[arg(long)]
+        login: String,
+        /// The agent's password (or set DIALER_AGENT_PASSWORD).
+        #[arg(long, env = "DIALER_AGENT_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(subcommand)]
+        change: agent::AgentChange,
     },
     /// Run a 20-contact Spanish sample campaign against the built-in simulated carrier.
     Demo {
@@ -179,8 +200,13 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             campaign,
             format,
             promises,
+            queues,
+            agents,
         } => {
             let store = Store::open_existing(&db).await?;
+            if queues || agents {
+                return agent::report(store, queues, matches!(format, Format::Csv)).await;
+            }
             if promises {
                 let rows = store.promises(campaign.as_deref()).await?;
                 store.close().await;
@@ -202,6 +228,12 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Agent {
+            api,
+            login,
+            password,
+            change,
+        } => agent::change(&api, &login, &password, change).await,
         Command::Demo { dir } => demo::run(dir, stop_on_ctrl_c()).await,
         Command::Prompts { command } => prompts::run(command).await,
         Command::Flows { command } => flows::run(command),

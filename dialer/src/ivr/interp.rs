@@ -344,6 +344,11 @@ impl Interpreter {
         &self.vars
     }
 
+    /// The node the flow is at.
+    pub fn node(&self) -> NodeId {
+        self.node
+    }
+
     // ---- moving through the flow ----------------------------------------
 
     fn go(&mut self, target: Target, now: Instant) {

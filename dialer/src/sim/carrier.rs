@@ -342,6 +342,9 @@ async fn answer(
     let hangup_at = behaviour
         .hangup_after_s
         .map(|s| acked + Duration::from_secs_f64(s));
+    let mut tone_at = behaviour
+        .tone_hz
+        .map(|hz| (acked + Duration::from_secs_f64(behaviour.tone_at_s), hz));
     let hangup_by = loop {
         let next_press = presses
             .peek()
@@ -356,6 +359,10 @@ async fn answer(
                 let press = presses.next().expect("peeked");
                 media.press(press.key, press.duration_ms);
                 log.digits_sent.push(press.key);
+            }
+            _ = sleep_until(tone_at.map(|(at, _)| at).unwrap_or(acked)), if tone_at.is_some() => {
+                let (_, hz) = tone_at.take().expect("guarded");
+                media.play(tone(hz, behaviour.tone_s, agreed.codec));
             }
             _ = sleep_until(hangup_at.unwrap_or(acked)), if hangup_at.is_some() => {
                 if let Err(e) = call.hangup().await {
@@ -388,6 +395,16 @@ async fn answer(
         }
     }
     Ok(())
+}
+
+/// A sine tone at a talking level, coded for the call.
+fn tone(hz: f64, seconds: f64, codec: Codec) -> std::sync::Arc<[u8]> {
+    let pcm: Vec<i16> = (0..(seconds * 8_000.0) as usize)
+        .map(|i| ((i as f64 * hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16)
+        .collect();
+    let mut coded = Vec::with_capacity(pcm.len());
+    codec.encode(&pcm, &mut coded);
+    coded.into()
 }
 
 fn write_wav(path: &std::path::Path, samples: &[i16]) -> Result<(), hound::Error> {

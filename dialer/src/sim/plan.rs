@@ -100,6 +100,18 @@ pub struct Behaviour {
     /// `no_answer`: how long to ring before giving up with 480.
     #[serde(default = "default_give_up_s")]
     pub give_up_s: f64,
+    /// The debtor "talks": a sine tone of this frequency, sent from
+    /// `tone_at_s` after the answer for `tone_s` seconds (to check that
+    /// what the debtor says reaches an agent).
+    pub tone_hz: Option<f64>,
+    #[serde(default)]
+    pub tone_at_s: f64,
+    #[serde(default = "default_tone_s")]
+    pub tone_s: f64,
+}
+
+fn default_tone_s() -> f64 {
+    5.0
 }
 
 fn default_give_up_s() -> f64 {
@@ -122,6 +134,9 @@ impl Default for Behaviour {
             digits: Vec::new(),
             hangup_after_s: None,
             give_up_s: default_give_up_s(),
+            tone_hz: None,
+            tone_at_s: 0.0,
+            tone_s: default_tone_s(),
         }
     }
 }

@@ -57,6 +57,18 @@ impl SipEndpoint {
         user_agent: &str,
         inbound: InboundPolicy,
     ) -> Result<SipEndpoint, SipError> {
+        SipEndpoint::start_with_registrar(bind, advertised, user_agent, inbound, None).await
+    }
+
+    /// As [`SipEndpoint::start`], handing REGISTER requests to `registers`
+    /// (the agents' registrar) instead of refusing them.
+    pub async fn start_with_registrar(
+        bind: SocketAddr,
+        advertised: Option<IpAddr>,
+        user_agent: &str,
+        inbound: InboundPolicy,
+        registers: Option<mpsc::UnboundedSender<Transaction>>,
+    ) -> Result<SipEndpoint, SipError> {
         let cancel = CancellationToken::new();
         let advertised = advertised.unwrap_or_else(|| bind.ip());
         let transport_layer = TransportLayer::new(cancel.child_token());
@@ -116,7 +128,7 @@ impl SipEndpoint {
                 warn!(error = %e, "SIP endpoint stopped");
             }
         });
-        tokio::spawn(dispatch(dialogs.clone(), incoming, inbound));
+        tokio::spawn(dispatch(dialogs.clone(), incoming, inbound, registers));
         info!(%local, %advertised, "SIP listening on UDP and TCP");
         Ok(SipEndpoint {
             endpoint,
@@ -137,6 +149,60 @@ impl SipEndpoint {
         SocketAddr::new(self.advertised, self.local.port())
     }
 
+    /// Sends an out-of-dialog OPTIONS (a keep-alive) to `uri` at
+    /// `destination`; the status code of the answer, or `None` when nothing
+    /// came back within the transaction's lifetime.
+    pub async fn ping(
+        &self,
+        uri: &str,
+        destination: SocketAddr,
+        transport: crate::config::Transport,
+    ) -> Result<Option<u16>, String> {
+        use rsipstack::sip::SipMessage;
+        use rsipstack::transaction::key::{TransactionKey, TransactionRole};
+        let sip_transport = match transport {
+            crate::config::Transport::Udp => rsipstack::sip::Transport::Udp,
+            crate::config::Transport::Tcp => rsipstack::sip::Transport::Tcp,
+        };
+        let target = rsipstack::sip::Uri::try_from(uri).map_err(|e| e.to_string())?;
+        let me = rsipstack::sip::Uri::try_from(
+            format!("sip:dialer@{}", self.advertised_addr()).as_str(),
+        )
+        .map_err(|e| e.to_string())?;
+        let inner = &self.endpoint.inner;
+        let via = inner.get_via(None, None).map_err(|e| e.to_string())?;
+        let from = rsipstack::sip::typed::From {
+            display_name: None,
+            uri: me,
+            params: vec![rsipstack::sip::Param::Tag(rsipstack::sip::uri::Tag::new(
+                format!("{:016x}", rand::random::<u64>()),
+            ))],
+        };
+        let to = rsipstack::sip::typed::To {
+            display_name: None,
+            uri: target.clone(),
+            params: vec![],
+        };
+        let request = inner.make_request(Method::Options, target, via, from, to, 1, None);
+        let key = TransactionKey::from_request(&request, TransactionRole::Client)
+            .map_err(|e| e.to_string())?;
+        let mut tx = Transaction::new_client(key, request, inner.clone(), None);
+        tx.destination = Some(rsipstack::transport::SipAddr::new(
+            sip_transport,
+            destination.into(),
+        ));
+        tx.send().await.map_err(|e| e.to_string())?;
+        while let Some(message) = tx.receive().await {
+            if let SipMessage::Response(response) = message {
+                let code = response.status_code.code();
+                if code >= 200 {
+                    return Ok(Some(code));
+                }
+            }
+        }
+        Ok(None)
+    }
+
     /// Stops every transport and transaction.
     pub fn shutdown(&self) {
         self.endpoint.shutdown();
@@ -154,6 +220,7 @@ async fn dispatch(
     dialogs: Arc<DialogLayer>,
     mut incoming: rsipstack::transaction::TransactionReceiver,
     inbound: InboundPolicy,
+    registers: Option<mpsc::UnboundedSender<Transaction>>,
 ) {
     while let Some(mut tx) = incoming.recv().await {
         let method = tx.original.method;
@@ -185,6 +252,18 @@ async fn dispatch(
                     continue;
                 }
                 InboundPolicy::Refuse => StatusCode::Forbidden,
+            },
+            Method::Register => match &registers {
+                Some(registrar) => {
+                    if let Err(refused) = registrar.send(tx) {
+                        let mut tx = refused.0;
+                        tokio::spawn(async move {
+                            tx.reply(StatusCode::ServiceUnavailable).await.ok();
+                        });
+                    }
+                    continue;
+                }
+                None => StatusCode::MethodNotAllowed,
             },
             Method::Options => StatusCode::OK,
             Method::Bye | Method::Cancel | Method::Info | Method::Update | Method::PRack => {

@@ -11,7 +11,7 @@ pub mod uac;
 pub mod uas;
 
 pub use endpoint::{InboundPolicy, SipEndpoint, SipError};
-pub use uac::{CallLeg, InviteRequest, LegEvent, TrunkTarget};
+pub use uac::{CallLeg, InviteRequest, InviteTarget, LegEvent, TrunkTarget};
 
 /// The stack's own SIP types, for the few places (the simulated carrier)
 /// that build messages by hand.

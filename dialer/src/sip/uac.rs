@@ -77,26 +77,32 @@ pub struct CallLeg {
     ended: bool,
 }
 
+/// Any INVITE's destination and identity: a trunk's, or an agent's
+/// registered softphone.
+#[derive(Debug, Clone)]
+pub struct InviteTarget {
+    pub request_uri: String,
+    /// Where the request is sent (for agents: where their REGISTER came from).
+    pub destination: SocketAddr,
+    pub transport: Transport,
+    /// The From user (a number) and display name.
+    pub caller_user: String,
+    pub caller_name: Option<String>,
+    pub credentials: Option<(String, String)>,
+    /// Extra headers (P-Asserted-Identity, X-Contact-Id ...).
+    pub headers: Vec<(String, String)>,
+}
+
 impl SipEndpoint {
     /// Sends an INVITE toward `trunk`. Returns once the request is handed
     /// to the transaction layer; what follows arrives as [`LegEvent`]s.
     pub fn invite(&self, trunk: &TrunkTarget, request: InviteRequest) -> Result<CallLeg, String> {
-        let transport = match trunk.transport {
-            Transport::Udp => SipTransport::Udp,
-            Transport::Tcp => SipTransport::Tcp,
-        };
         let host = trunk.addr.to_string();
         let local = self.advertised_addr();
-        let uri = |text: String| {
-            Uri::try_from(text.as_str()).map_err(|e| format!("bad SIP URI {text}: {e}"))
-        };
         let transport_param = match trunk.transport {
             Transport::Udp => "",
             Transport::Tcp => ";transport=tcp",
         };
-        let callee = uri(format!("sip:{}@{host}{transport_param}", request.dialed))?;
-        let caller = uri(format!("sip:{}@{}", trunk.caller_id, local.ip()))?;
-        let contact = uri(format!("sip:dialer@{local}{transport_param}"))?;
         let pai = match &trunk.caller_name {
             Some(name) => format!(
                 "\"{}\" <sip:{}@{}>",
@@ -106,15 +112,49 @@ impl SipEndpoint {
             ),
             None => format!("<sip:{}@{}>", trunk.caller_id, local.ip()),
         };
+        let target = InviteTarget {
+            request_uri: format!("sip:{}@{host}{transport_param}", request.dialed),
+            destination: trunk.addr,
+            transport: trunk.transport,
+            caller_user: trunk.caller_id.clone(),
+            caller_name: trunk.caller_name.clone(),
+            credentials: trunk.credentials.clone(),
+            headers: vec![("P-Asserted-Identity".into(), pai)],
+        };
+        self.invite_target(&target, request.call_id, request.sdp_offer)
+    }
+
+    /// Sends an INVITE to any target.
+    pub fn invite_target(
+        &self,
+        target: &InviteTarget,
+        call_id: String,
+        sdp_offer: String,
+    ) -> Result<CallLeg, String> {
+        let transport = match target.transport {
+            Transport::Udp => SipTransport::Udp,
+            Transport::Tcp => SipTransport::Tcp,
+        };
+        let local = self.advertised_addr();
+        let uri = |text: String| {
+            Uri::try_from(text.as_str()).map_err(|e| format!("bad SIP URI {text}: {e}"))
+        };
+        let transport_param = match target.transport {
+            Transport::Udp => "",
+            Transport::Tcp => ";transport=tcp",
+        };
+        let callee = uri(target.request_uri.clone())?;
+        let caller = uri(format!("sip:{}@{}", target.caller_user, local.ip()))?;
+        let contact = uri(format!("sip:dialer@{local}{transport_param}"))?;
         let option = InviteOption {
-            caller_display_name: trunk.caller_name.clone(),
+            caller_display_name: target.caller_name.clone(),
             caller,
             callee,
-            destination: Some(SipAddr::new(transport, trunk.addr.into())),
+            destination: Some(SipAddr::new(transport, target.destination.into())),
             content_type: Some("application/sdp".into()),
-            offer: Some(request.sdp_offer.into_bytes()),
+            offer: Some(sdp_offer.into_bytes()),
             contact,
-            credential: trunk
+            credential: target
                 .credentials
                 .as_ref()
                 .map(|(username, password)| Credential {
@@ -123,8 +163,14 @@ impl SipEndpoint {
                     realm: None,
                     auth_username: None,
                 }),
-            headers: Some(vec![Header::Other("P-Asserted-Identity".into(), pai)]),
-            call_id: Some(request.call_id),
+            headers: Some(
+                target
+                    .headers
+                    .iter()
+                    .map(|(name, value)| Header::Other(name.clone(), value.clone()))
+                    .collect(),
+            ),
+            call_id: Some(call_id),
             ..InviteOption::default()
         };
         let (state_tx, states) = self.dialogs.new_dialog_state_channel();

@@ -20,6 +20,12 @@ use sqlx::sqlite::{
 
 use crate::campaign::{Contact, Disposition, HangupBy};
 
+mod agents;
+
+pub use agents::{
+    AgentDispositionRow, AgentEventRow, CallSummary, FinishedQueueCall, NewQueueCall, QueueFigures,
+};
+
 /// Handle to the database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -134,6 +140,11 @@ pub struct AttemptRow {
     pub outcome: Option<String>,
     pub flow_path: Option<String>,
     pub inputs: Option<String>,
+    /// The queue the debtor was transferred to, the agent who took the
+    /// call, and the agent's tipificación.
+    pub queue: Option<String>,
+    pub agent: Option<String>,
+    pub agent_disposition: Option<String>,
 }
 
 /// Stored time format: UTC, milliseconds, sortable as text.
@@ -389,7 +400,10 @@ impl Store {
             "SELECT a.id, k.name AS campaign, a.contact_id, a.attempt_no, c.name, a.phone, a.trunk,
                     a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
                     a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note,
-                    a.outcome, a.flow_path, a.inputs
+                    a.outcome, a.flow_path, a.inputs,
+                    (SELECT q.queue FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS queue,
+                    (SELECT q.agent FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS agent,
+                    (SELECT d.disposition FROM agent_dispositions d WHERE d.attempt_id = a.id ORDER BY d.id DESC LIMIT 1) AS agent_disposition
              FROM attempts a
              JOIN campaigns k ON k.id = a.campaign_id
              JOIN contacts c ON c.campaign_id = a.campaign_id AND c.contact_id = a.contact_id

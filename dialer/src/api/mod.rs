@@ -1,0 +1,334 @@
+//! The HTTP API of a running dialer: agents' states, screen pops, and the
+//! agent's disposition (tipificación) of a call.
+//!
+//! Agents authenticate with HTTP Basic: their login and the same password
+//! their softphone registers with. Supervisors' views (every agent, every
+//! event) are open on the bound address, which defaults to loopback.
+//!
+//! | method | path | what |
+//! |---|---|---|
+//! | GET | `/agents` | every agent's state, registrations, waiting debtors |
+//! | POST | `/agents/{login}/state` | `{"state": "ready" \| "paused" \| "logged_out", "reason": ...}` |
+//! | POST | `/agents/{login}/wrap-up/end` | end wrap-up now |
+//! | GET | `/agents/{login}/events` | WebSocket: this agent's screen pops and state changes |
+//! | GET | `/events` | WebSocket: every agent's (wallboard) |
+//! | GET | `/calls/{attempt}` | the call's debtor, for `Call-Info` |
+//! | POST | `/calls/{attempt}/disposition` | `{"disposition": ..., "note": ..., "promise": {"date": "YYYY-MM-DD", "amount": N}}` |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine as _;
+use chrono::Utc;
+use serde::Deserialize;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::acd::AgentRequest;
+use crate::agents::{Agents, Notice};
+use crate::store::{NewPromise, Store};
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct ApiState {
+    pub agents: Agents,
+    pub store: Store,
+    /// Login → password, for Basic authentication.
+    pub passwords: Arc<HashMap<String, String>>,
+}
+
+/// The API as a router (tested without a socket).
+pub fn app(state: ApiState) -> Router {
+    Router::new()
+        .route("/agents", get(list_agents))
+        .route("/agents/{login}/state", post(set_state))
+        .route("/agents/{login}/wrap-up/end", post(end_wrap_up))
+        .route("/agents/{login}/events", get(agent_events))
+        .route("/events", get(all_events))
+        .route("/calls/{attempt}", get(call_info))
+        .route("/calls/{attempt}/disposition", post(disposition))
+        .with_state(state)
+}
+
+/// Binds `bind` and serves until `stop`; returns the bound address.
+pub async fn serve(
+    bind: SocketAddr,
+    agents: Agents,
+    store: Store,
+    passwords: HashMap<String, String>,
+    stop: CancellationToken,
+) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
+    let listener = tokio::net::TcpListener::bind(bind).await?;
+    let addr = listener.local_addr()?;
+    let router = app(ApiState {
+        agents,
+        store,
+        passwords: Arc::new(passwords),
+    });
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop.cancelled().await })
+            .await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "HTTP API stopped");
+        }
+    });
+    tracing::info!(%addr, "HTTP API listening");
+    Ok((addr, task))
+}
+
+fn problem(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
+}
+
+/// Checks HTTP Basic credentials against the agent's password.
+fn authorize(state: &ApiState, headers: &HeaderMap, login: &str) -> Result<(), Response> {
+    let denied = || {
+        (
+            StatusCode::UNAUTHORIZED,
+            [("www-authenticate", "Basic realm=\"dialer\"")],
+            Json(serde_json::json!({ "error": "agent login and password required" })),
+        )
+            .into_response()
+    };
+    let Some(value) = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+    else {
+        return Err(denied());
+    };
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok());
+    let Some((user, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
+        return Err(denied());
+    };
+    let expected = state.passwords.get(&login.to_lowercase());
+    if !user.eq_ignore_ascii_case(login) || expected.map(String::as_str) != Some(password) {
+        return Err(denied());
+    }
+    Ok(())
+}
+
+async fn list_agents(State(state): State<ApiState>) -> Response {
+    match state.agents.snapshot().await {
+        Ok(snapshot) => Json(snapshot).into_response(),
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateChange {
+    state: String,
+    reason: Option<String>,
+}
+
+async fn set_state(
+    State(state): State<ApiState>,
+    Path(login): Path<String>,
+    headers: HeaderMap,
+    Json(change): Json<StateChange>,
+) -> Response {
+    if let Err(denied) = authorize(&state, &headers, &login) {
+        return denied;
+    }
+    let request = match change.state.as_str() {
+        "ready" => AgentRequest::Ready,
+        "paused" => AgentRequest::Pause(
+            change
+                .reason
+                .filter(|r| !r.trim().is_empty())
+                .unwrap_or_else(|| "break".into()),
+        ),
+        "logged_out" => AgentRequest::Logout,
+        "logged_in" => AgentRequest::Login,
+        other => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("state '{other}' is not ready, paused, logged_in or logged_out"),
+            );
+        }
+    };
+    match state.agents.request(&login, request).await {
+        Ok(()) => list_agent(&state, &login).await,
+        Err(e) => problem(StatusCode::CONFLICT, e),
+    }
+}
+
+async fn end_wrap_up(
+    State(state): State<ApiState>,
+    Path(login): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(denied) = authorize(&state, &headers, &login) {
+        return denied;
+    }
+    match state.agents.request(&login, AgentRequest::EndWrapUp).await {
+        Ok(()) => list_agent(&state, &login).await,
+        Err(e) => problem(StatusCode::CONFLICT, e),
+    }
+}
+
+async fn list_agent(state: &ApiState, login: &str) -> Response {
+    match state.agents.snapshot().await {
+        Ok(snapshot) => match snapshot
+            .agents
+            .into_iter()
+            .find(|a| a.login.eq_ignore_ascii_case(login))
+        {
+            Some(agent) => Json(agent).into_response(),
+            None => problem(StatusCode::NOT_FOUND, format!("no agent '{login}'")),
+        },
+        Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e),
+    }
+}
+
+async fn agent_events(
+    State(state): State<ApiState>,
+    Path(login): Path<String>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    if let Err(denied) = authorize(&state, &headers, &login) {
+        return denied;
+    }
+    let login = login.to_lowercase();
+    upgrade.on_upgrade(move |socket| stream(socket, state.agents, Some(login)))
+}
+
+async fn all_events(State(state): State<ApiState>, upgrade: WebSocketUpgrade) -> Response {
+    upgrade.on_upgrade(move |socket| stream(socket, state.agents, None))
+}
+
+/// Sends notices (for one agent, or all) until the client goes away.
+async fn stream(mut socket: WebSocket, agents: Agents, agent: Option<String>) {
+    let mut notices = agents.subscribe();
+    loop {
+        tokio::select! {
+            notice = notices.recv() => match notice {
+                Ok(notice) => {
+                    let for_agent = match &notice {
+                        Notice::State { agent, .. } | Notice::Offer { agent, .. } => agent,
+                    };
+                    if agent.as_ref().is_some_and(|a| a != for_agent) {
+                        continue;
+                    }
+                    let text = serde_json::to_string(&notice).expect("notices serialize");
+                    if socket.send(Message::Text(text.into())).await.is_err() {
+                        return;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                _ => {}
+            },
+        }
+    }
+}
+
+async fn call_info(State(state): State<ApiState>, Path(attempt): Path<i64>) -> Response {
+    match state.store.call_summary(attempt).await {
+        Ok(Some(call)) => Json(call).into_response(),
+        Ok(None) => problem(StatusCode::NOT_FOUND, format!("no call {attempt}")),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Disposition {
+    agent: String,
+    disposition: String,
+    note: Option<String>,
+    promise: Option<PromiseBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromiseBody {
+    date: String,
+    amount: Option<u64>,
+}
+
+async fn disposition(
+    State(state): State<ApiState>,
+    Path(attempt): Path<i64>,
+    headers: HeaderMap,
+    Json(body): Json<Disposition>,
+) -> Response {
+    if let Err(denied) = authorize(&state, &headers, &body.agent) {
+        return denied;
+    }
+    let word = body.disposition.trim();
+    if word.is_empty() || word.len() > 64 {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "disposition: a code of 1-64 characters",
+        );
+    }
+    if let Some(p) = &body.promise
+        && chrono::NaiveDate::parse_from_str(&p.date, "%Y-%m-%d").is_err()
+    {
+        return problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("promise.date: '{}' is not YYYY-MM-DD", p.date),
+        );
+    }
+    let login = body.agent.to_lowercase();
+    let recorded = state
+        .store
+        .record_agent_disposition(attempt, &login, word, body.note.as_deref(), Utc::now())
+        .await;
+    match recorded {
+        Ok(true) => {}
+        Ok(false) => {
+            return problem(
+                StatusCode::FORBIDDEN,
+                format!("agent '{login}' did not take call {attempt}"),
+            );
+        }
+        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+    if let Some(p) = &body.promise {
+        let call = match state.store.call_summary(attempt).await {
+            Ok(Some(call)) => call,
+            Ok(None) => return problem(StatusCode::NOT_FOUND, format!("no call {attempt}")),
+            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        };
+        let node = format!("agent:{login}");
+        let saved = state
+            .store
+            .record_promise(&NewPromise {
+                attempt,
+                campaign_id: call.campaign_id,
+                contact_id: &call.contact_id,
+                phone: &call.phone,
+                promised_date: &p.date,
+                amount: p.amount,
+                node: &node,
+                at: Utc::now(),
+            })
+            .await;
+        if let Err(e) = saved {
+            return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        }
+    }
+    (
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "attempt_id": attempt, "disposition": word })),
+    )
+        .into_response()
+}

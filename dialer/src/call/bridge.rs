@@ -1,0 +1,249 @@
+//! The agent's leg of a transferred call: the INVITE to the agent's
+//! softphone, and the bridge once they answer.
+//!
+//! The agent leg is a call of its own (Call-ID, RTP port, codec), placed by
+//! the dialer acting as a B2BUA: the softphone sees the debtor's number and
+//! name as the caller, and their data in `X-` headers for softphones and
+//! CRMs that can show them. Media stays anchored in the dialer: each leg
+//! keeps its socket, the two are joined by `MediaSession::bridge` (PCMU and
+//! PCMA transcoded as needed), and the debtor's key presses are passed on
+//! to the agent as RFC 4733 events.
+
+use std::time::Duration;
+
+use media::Codec;
+use media::rtp::{MediaEvent, MediaSession, RtpSession, SessionConfig};
+use media::sdp::{DEFAULT_DTMF_PAYLOAD_TYPE, LocalAudio};
+use tokio::net::UdpSocket;
+use tokio::time::{Instant, sleep_until};
+
+use super::Talk;
+use crate::acd::OfferFailure;
+use crate::campaign::{Contact, HangupBy};
+use crate::sip::registrar::Binding;
+use crate::sip::{CallLeg, InviteTarget, LegEvent};
+
+/// An agent's softphone, ringing.
+pub(super) struct AgentLeg {
+    pub login: String,
+    pub leg: CallLeg,
+    pub deadline: Instant,
+    pub ring_timeout: Duration,
+    socket: UdpSocket,
+    local: LocalAudio,
+}
+
+/// What the agent's leg did.
+pub(super) enum AgentOutcome {
+    Pending,
+    Failed(OfferFailure, String),
+    Answered(Vec<u8>),
+}
+
+/// Headers carry one line of text; a name with a line break must not
+/// become a header of its own.
+fn header_text(value: &str) -> String {
+    value.replace(['\r', '\n'], " ").trim().to_owned()
+}
+
+/// INVITEs the agent's newest registered softphone.
+pub(super) fn ring_agent(
+    t: &Talk<'_>,
+    contact: &Contact,
+    login: &str,
+    name: &str,
+    contacts: &[Binding],
+    ring_timeout: Duration,
+) -> Result<AgentLeg, String> {
+    let ctx = t.ctx;
+    let binding = contacts.first().ok_or("no softphone registered")?;
+    let socket = ctx.ports.bind().map_err(|e| format!("no RTP port: {e}"))?;
+    let port = socket
+        .local_addr()
+        .map_err(|e| format!("no RTP port: {e}"))?
+        .port();
+    let local = LocalAudio {
+        ip: ctx.ports.ip(),
+        port,
+        codecs: vec![Codec::Pcmu, Codec::Pcma],
+        dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
+        session_id: rand::random::<u32>().into(),
+    };
+    let mut headers = vec![
+        ("X-Attempt-Id".to_owned(), t.record.attempt.to_string()),
+        ("X-Campaign-Id".to_owned(), ctx.campaign_id.to_string()),
+        ("X-Contact-Id".to_owned(), header_text(&contact.id)),
+        ("X-Debtor-Name".to_owned(), header_text(&contact.name)),
+        ("X-Debtor-Balance".to_owned(), header_text(&contact.balance)),
+        (
+            "X-Debtor-Due-Date".to_owned(),
+            header_text(&contact.due_date),
+        ),
+        ("X-Agent".to_owned(), login.to_owned()),
+    ];
+    if let Some(api) = ctx.acd.as_ref().and_then(|a| a.api_base.as_ref()) {
+        headers.push((
+            "Call-Info".to_owned(),
+            format!("<{api}/calls/{}>;purpose=info", t.record.attempt),
+        ));
+    }
+    let target = InviteTarget {
+        request_uri: binding.contact.clone(),
+        destination: binding.source,
+        transport: binding.transport,
+        caller_user: contact.phone.clone(),
+        caller_name: Some(header_text(&contact.name)),
+        credentials: None,
+        headers,
+    };
+    let call_id = format!("{:032x}@dialer", rand::random::<u128>());
+    tracing::info!(agent = %login, %name, contact = %binding.contact, to = %binding.source, "ringing agent");
+    let leg = ctx.sip.invite_target(&target, call_id, local.offer())?;
+    Ok(AgentLeg {
+        login: login.to_owned(),
+        leg,
+        deadline: Instant::now() + ring_timeout,
+        ring_timeout,
+        socket,
+        local,
+    })
+}
+
+impl AgentLeg {
+    pub(super) fn on_event(&mut self, event: LegEvent) -> AgentOutcome {
+        let login = &self.login;
+        match event {
+            LegEvent::Trying | LegEvent::Ringing { .. } | LegEvent::RemoteHangup => {
+                AgentOutcome::Pending
+            }
+            LegEvent::Answered { sdp } => AgentOutcome::Answered(sdp),
+            LegEvent::Failed { code, reason } => {
+                let why = match code {
+                    403 | 486 | 600 | 603 => OfferFailure::Rejected,
+                    _ => OfferFailure::NoAnswer,
+                };
+                AgentOutcome::Failed(why, format!("agent {login} answered {code} {reason}"))
+            }
+            LegEvent::NoResponse => AgentOutcome::Failed(
+                OfferFailure::Unreachable,
+                format!("agent {login}'s softphone did not respond"),
+            ),
+            LegEvent::TransportError(e) => AgentOutcome::Failed(
+                OfferFailure::Unreachable,
+                format!("agent {login}'s softphone unreachable: {e}"),
+            ),
+            LegEvent::AnsweredAfterCancel => AgentOutcome::Failed(
+                OfferFailure::NoAnswer,
+                format!("agent {login} answered after the offer was withdrawn"),
+            ),
+        }
+    }
+
+    /// Withdraws the offer (CANCEL); the 487 is absorbed in the background.
+    pub(super) async fn cancel(mut self) {
+        if let Err(e) = self.leg.cancel().await {
+            tracing::debug!(error = %e, agent = %self.login, "CANCEL to agent failed");
+        }
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.leg.next_event()).await;
+        });
+    }
+
+    /// The agent answered: start their media and bridge it to the debtor's.
+    pub(super) fn connect(self, t: &mut Talk<'_>, sdp: &[u8]) -> Result<Bridge, String> {
+        let agreed = match self.local.accept_answer(sdp) {
+            Ok(agreed) => agreed,
+            Err(e) => {
+                let mut leg = self.leg;
+                tokio::spawn(async move {
+                    leg.hangup().await.ok();
+                });
+                return Err(format!(
+                    "agent {}'s answer is unusable: {e}; hung up",
+                    self.login
+                ));
+            }
+        };
+        let session = RtpSession::new(SessionConfig {
+            codec: agreed.codec,
+            dtmf_payload_type: agreed.dtmf_payload_type,
+            offered_dtmf_payload_type: Some(self.local.dtmf_payload_type),
+            remote_ip: agreed.remote.ip(),
+            record_limit: None,
+            ssrc: rand::random(),
+        });
+        let media = MediaSession::start(self.socket, agreed.remote, session);
+        t.media.stop_playback();
+        MediaSession::bridge(t.media, &media);
+        tracing::info!(agent = %self.login, codec = agreed.codec.name(), debtor_codec = t.codec.name(), "bridged");
+        Ok(Bridge {
+            login: self.login,
+            leg: self.leg,
+            media,
+        })
+    }
+}
+
+/// Debtor and agent talking.
+pub(super) struct Bridge {
+    pub login: String,
+    leg: CallLeg,
+    media: MediaSession,
+}
+
+impl Bridge {
+    /// Runs until either side hangs up (or the limit, or the operator's
+    /// stop); the other side gets BYE from the caller of this function
+    /// (the debtor) or from here (the agent). Says who ended the call and
+    /// whether it was the agent.
+    pub(super) async fn talk(mut self, t: &mut Talk<'_>, limit: Duration) -> (HangupBy, bool) {
+        let deadline = Instant::now() + limit;
+        let stop = t.ctx.stop.clone();
+        let result = loop {
+            tokio::select! {
+                event = t.leg.next_event() => {
+                    if event == LegEvent::RemoteHangup {
+                        break (HangupBy::Callee, false);
+                    }
+                }
+                event = self.leg.next_event() => {
+                    if event == LegEvent::RemoteHangup {
+                        t.record.notes.push(format!("agent {} hung up", self.login));
+                        break (HangupBy::Dialer, true);
+                    }
+                }
+                event = t.media.event() => match event {
+                    MediaEvent::Digit(key) => {
+                        t.digit(key).await;
+                        self.media.press(key, 100);
+                    }
+                    MediaEvent::ForeignSource(addr) => t.stranger(addr),
+                    MediaEvent::PlaybackFinished(_) => {}
+                },
+                _ = self.media.event() => {}
+                _ = sleep_until(deadline) => {
+                    t.record.notes.push(format!("agent talk reached {:.0} s; hung up", limit.as_secs_f64()));
+                    break (HangupBy::Dialer, false);
+                }
+                _ = stop.cancelled() => {
+                    t.record.notes.push("stopped by the operator while talking to an agent".into());
+                    break (HangupBy::Dialer, false);
+                }
+            }
+        };
+        t.media.disconnect();
+        if !result.1
+            && let Err(e) = self.leg.hangup().await
+        {
+            t.record.notes.push(format!("BYE to agent failed: {e}"));
+        }
+        let report = self.media.finish().await;
+        if let Some(e) = report.first_send_error {
+            t.record.notes.push(format!(
+                "{} RTP sends to the agent failed: {e}",
+                report.send_errors
+            ));
+        }
+        result
+    }
+}

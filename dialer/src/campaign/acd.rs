@@ -1,0 +1,199 @@
+//! A run's agent side: checked before the first call, started with the SIP
+//! endpoint.
+//!
+//! When the configuration has `[[queue]]`s, every `transfer` node of the
+//! flow must name one of them (and skills that parse), the queues' prompts
+//! join the campaign's script so they are loaded and checked up front, the
+//! SIP endpoint takes REGISTERs for the registrar, the agents service
+//! starts, and the HTTP API too when `[api]` is set. Without queues a
+//! transfer ends the call as `transfer_requested`, as before agents
+//! existed.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::bail;
+use media::prompt::template::Template;
+use rsipstack::transaction::transaction::Transaction;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use super::message::PreparedScript;
+use crate::acd::Requirement;
+use crate::agents::{self, AgentsOptions};
+use crate::call::AcdContext;
+use crate::call::transfer::QueuePrompts;
+use crate::config::Config;
+use crate::ivr::NodeKind;
+use crate::sip::SipEndpoint;
+use crate::store::Store;
+
+/// The queues' prompts, three per queue (hold, position, overflow), in
+/// queue order, to append to the script.
+pub fn queue_templates(config: &Config) -> Vec<Template> {
+    config
+        .agents
+        .queues
+        .iter()
+        .flat_map(|q| {
+            [
+                q.hold.clone(),
+                q.position.clone(),
+                q.overflow_prompt.clone(),
+            ]
+        })
+        .collect()
+}
+
+/// Every transfer of the flow names a configured queue and valid skills.
+pub fn check_transfers(config: &Config, script: &PreparedScript) -> anyhow::Result<()> {
+    if config.agents.queues.is_empty() {
+        return Ok(());
+    }
+    let Some(flow) = script.flow() else {
+        return Ok(());
+    };
+    let mut problems = Vec::new();
+    for node in &flow.nodes {
+        let NodeKind::Transfer { queue, skills, .. } = &node.kind else {
+            continue;
+        };
+        let at = format!(
+            "{}:{}: node '{}'",
+            flow.path.display(),
+            node.line,
+            node.name
+        );
+        if config.agents.queue(queue).is_none() {
+            let names: Vec<&str> = config
+                .agents
+                .queues
+                .iter()
+                .map(|q| q.name.as_str())
+                .collect();
+            problems.push(format!(
+                "{at}: `queue`: no [[queue]] named '{queue}' in {} (there are: {})",
+                config.path.display(),
+                names.join(", ")
+            ));
+        }
+        for skill in skills {
+            if let Err(e) = Requirement::parse(skill) {
+                problems.push(format!("{at}: `skills`: {e}"));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        bail!("{}", problems.join("\n"));
+    }
+    Ok(())
+}
+
+/// The registrar's end of the SIP endpoint, when agents are configured.
+pub fn register_channel(
+    config: &Config,
+) -> (
+    Option<mpsc::UnboundedSender<Transaction>>,
+    Option<mpsc::UnboundedReceiver<Transaction>>,
+) {
+    if config.agents.agents.is_empty() && config.agents.queues.is_empty() {
+        return (None, None);
+    }
+    let (tx, rx) = mpsc::unbounded_channel();
+    (Some(tx), Some(rx))
+}
+
+/// The running agent side.
+pub struct RunningAcd {
+    pub context: Arc<AcdContext>,
+    tasks: Vec<JoinHandle<()>>,
+    stop: CancellationToken,
+}
+
+impl RunningAcd {
+    /// Stops the service (agents log out) and the API, and waits for them.
+    pub async fn shutdown(self) {
+        self.stop.cancel();
+        for task in self.tasks {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Starts the agents service (and the API) for a run.
+pub async fn start(
+    config: &Config,
+    script: &PreparedScript,
+    sip: Arc<SipEndpoint>,
+    store: Store,
+    registers: Option<mpsc::UnboundedReceiver<Transaction>>,
+) -> anyhow::Result<Option<RunningAcd>> {
+    let Some(registers) = registers else {
+        return Ok(None);
+    };
+    let stop = CancellationToken::new();
+    let (handle, task) = agents::start(AgentsOptions {
+        config: config.agents.clone(),
+        store: store.clone(),
+        sip,
+        registers,
+        stop: stop.clone(),
+    });
+    let mut tasks = vec![task];
+    let api_base = match &config.api {
+        Some(api) => {
+            let passwords = config
+                .agents
+                .agents
+                .iter()
+                .map(|a| (a.login.clone(), a.password.clone()))
+                .collect();
+            let (addr, task) = crate::api::serve(
+                api.bind,
+                handle.clone(),
+                store.clone(),
+                passwords,
+                stop.clone(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}: `api.bind`: {e}", config.path.display()))?;
+            tasks.push(task);
+            Some(format!("http://{addr}"))
+        }
+        None => None,
+    };
+    let base = script.extra_base();
+    let queues = config
+        .agents
+        .queues
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            (
+                q.clone(),
+                QueuePrompts {
+                    hold: base + 3 * i,
+                    position: base + 3 * i + 1,
+                    overflow: base + 3 * i + 2,
+                },
+            )
+        })
+        .collect();
+    let voicemail_dir = config
+        .database
+        .path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("voicemail");
+    Ok(Some(RunningAcd {
+        context: Arc::new(AcdContext {
+            agents: handle,
+            queues,
+            voicemail_dir,
+            api_base,
+        }),
+        tasks,
+        stop,
+    }))
+}

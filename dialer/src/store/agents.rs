@@ -1,0 +1,338 @@
+//! The ACD's durable record: agent state changes, calls in queues, agents'
+//! dispositions, callbacks and voicemails.
+
+use chrono::{DateTime, Utc};
+
+use super::{Store, StoreError, format_time, query_error};
+
+/// A debtor entering a queue.
+#[derive(Debug, Clone)]
+pub struct NewQueueCall<'a> {
+    pub attempt: i64,
+    pub campaign_id: i64,
+    pub queue: &'a str,
+    pub skills: &'a str,
+    pub priority: i32,
+    pub at: DateTime<Utc>,
+}
+
+/// How a debtor's time in the ACD ended.
+#[derive(Debug, Clone)]
+pub struct FinishedQueueCall<'a> {
+    /// `answered`, `abandoned`, `callback`, `voicemail`, `no_agent`, `error`.
+    pub outcome: &'a str,
+    pub ended_at: DateTime<Utc>,
+    pub hangup_by: Option<&'a str>,
+    pub note: Option<&'a str>,
+}
+
+/// One queue's figures, as the report shows them.
+#[derive(Debug, Clone, Default, PartialEq, sqlx::FromRow)]
+pub struct QueueFigures {
+    pub queue: String,
+    pub offered: i64,
+    pub answered: i64,
+    pub abandoned: i64,
+    pub overflowed: i64,
+    /// Average seconds from entering the queue to an agent's answer.
+    pub avg_speed_of_answer_s: Option<f64>,
+    pub max_wait_s: Option<f64>,
+    /// Average seconds an agent talked, for answered calls.
+    pub avg_talk_s: Option<f64>,
+}
+
+/// A state span of an agent (from one event to the next).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgentEventRow {
+    pub agent: String,
+    pub state: String,
+    pub reason: Option<String>,
+    pub attempt_id: Option<i64>,
+    pub at: String,
+}
+
+/// A call an agent recorded a disposition for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct AgentDispositionRow {
+    pub attempt_id: i64,
+    pub agent: String,
+    pub disposition: String,
+    pub note: Option<String>,
+    pub created_at: String,
+}
+
+/// A call's debtor, for the agent's screen (`Call-Info`) and for promises
+/// recorded by agents.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct CallSummary {
+    pub attempt_id: i64,
+    pub campaign_id: i64,
+    pub campaign: String,
+    pub contact_id: String,
+    pub name: String,
+    pub phone: String,
+    pub balance: String,
+    pub due_date: String,
+    pub started_at: String,
+    pub answered_at: Option<String>,
+    pub digits: String,
+    pub flow_path: Option<String>,
+    pub inputs: Option<String>,
+}
+
+impl Store {
+    pub async fn call_summary(&self, attempt: i64) -> Result<Option<CallSummary>, StoreError> {
+        sqlx::query_as(
+            "SELECT a.id AS attempt_id, a.campaign_id, g.name AS campaign, a.contact_id, c.name,
+                    a.phone, c.balance, c.due_date, a.started_at, a.answered_at, a.digits,
+                    a.flow_path, a.inputs
+             FROM attempts a
+             JOIN campaigns g ON g.id = a.campaign_id
+             JOIN contacts c ON c.campaign_id = a.campaign_id AND c.contact_id = a.contact_id
+             WHERE a.id = ?",
+        )
+        .bind(attempt)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(query_error("call summary"))
+    }
+
+    pub async fn record_agent_event(
+        &self,
+        agent: &str,
+        state: &str,
+        reason: Option<&str>,
+        attempt: Option<i64>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO agent_events (agent, state, reason, attempt_id, at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(agent)
+        .bind(state)
+        .bind(reason)
+        .bind(attempt)
+        .bind(format_time(at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record agent state"))?;
+        Ok(())
+    }
+
+    /// Writes the queue row when the debtor enters the queue; returns its id.
+    pub async fn begin_queue_call(&self, c: &NewQueueCall<'_>) -> Result<i64, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO queue_calls (attempt_id, campaign_id, queue, skills, priority, enqueued_at, final_queue)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(c.attempt)
+        .bind(c.campaign_id)
+        .bind(c.queue)
+        .bind(c.skills)
+        .bind(c.priority)
+        .bind(format_time(c.at))
+        .bind(c.queue)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record queue call"))?;
+        Ok(done.last_insert_rowid())
+    }
+
+    /// Counts one more agent rung for the call.
+    pub async fn queue_offered(&self, id: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE queue_calls SET offers = offers + 1 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record queue offer"))?;
+        Ok(())
+    }
+
+    pub async fn queue_answered(
+        &self,
+        id: i64,
+        agent: &str,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE queue_calls SET agent = ?, answered_at = ? WHERE id = ?")
+            .bind(agent)
+            .bind(format_time(at))
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record agent answer"))?;
+        Ok(())
+    }
+
+    /// The call overflowed into another queue.
+    pub async fn queue_moved(&self, id: i64, queue: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE queue_calls SET final_queue = ? WHERE id = ?")
+            .bind(queue)
+            .bind(id)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("record queue overflow"))?;
+        Ok(())
+    }
+
+    pub async fn finish_queue_call(
+        &self,
+        id: i64,
+        f: &FinishedQueueCall<'_>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE queue_calls SET outcome = ?, ended_at = ?, hangup_by = ?, note = ? WHERE id = ?",
+        )
+        .bind(f.outcome)
+        .bind(format_time(f.ended_at))
+        .bind(f.hangup_by)
+        .bind(f.note)
+        .bind(id)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("finish queue call"))?;
+        Ok(())
+    }
+
+    /// Queue rows a crash left open are closed as `error`; returns how many.
+    pub async fn close_unfinished_queue_calls(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE queue_calls SET ended_at = ?, outcome = 'error',
+               note = 'the dialer stopped during this call' WHERE ended_at IS NULL",
+        )
+        .bind(format_time(now))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("close unfinished queue calls"))?;
+        Ok(done.rows_affected())
+    }
+
+    /// The agent's tipificación of a call they took. Refused (false) when
+    /// the agent did not take that call.
+    pub async fn record_agent_disposition(
+        &self,
+        attempt: i64,
+        agent: &str,
+        disposition: &str,
+        note: Option<&str>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let took: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM queue_calls WHERE attempt_id = ? AND agent = ?",
+        )
+        .bind(attempt)
+        .bind(agent)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error("check the agent's call"))?;
+        if took == 0 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO agent_dispositions (attempt_id, agent, disposition, note, created_at)
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(attempt)
+        .bind(agent)
+        .bind(disposition)
+        .bind(note)
+        .bind(format_time(at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record agent disposition"))?;
+        Ok(true)
+    }
+
+    #[allow(clippy::too_many_arguments)] // one row's columns
+    pub async fn schedule_callback(
+        &self,
+        campaign_id: i64,
+        contact_id: &str,
+        phone: &str,
+        attempt: i64,
+        queue: &str,
+        due_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO callbacks (campaign_id, contact_id, phone, attempt_id, queue, due_at, created_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(campaign_id)
+        .bind(contact_id)
+        .bind(phone)
+        .bind(attempt)
+        .bind(queue)
+        .bind(format_time(due_at))
+        .bind(format_time(at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("schedule callback"))?;
+        Ok(())
+    }
+
+    pub async fn record_voicemail(
+        &self,
+        attempt: i64,
+        queue: &str,
+        path: &str,
+        seconds: f64,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO voicemails (attempt_id, queue, path, seconds, created_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(attempt)
+        .bind(queue)
+        .bind(path)
+        .bind(seconds)
+        .bind(format_time(at))
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("record voicemail"))?;
+        Ok(())
+    }
+
+    /// Offered, answered, abandoned, overflowed, speed of answer and talk
+    /// time per queue (the queue first entered).
+    pub async fn queue_figures(&self) -> Result<Vec<QueueFigures>, StoreError> {
+        sqlx::query_as(
+            "SELECT queue,
+                    count(*) AS offered,
+                    sum(outcome = 'answered') AS answered,
+                    sum(outcome = 'abandoned') AS abandoned,
+                    sum(outcome IN ('callback', 'voicemail', 'no_agent')) AS overflowed,
+                    avg(CASE WHEN answered_at IS NOT NULL
+                        THEN (julianday(answered_at) - julianday(enqueued_at)) * 86400 END) AS avg_speed_of_answer_s,
+                    max((julianday(COALESCE(answered_at, ended_at)) - julianday(enqueued_at)) * 86400) AS max_wait_s,
+                    avg(CASE WHEN answered_at IS NOT NULL AND ended_at IS NOT NULL
+                        THEN (julianday(ended_at) - julianday(answered_at)) * 86400 END) AS avg_talk_s
+             FROM queue_calls GROUP BY queue ORDER BY queue",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("queue figures"))
+    }
+
+    /// Every agent state change, in order.
+    pub async fn agent_events(&self) -> Result<Vec<AgentEventRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT agent, state, reason, attempt_id, at FROM agent_events ORDER BY agent, at, id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("agent events"))
+    }
+
+    pub async fn agent_dispositions(&self) -> Result<Vec<AgentDispositionRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT attempt_id, agent, disposition, note, created_at FROM agent_dispositions ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("agent dispositions"))
+    }
+}

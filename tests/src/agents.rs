@@ -1,0 +1,177 @@
+//! Agents' softphones for transfer tests: sipp (REGISTER with digest, then
+//! auto-answer, "talking" a tone) and baresip (a real SIP UA registering
+//! with digest, auto-answering, recording both directions to WAV), plus
+//! the campaign pieces a transfer needs: a flow whose key 1 reaches a
+//! queue, and agents and queues in the config.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{free_port, repo_root, require_tool};
+
+/// A sipp agent softphone; killed when dropped.
+pub struct SippAgent {
+    child: Option<Child>,
+    pub port: u16,
+    pub media_port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl SippAgent {
+    /// Registers `user`/`password` at `registrar_port` on loopback (until
+    /// `timeout_s`) and answers every INVITE after 1 s, then plays a
+    /// `tone_hz` tone for `tone_s`.
+    pub fn start(
+        registrar_port: u16,
+        user: &str,
+        password: &str,
+        tone_hz: f64,
+        tone_s: f64,
+        timeout_s: u32,
+    ) -> SippAgent {
+        let sipp = require_tool("sipp", "sip-tester");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let tone = dir.path().join("tone.pcap");
+        crate::pcap::write_tone(&tone, 0.3, tone_hz, tone_s).expect("write tone pcap");
+        let scenarios = repo_root().join("tests/sipp");
+        let port = free_port();
+        let media_port = free_port();
+        let child = Command::new(sipp)
+            .arg(format!("127.0.0.1:{registrar_port}"))
+            .arg("-sf")
+            .arg(scenarios.join("uac_agent_register.xml"))
+            .arg("-oocsf")
+            .arg(scenarios.join("uas_agent_answer.xml"))
+            .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+            .args(["-p", &port.to_string(), "-mp", &media_port.to_string()])
+            .args(["-s", user, "-au", user, "-ap", password])
+            .args(["-m", "1", "-timeout", &format!("{timeout_s}s")])
+            .args(["-aa", "-nostdin"])
+            .arg("-key")
+            .arg("agent_pcap")
+            .arg(&tone)
+            .args(["-trace_err", "-error_file"])
+            .arg(dir.path().join("errors.log"))
+            .args(["-trace_msg", "-message_file"])
+            .arg(dir.path().join("messages.log"))
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start sipp agent");
+        SippAgent {
+            child: Some(child),
+            port,
+            media_port,
+            dir,
+        }
+    }
+
+    /// What sipp sent and received.
+    pub fn messages(&self) -> String {
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        format!(
+            "--- sipp agent messages ---\n{}\n--- sipp agent errors ---\n{}",
+            read("messages.log"),
+            read("errors.log")
+        )
+    }
+
+    /// Waits until sipp logged a message containing `text`.
+    pub fn wait_for(&self, text: &str, limit: Duration) -> bool {
+        let deadline = Instant::now() + limit;
+        while Instant::now() < deadline {
+            if std::fs::read_to_string(self.dir.path().join("messages.log"))
+                .unwrap_or_default()
+                .contains(text)
+            {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
+}
+
+impl Drop for SippAgent {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A flow in `dir`: the menu says "press 1 for an agent"; 1 transfers to
+/// `queue`; silence ends the call.
+pub fn transfer_flow(dir: &Path, queue: &str) -> PathBuf {
+    let text = format!(
+        r#"name = "asesor"
+language = "es-MX"
+prompts = "{prompts}"
+start = "menu"
+
+[node.menu]
+type = "menu"
+prompt = ["file:menu-asesor"]
+choices = {{ "1" = "asesor" }}
+timeout_s = 8
+retries = 0
+on_no_input = "hangup:no_input"
+on_invalid = "hangup:invalid_input"
+
+[node.asesor]
+type = "transfer"
+queue = "{queue}"
+skills = ["cobranza"]
+prompt = ["file:transferencia"]
+"#,
+        prompts = repo_root().join("prompts/es-MX").display()
+    );
+    let path = dir.join("asesor.toml");
+    std::fs::write(&path, text).expect("write flow");
+    path
+}
+
+/// The frequency of the loudest stretch of a recording: zero crossings over
+/// the samples louder than `floor` in a window.
+pub fn tone_frequency(samples: &[i16]) -> f64 {
+    let crossings = samples
+        .windows(2)
+        .filter(|w| (w[0] < 0) != (w[1] < 0))
+        .count();
+    crossings as f64 / 2.0 / (samples.len() as f64 / 8_000.0)
+}
+
+/// Windows of `window` samples where the audio is loud and its frequency
+/// is within 10% of `hz`.
+pub fn tone_windows(samples: &[i16], hz: f64, window: usize) -> usize {
+    samples
+        .chunks(window)
+        .filter(|w| w.len() == window)
+        .filter(|w| {
+            let loud = w.iter().filter(|s| s.abs() > 2_000).count();
+            loud > window / 3 && (tone_frequency(w) - hz).abs() < hz * 0.1
+        })
+        .count()
+}
+
+/// The PCM of the PCMU packets in a capture, in arrival order.
+pub fn pcmu_audio(datagrams: &[crate::pcap::Datagram]) -> Vec<i16> {
+    let mut pcm = Vec::new();
+    for d in datagrams {
+        if let Some((0, _, _, payload)) = crate::rtp(d) {
+            media::Codec::Pcmu.decode(payload, &mut pcm);
+        }
+    }
+    pcm
+}
+
+/// Reads a WAV file as 8 kHz samples.
+pub fn wav_samples(path: &Path) -> Vec<i16> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    media::prompt::samples_8k_from_wav(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}

@@ -1,0 +1,130 @@
+//! A debtor presses 1 and talks to an agent whose softphone is sipp.
+//!
+//! sipp registers as agent `agent1001` with digest authentication, then
+//! auto-answers the dialer's INVITE and "talks" (a 1 kHz tone). The debtor
+//! is the simulated carrier: it answers, presses 1 during the menu, then
+//! "talks" too (a 400 Hz tone). The dialer must ring sipp with the
+//! debtor's data in headers, bridge the two calls, and carry each side's
+//! tone to the other; the report shows the transfer, the queue and the
+//! agent's states.
+
+use std::time::Duration;
+
+use dialer_tests::agents::{SippAgent, pcmu_audio, tone_windows, transfer_flow, wav_samples};
+use dialer_tests::capture::Capture;
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, json_field, text};
+
+const PLAN: &str = r#"
+[[number]]
+number = "+525512340001"
+ring_s = 0.3
+digits = [{ at_s = 1.5, key = "1" }]
+tone_hz = 400
+tone_at_s = 5.0
+tone_s = 12
+hangup_after_s = 16
+"#;
+
+#[test]
+fn a_debtor_who_presses_1_talks_to_a_registered_sipp_agent() {
+    let mut carrier = SimCarrier::start(PLAN);
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-1".into(), "55 1234 0001".into(), "María Pérez".into())];
+    spec.name = "asesores".into();
+    let dir = tempfile::tempdir().unwrap();
+    let flow = transfer_flow(dir.path(), "cobranza");
+    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    spec.sections = r#"
+[registrar]
+realm = "dialer.test"
+min_expires_s = 30
+
+[[agent]]
+login = "agent1001"
+name = "Ana López"
+password = "secret1001"
+skills = ["cobranza:7"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+wrap_up_s = 1
+max_wait_s = 40
+agent_ring_timeout_s = 10
+"#
+    .into();
+    let campaign = Campaign::write(&spec);
+    let agent = SippAgent::start(
+        campaign.sip_port,
+        "agent1001",
+        "secret1001",
+        1_000.0,
+        12.0,
+        60,
+    );
+    let heard_by_agent = Capture::start(agent.media_port);
+
+    let out = campaign.run(Duration::from_secs(60));
+    assert!(out.status.success(), "{}", text(&out));
+    let calls = carrier.stop();
+    let datagrams = heard_by_agent.stop();
+    let sipp = agent.messages();
+
+    // The registration: challenged, then accepted.
+    assert!(sipp.contains("SIP/2.0 401 Unauthorized"), "{sipp}");
+    assert!(sipp.contains("realm=\"dialer.test\""), "{sipp}");
+    assert!(sipp.contains("SIP/2.0 200 OK"), "{sipp}");
+
+    // The INVITE to the agent carries the debtor's number, name and data.
+    let invite = sipp
+        .split("INVITE sip:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("the agent got no INVITE: {sipp}"));
+    assert!(invite.contains("+525512340001"), "{invite}");
+    assert!(invite.contains("X-Contact-Id: D-1"), "{invite}");
+    assert!(invite.contains("X-Debtor-Name: María Pérez"), "{invite}");
+    assert!(invite.contains("X-Debtor-Balance: 1234.50"), "{invite}");
+
+    // The report: answered, transferred, taken by the agent.
+    let rows = campaign.report();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row["disposition"], "answered", "{row:?}");
+    assert_eq!(row["outcome"], "transferred", "{row:?}");
+    assert_eq!(row["queue"], "cobranza", "{row:?}");
+    assert_eq!(row["agent"], "agent1001", "{row:?}");
+    assert_eq!(row["digits"], "1", "{row:?}");
+
+    // Audio both ways. The agent's 1 kHz tone reached the debtor...
+    let recording = json_field(&calls[0], "recording").expect("the carrier recorded the call");
+    let debtor_heard = wav_samples(std::path::Path::new(&recording));
+    let agent_tone = tone_windows(&debtor_heard, 1_000.0, 800);
+    assert!(
+        agent_tone >= 30,
+        "the debtor heard the agent's tone in {agent_tone} windows of 0.1 s"
+    );
+    // ...and the debtor's 400 Hz tone reached the agent (transcoded if needed).
+    let agent_heard = pcmu_audio(&datagrams);
+    let debtor_tone = tone_windows(&agent_heard, 400.0, 800);
+    assert!(
+        debtor_tone >= 30,
+        "the agent heard the debtor's tone in {debtor_tone} windows of 0.1 s ({} packets)",
+        datagrams.len()
+    );
+
+    // Queue and agent figures.
+    let queues = dialer(
+        campaign.dir.path(),
+        &["report", "--db", "dialer.db", "--queues", "--format", "csv"],
+        Duration::from_secs(20),
+    );
+    let queues = String::from_utf8_lossy(&queues.stdout).to_string();
+    assert!(queues.contains("cobranza,1,1,0,0,"), "{queues}");
+    let agents = dialer(
+        campaign.dir.path(),
+        &["report", "--db", "dialer.db", "--agents", "--format", "csv"],
+        Duration::from_secs(20),
+    );
+    let agents = String::from_utf8_lossy(&agents.stdout).to_string();
+    assert!(agents.contains("agent1001,1,0,"), "{agents}");
+}

@@ -1,5 +1,7 @@
 //! The interpreter in virtual time: a test drives it as the call actor
-//! would, with a clock it moves by hand.
+//! would, with a clock it moves by hand. The harness and the main paths
+//! are here; input rules, promises and the runaway guard have their own
+//! files below.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::ivr::parse;
+
+mod keys;
 
 const TODAY: Date = Date {
     year: 2026,
@@ -125,6 +129,10 @@ impl Sim {
             ("name".to_string(), "Ana".to_string()),
             ("balance".to_string(), "1234.50".to_string()),
         ]);
+        Sim::with_flow(flow, vars)
+    }
+
+    fn with_flow(flow: Arc<Flow>, vars: Vars) -> Sim {
         let mut sim = Sim {
             it: Interpreter::new(flow.clone(), vars, TODAY),
             now: origin(),

@@ -11,6 +11,7 @@ use super::*;
 use crate::ivr::parse;
 
 mod keys;
+mod promise;
 
 const TODAY: Date = Date {
     year: 2026,
@@ -110,6 +111,8 @@ struct Sim {
     flow: Arc<Flow>,
     /// Every action, in order, as text.
     log: Vec<String>,
+    /// Every prompt asked for, with the variables it was to be rendered with.
+    played: Vec<(PromptId, Vars)>,
     playing: Option<u64>,
     stored: Vec<Record>,
     webhook: Option<u64>,
@@ -132,12 +135,14 @@ impl Sim {
         Sim::with_flow(flow, vars)
     }
 
+    /// A flow built by hand (the checker would refuse it), or other variables.
     fn with_flow(flow: Arc<Flow>, vars: Vars) -> Sim {
         let mut sim = Sim {
             it: Interpreter::new(flow.clone(), vars, TODAY),
             now: origin(),
             flow,
             log: Vec::new(),
+            played: Vec::new(),
             playing: None,
             stored: Vec::new(),
             webhook: None,
@@ -162,8 +167,9 @@ impl Sim {
     fn drain(&mut self) {
         while let Some(action) = self.it.poll_action() {
             let line = match &action {
-                Action::Play { seq, prompt, .. } => {
+                Action::Play { seq, prompt, vars } => {
                     self.playing = Some(*seq);
+                    self.played.push((*prompt, vars.clone()));
                     format!("play {}", self.prompt_text(*prompt))
                 }
                 Action::StopPlayback => {
@@ -206,6 +212,18 @@ impl Sim {
             self.it.handle_timeout(self.now);
             self.drain();
         }
+    }
+
+    /// What the last prompt asked for says, its variables filled in.
+    fn last_said(&self) -> Vec<media::prompt::template::Segment> {
+        let (prompt, vars) = self.played.last().expect("a prompt was played");
+        self.flow.prompts[*prompt]
+            .resolve(
+                &|name: &str| vars.get(name).map(String::as_str),
+                self.flow.language,
+                TODAY,
+            )
+            .unwrap_or_else(|e| panic!("the prompt cannot be said: {e}"))
     }
 
     fn last(&self) -> &str {
@@ -427,4 +445,52 @@ fn a_debtor_who_hangs_up_ends_the_flow() {
     assert_eq!(s.it.outcome(), Some("hung_up"));
     s.it.handle_digit(s.now, '1');
     assert!(s.it.poll_action().is_none());
+}
+
+#[test]
+fn a_say_node_says_its_variable() {
+    let text = r#"
+variables = ["cuenta"]
+start = "monto"
+
+[node.monto]
+type = "say"
+say = "currency:{balance}:MXN"
+next = "cuenta"
+
+[node.cuenta]
+type = "say"
+say = "digits:{cuenta}"
+next = "fin"
+
+[node.fin]
+type = "hangup"
+outcome = "informed"
+"#;
+    let flow =
+        Arc::new(parse(Path::new("/flujos/say.toml"), text).unwrap_or_else(|e| panic!("{e}")));
+    let vars = Vars::from([
+        ("balance".to_string(), "1234.50".to_string()),
+        ("cuenta".to_string(), "0412".to_string()),
+    ]);
+    let mut s = Sim::with_flow(flow, vars);
+    let words = |text: &str| {
+        vec![media::prompt::template::Segment::Words(
+            text.split(' ').map(str::to_owned).collect(),
+        )]
+    };
+    assert_eq!(
+        s.last_said(),
+        words("mil doscientos treinta y cuatro pesos con cincuenta centavos"),
+        "the balance in words"
+    );
+    s.finish();
+    assert_eq!(
+        s.last_said(),
+        words("cero cuatro uno dos"),
+        "the account's digits"
+    );
+    s.finish();
+    assert_eq!(s.last(), "hangup");
+    assert_eq!(s.it.path(), ["monto", "cuenta", "fin"]);
 }

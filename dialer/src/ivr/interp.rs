@@ -21,6 +21,10 @@ use media::say::Date;
 
 use super::{Flow, NodeId, NodeKind, PromptId, Target, outcome};
 
+/// Nodes a flow may go through between two outside events. Real flows
+/// enter a handful; only a loop that never waits reaches this.
+const MAX_INSTANT_STEPS: u32 = 1000;
+
 /// Variables of a call: the contact's columns and what the flow collected.
 pub type Vars = BTreeMap<String, String>;
 
@@ -128,7 +132,9 @@ pub struct Interpreter {
     path: Vec<String>,
     inputs: Vec<(String, String)>,
     outcome: Option<String>,
-    /// Rounds through nodes without waiting, to stop a runaway loop.
+    /// Nodes entered since the last outside event (the answer, a prompt's
+    /// end, a key, a timeout, a store, a webhook's answer), to stop a loop
+    /// that never waits.
     instant_steps: u32,
 }
 
@@ -159,12 +165,14 @@ impl Interpreter {
     // ---- events ----------------------------------------------------------
 
     pub fn handle_answered(&mut self, now: Instant) {
+        self.instant_steps = 0;
         if self.state == State::NotStarted {
-            self.enter(self.flow.start, now);
+            self.go(Target::Node(self.flow.start), now);
         }
     }
 
     pub fn handle_prompt_finished(&mut self, now: Instant, seq: u64) {
+        self.instant_steps = 0;
         let State::Prompt {
             seq: playing,
             after,
@@ -177,7 +185,6 @@ impl Interpreter {
             return;
         }
         let after = after.clone();
-        self.instant_steps = 0;
         match after {
             After::Go(target) => self.go(target, now),
             After::Collect(keys) => self.collect(keys, now),
@@ -197,6 +204,7 @@ impl Interpreter {
     }
 
     pub fn handle_digit(&mut self, now: Instant, key: char) {
+        self.instant_steps = 0;
         if self.swallow.take() == Some(key) {
             return;
         }
@@ -225,6 +233,7 @@ impl Interpreter {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.instant_steps = 0;
         let Some(deadline) = self.deadline else {
             return;
         };
@@ -250,6 +259,7 @@ impl Interpreter {
 
     /// The record of the last [`Action::Store`] is durable.
     pub fn handle_stored(&mut self, now: Instant) {
+        self.instant_steps = 0;
         let State::Storing { opt_out } = self.state else {
             return;
         };
@@ -268,6 +278,7 @@ impl Interpreter {
 
     /// The answer to a webhook: its fields, or why it failed.
     pub fn handle_webhook(&mut self, now: Instant, seq: u64, result: Result<Vars, String>) {
+        self.instant_steps = 0;
         let State::Webhook {
             seq: waiting,
             attempt,
@@ -349,14 +360,50 @@ impl Interpreter {
 
     // ---- moving through the flow ----------------------------------------
 
-    fn go(&mut self, target: Target, now: Instant) {
-        match target {
-            Target::Node(id) => self.enter(id, now),
-            Target::Hangup(outcome) => {
-                if self.outcome.is_none() {
-                    self.outcome = Some(outcome);
+    /// Follows `target` through the nodes that do not wait (branch, set, a
+    /// play skipped by keys typed ahead) in a loop, not by recursion, until
+    /// a node waits for something or the call ends.
+    fn go(&mut self, mut target: Target, now: Instant) {
+        // Plays skipped on the way because keys were typed ahead.
+        let mut skipped = Vec::new();
+        loop {
+            let id = match target {
+                Target::Node(id) => id,
+                Target::Hangup(outcome) => {
+                    if self.outcome.is_none() {
+                        self.outcome = Some(outcome);
+                    }
+                    return self.end();
                 }
-                self.end();
+            };
+            // The checker rejects loops that never wait; this is the last guard.
+            self.instant_steps += 1;
+            if self.instant_steps > MAX_INSTANT_STEPS {
+                self.inputs.push((
+                    self.flow.node(id).name.clone(),
+                    format!("error: {MAX_INSTANT_STEPS} nodes in a row without waiting"),
+                ));
+                if !matches!(
+                    self.outcome.as_deref(),
+                    Some(outcome::PROMISE | outcome::OPT_OUT)
+                ) {
+                    self.outcome = Some(outcome::LOOP.into());
+                }
+                return self.end();
+            }
+            if skipped.contains(&id) {
+                // Round again with no node on the way that takes keys: the
+                // keys were meant for nothing here, and the prompt plays.
+                self.typed_ahead.clear();
+            }
+            match self.enter(id, now) {
+                Some(next) => {
+                    if matches!(self.flow.node(id).kind, NodeKind::Play { .. }) {
+                        skipped.push(id);
+                    }
+                    target = next;
+                }
+                None => return,
             }
         }
     }
@@ -367,13 +414,8 @@ impl Interpreter {
         self.actions.push_back(Action::Hangup);
     }
 
-    fn enter(&mut self, id: NodeId, now: Instant) {
-        // The checker rejects loops that never wait; this is the last guard.
-        self.instant_steps += 1;
-        if self.instant_steps > 1000 {
-            self.outcome.get_or_insert_with(|| "error".into());
-            return self.end();
-        }
+    /// Starts node `id`; gives where to go at once when it does not wait.
+    fn enter(&mut self, id: NodeId, now: Instant) -> Option<Target> {
         self.node = id;
         self.tries = 0;
         self.deadline = None;
@@ -387,7 +429,7 @@ impl Interpreter {
             } => {
                 if barge_in && !self.typed_ahead.is_empty() {
                     // Keys pressed already: the debtor knows where they are going.
-                    return self.go(next, now);
+                    return Some(next);
                 }
                 if !barge_in {
                     self.typed_ahead.clear();
@@ -405,7 +447,7 @@ impl Interpreter {
                     .find(|(condition, _)| condition.eval(&value_of))
                     .map(|(_, target)| target.clone())
                     .unwrap_or(otherwise);
-                self.go(target, now);
+                return Some(target);
             }
             NodeKind::Set { var, value, next } => {
                 let vars = &self.vars;
@@ -413,7 +455,7 @@ impl Interpreter {
                     .fill(&|name: &str| vars.get(name).map(String::as_str))
                     .unwrap_or_default();
                 self.vars.insert(var, filled);
-                self.go(next, now);
+                return Some(next);
             }
             NodeKind::OptOut { .. } => {
                 self.inputs.push((node.name.clone(), "opt_out".into()));
@@ -444,6 +486,7 @@ impl Interpreter {
                 }
             }
         }
+        None
     }
 
     fn transfer(&mut self) {

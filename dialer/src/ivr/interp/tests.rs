@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use super::*;
 use crate::ivr::parse;
 
+mod guard;
 mod keys;
 mod promise;
 

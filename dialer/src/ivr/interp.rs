@@ -293,13 +293,26 @@ impl Interpreter {
             url,
             timeout,
             retries,
+            returns,
             next,
             on_error,
-            ..
         } = self.flow.node(self.node).kind.clone()
         else {
             return;
         };
+        // Only the fields the flow lists become variables, and it needs them all.
+        let result = result.and_then(|mut fields| {
+            let missing: Vec<&str> = returns
+                .iter()
+                .filter(|r| !fields.contains_key(*r))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!("the answer has no {}", missing.join(", ")));
+            }
+            fields.retain(|name, _| returns.contains(name));
+            Ok(fields)
+        });
         match result {
             Ok(fields) => {
                 self.vars.extend(fields);

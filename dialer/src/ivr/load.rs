@@ -18,6 +18,9 @@ use super::expr::Condition;
 use super::raw::{NodeType, RawDefaults, RawFlow, RawNode, allowed_fields};
 use super::{Flow, Input, Node, NodeKind, PromptId, Target, Validation};
 
+/// Extra tries of a webhook after its first.
+const MAX_WEBHOOK_RETRIES: u32 = 5;
+
 /// One problem in a flow file.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -616,7 +619,7 @@ impl Builder<'_> {
                 NodeKind::Webhook {
                     url,
                     timeout: self.seconds(&node.timeout_s, 5.0, "timeout_s"),
-                    retries: node.retries.as_ref().map_or(1, |r| (*r.get_ref()).min(5)),
+                    retries: self.webhook_retries(&node.retries),
                     returns: node
                         .returns
                         .clone()
@@ -635,6 +638,24 @@ impl Builder<'_> {
                     None => String::new(),
                 },
             },
+        }
+    }
+
+    /// A webhook's extra tries: a debtor waits in silence through every one.
+    fn webhook_retries(&mut self, raw: &Option<Spanned<u32>>) -> u32 {
+        match raw {
+            None => 1,
+            Some(r) if *r.get_ref() <= MAX_WEBHOOK_RETRIES => *r.get_ref(),
+            Some(r) => {
+                self.problem(
+                    r.span().start,
+                    format!(
+                        "retries = {}: a webhook is retried at most {MAX_WEBHOOK_RETRIES} times",
+                        r.get_ref()
+                    ),
+                );
+                1
+            }
         }
     }
 

@@ -495,3 +495,46 @@ outcome = "informed"
     assert_eq!(s.last(), "hangup");
     assert_eq!(s.it.path(), ["monto", "cuenta", "fin"]);
 }
+
+#[test]
+fn a_webhook_answer_gives_only_the_fields_in_returns() {
+    let to_webhook = |s: &mut Sim| {
+        s.press("5");
+        s.finish();
+        s.press("1500#");
+        s.webhook.expect("the webhook is called")
+    };
+    let mut s = Sim::new(FLOW);
+    let seq = to_webhook(&mut s);
+    s.it.handle_webhook(
+        s.now,
+        seq,
+        Ok(Vars::from([
+            ("referencia".to_string(), "R-77".to_string()),
+            ("name".to_string(), "Otro Nombre".to_string()),
+            ("interno".to_string(), "x".to_string()),
+        ])),
+    );
+    s.drain();
+    assert_eq!(s.it.vars()["referencia"], "R-77");
+    assert_eq!(
+        s.it.vars()["name"],
+        "Ana",
+        "an unlisted field changes nothing"
+    );
+    assert!(!s.it.vars().contains_key("interno"));
+
+    // An answer without a listed field is a failure: retried, then on_error.
+    let mut w = Sim::new(FLOW);
+    let first = to_webhook(&mut w);
+    let without = || Ok(Vars::from([("otra".to_string(), "1".to_string())]));
+    w.it.handle_webhook(w.now, first, without());
+    w.drain();
+    let retry = w.webhook.unwrap();
+    assert_ne!(retry, first, "retried");
+    w.it.handle_webhook(w.now, retry, without());
+    w.drain();
+    assert_eq!(w.it.outcome(), Some("webhook_error"));
+    let (_, why) = w.it.inputs().last().unwrap();
+    assert!(why.contains("referencia"), "{why}");
+}

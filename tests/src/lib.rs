@@ -496,6 +496,29 @@ impl SimCarrier {
     }
 }
 
+impl SimCarrier {
+    /// The `calls.jsonl` line of one call, waiting for the carrier to write
+    /// it (it does once the call's recording is on disk).
+    pub fn call(&self, call_id: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let lines =
+                std::fs::read_to_string(self.record_dir.join("calls.jsonl")).unwrap_or_default();
+            if let Some(line) = lines
+                .lines()
+                .find(|l| json_field(l, "call_id").as_deref() == Some(call_id))
+            {
+                return line.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the carrier logged no call {call_id} in {limit:?}:\n{lines}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
 impl Drop for SimCarrier {
     fn drop(&mut self) {
         if let Some(mut child) = self.child.take() {

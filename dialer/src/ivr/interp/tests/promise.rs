@@ -128,3 +128,30 @@ fn an_english_promise_date_is_keyed_month_first() {
         }]
     );
 }
+
+#[test]
+fn the_shipped_reminder_flows_take_the_date_in_their_language_order() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ivr-flows");
+    for (file, wrong, right) in [
+        ("recordatorio.es-MX.toml", "1215#", "1512#"),
+        ("recordatorio.en-US.toml", "1512#", "1215#"),
+    ] {
+        let flow =
+            Arc::new(crate::ivr::load(&samples.join(file)).unwrap_or_else(|e| panic!("{e}")));
+        let mut s = Sim::with_flow(flow, Vars::new());
+        s.press("2"); // during the greeting: straight to the promise
+        s.press(wrong);
+        assert!(
+            !s.it.vars().contains_key("promise_date"),
+            "{file}: {wrong} is not a date"
+        );
+        s.finish(); // the invalid-date prompt
+        s.finish(); // asked again
+        s.press(right);
+        assert_eq!(
+            s.it.vars().get("promise_date").map(String::as_str),
+            Some("2026-12-15"),
+            "{file}: {right}, within its 30 days of 22 November"
+        );
+    }
+}

@@ -7,6 +7,7 @@
 //! Missing tools fail the test with the command that installs them.
 
 pub mod agents;
+pub mod audio;
 pub mod capture;
 pub mod pcap;
 pub mod sipp;
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+pub use audio::{heard, occurrences, rendered};
 pub use sipp::{Sipp, SippOptions};
 
 /// The `dialer` binary of this build (`cargo build` puts it next to the tests).
@@ -279,10 +281,10 @@ default_region = "MX"
         loop {
             // The file appears a moment before the dialer has created its
             // tables in it; until then `dialer report` rightly refuses it.
-            if let Some(rows) = try_report_csv(&self.dir.path().join("dialer.db")) {
-                if done(&rows) {
-                    return rows;
-                }
+            if let Some(rows) = try_report_csv(&self.dir.path().join("dialer.db"))
+                && done(&rows)
+            {
+                return rows;
             }
             assert!(
                 Instant::now() < deadline,
@@ -494,6 +496,29 @@ impl SimCarrier {
             .lines()
             .map(str::to_owned)
             .collect()
+    }
+}
+
+impl SimCarrier {
+    /// The `calls.jsonl` line of one call, waiting for the carrier to write
+    /// it (it does once the call's recording is on disk).
+    pub fn call(&self, call_id: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let lines =
+                std::fs::read_to_string(self.record_dir.join("calls.jsonl")).unwrap_or_default();
+            if let Some(line) = lines
+                .lines()
+                .find(|l| json_field(l, "call_id").as_deref() == Some(call_id))
+            {
+                return line.to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the carrier logged no call {call_id} in {limit:?}:\n{lines}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 }
 

@@ -83,6 +83,12 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
         ("transfer_requested", 2),
     ]);
     assert_eq!(outcomes, expected_outcomes, "{}", text(&out));
+    for row in &rows {
+        assert!(
+            !row["note"].contains("not played"),
+            "a prompt of the flow was skipped: {row:?}"
+        );
+    }
     let promises = String::from_utf8_lossy(&out.stdout);
     assert!(promises.contains("2 promises"), "{promises}");
     let calls = std::fs::read_to_string(dir.path().join("carrier/calls.jsonl")).unwrap();

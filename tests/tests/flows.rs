@@ -2,12 +2,16 @@
 //! press keys (RFC 4733) on a real call, and the store shows what they did.
 //! A promise (2, then 1512#, then 1) is a promise row dated 15 December; an
 //! opt-out (9) puts the number on the do-not-call list, so the next
-//! campaign does not dial it; silence gets the no-input prompt twice and
-//! ends as `no_input`.
+//! campaign does not dial it; silence gets the no-input prompt twice (found
+//! twice, sample for sample, in what the carrier heard) and ends as
+//! `no_input`. No call skips a prompt it could not render.
 
 use std::time::Duration;
 
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, json_field, repo_root, text};
+use dialer_tests::{
+    Campaign, CampaignSpec, SimCarrier, dialer, heard, json_field, occurrences, rendered,
+    repo_root, text,
+};
 
 /// The sample `recordatorio` flow with short waits, so silence ends soon,
 /// and a promise window of a year, so 15 December is always ahead.
@@ -91,6 +95,9 @@ fn promise_opt_out_and_silence_over_real_calls() {
             .find(|r| r["contact_id"] == id)
             .unwrap_or_else(|| panic!("{id}\n{}", text(&out)))
     };
+    for r in &rows {
+        assert_eq!(r["note"], "", "every prompt was played: {r:?}");
+    }
 
     let promise = row("PROMESA");
     assert_eq!(promise["outcome"], "promise_to_pay", "{promise:?}");
@@ -167,6 +174,26 @@ fn promise_opt_out_and_silence_over_real_calls() {
         ),
         "the opted-out number was called again"
     );
+    // On the wire: the menu three times, the no-input prompt twice.
+    let silent_call = log
+        .iter()
+        .find(|l| json_field(l, "dialed").as_deref() == Some("+525512340003"))
+        .unwrap_or_else(|| panic!("the silent debtor's call: {log:#?}"));
+    let audio = heard(silent_call);
+    let no_input = rendered(&["tts:No recibimos su respuesta."], "es-MX");
+    let menu = rendered(&["tts:Marque uno, dos o nueve."], "es-MX");
+    assert_eq!(
+        occurrences(&audio, &no_input).len(),
+        2,
+        "the no-input prompt, heard twice ({:.1} s of audio)",
+        audio.len() as f64 / 8000.0
+    );
+    assert_eq!(
+        occurrences(&audio, &menu).len(),
+        3,
+        "the menu, heard three times"
+    );
+
     let dialed_twice = log
         .iter()
         .filter(|l| json_field(l, "dialed").as_deref() == Some("+525512340002"))

@@ -79,8 +79,15 @@ next = "menu"
 [node.menu]
 type = "menu"
 prompt = ["tts:Marque 1"]
-choices = { "1" = "pagar" }
+choices = { "1" = "pagar", "2" = "consulta" }
 timeout_s = 120
+
+[node.consulta]
+type = "webhook"
+url = "http://127.0.0.1:9/saldo"
+retries = 9
+next = "hangup:informado"
+on_error = "hangup:sin_servicio"
 
 [node.olvidado]
 type = "hangup"
@@ -104,7 +111,8 @@ fn a_broken_flow_is_refused_with_every_problem_named() {
         format!("{path}:4: node 'saludo': variable {{apodo}} is not defined"),
         format!("{path}:12: node 'menu': choice '1': there is no node 'pagar'"),
         format!("{path}:13: node 'menu': timeout_s = 120: a wait must be 0.5-60 seconds"),
-        format!("{path}:15: node 'olvidado': unreachable"),
+        format!("{path}:18: node 'consulta': retries = 9: a webhook is retried at most 5 times"),
+        format!("{path}:22: node 'olvidado': unreachable"),
     ] {
         assert!(err.contains(&expected), "missing «{expected}» in\n{err}");
     }

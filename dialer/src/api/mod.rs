@@ -88,8 +88,9 @@ fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
-/// Checks HTTP Basic credentials against the agent's password.
-fn authorize(state: &ApiState, headers: &HeaderMap, login: &str) -> Result<(), Response> {
+/// Checks HTTP Basic credentials against the agent's password: the 401 to
+/// send when they are missing or wrong.
+fn unauthorized(state: &ApiState, headers: &HeaderMap, login: &str) -> Option<Response> {
     let denied = || {
         (
             StatusCode::UNAUTHORIZED,
@@ -103,20 +104,18 @@ fn authorize(state: &ApiState, headers: &HeaderMap, login: &str) -> Result<(), R
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Basic "))
     else {
-        return Err(denied());
+        return Some(denied());
     };
     let decoded = base64::engine::general_purpose::STANDARD
         .decode(value.trim())
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok());
     let Some((user, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-        return Err(denied());
+        return Some(denied());
     };
     let expected = state.passwords.get(&login.to_lowercase());
-    if !user.eq_ignore_ascii_case(login) || expected.map(String::as_str) != Some(password) {
-        return Err(denied());
-    }
-    Ok(())
+    (!user.eq_ignore_ascii_case(login) || expected.map(String::as_str) != Some(password))
+        .then(denied)
 }
 
 async fn list_agents(State(state): State<ApiState>) -> Response {
@@ -139,7 +138,7 @@ async fn set_state(
     headers: HeaderMap,
     Json(change): Json<StateChange>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &login) {
+    if let Some(denied) = unauthorized(&state, &headers, &login) {
         return denied;
     }
     let request = match change.state.as_str() {
@@ -170,7 +169,7 @@ async fn end_wrap_up(
     Path(login): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &login) {
+    if let Some(denied) = unauthorized(&state, &headers, &login) {
         return denied;
     }
     match state.agents.request(&login, AgentRequest::EndWrapUp).await {
@@ -199,7 +198,7 @@ async fn agent_events(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &login) {
+    if let Some(denied) = unauthorized(&state, &headers, &login) {
         return denied;
     }
     let login = login.to_lowercase();
@@ -269,7 +268,7 @@ async fn disposition(
     headers: HeaderMap,
     Json(body): Json<Disposition>,
 ) -> Response {
-    if let Err(denied) = authorize(&state, &headers, &body.agent) {
+    if let Some(denied) = unauthorized(&state, &headers, &body.agent) {
         return denied;
     }
     let word = body.disposition.trim();

@@ -245,15 +245,32 @@ fn webhook(
     });
     let request = t.ctx.http.post(&url).timeout(timeout).json(&body);
     async move {
-        let response = request.send().await.map_err(|e| e.to_string())?;
+        // What the operator reads in the attempt's inputs: why, not only where.
+        let failed = |e: reqwest::Error| {
+            if e.is_timeout() {
+                format!("{url}: no answer within {} s", timeout.as_secs_f64())
+            } else {
+                let mut why = e.to_string();
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    why.push_str(&format!(": {cause}"));
+                    source = cause.source();
+                }
+                why
+            }
+        };
+        let response = request.send().await.map_err(failed)?;
         let status = response.status();
         if !status.is_success() {
             return Err(format!("{url} answered {status}"));
         }
-        let value: serde_json::Value = response
-            .json()
-            .await
-            .map_err(|e| format!("{url}: not JSON: {e}"))?;
+        let value: serde_json::Value = response.json().await.map_err(|e| {
+            if e.is_timeout() {
+                failed(e)
+            } else {
+                format!("{url}: not JSON: {e}")
+            }
+        })?;
         let serde_json::Value::Object(fields) = value else {
             return Err(format!("{url}: the answer is not a JSON object"));
         };

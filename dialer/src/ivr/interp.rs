@@ -10,13 +10,20 @@
 
 #![deny(clippy::disallowed_methods)]
 
+// Collecting keys and checking what they make, in its own file.
+mod keys;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use media::say::Date;
 
-use super::{Flow, Input, NodeId, NodeKind, PromptId, Target, Validation, outcome};
+use super::{Flow, NodeId, NodeKind, PromptId, Target, outcome};
+
+/// Nodes a flow may go through between two outside events. Real flows
+/// enter a handful; only a loop that never waits reaches this.
+const MAX_INSTANT_STEPS: u32 = 1000;
 
 /// Variables of a call: the contact's columns and what the flow collected.
 pub type Vars = BTreeMap<String, String>;
@@ -125,7 +132,9 @@ pub struct Interpreter {
     path: Vec<String>,
     inputs: Vec<(String, String)>,
     outcome: Option<String>,
-    /// Rounds through nodes without waiting, to stop a runaway loop.
+    /// Nodes entered since the last outside event (the answer, a prompt's
+    /// end, a key, a timeout, a store, a webhook's answer), to stop a loop
+    /// that never waits.
     instant_steps: u32,
 }
 
@@ -156,12 +165,14 @@ impl Interpreter {
     // ---- events ----------------------------------------------------------
 
     pub fn handle_answered(&mut self, now: Instant) {
+        self.instant_steps = 0;
         if self.state == State::NotStarted {
-            self.enter(self.flow.start, now);
+            self.go(Target::Node(self.flow.start), now);
         }
     }
 
     pub fn handle_prompt_finished(&mut self, now: Instant, seq: u64) {
+        self.instant_steps = 0;
         let State::Prompt {
             seq: playing,
             after,
@@ -174,7 +185,6 @@ impl Interpreter {
             return;
         }
         let after = after.clone();
-        self.instant_steps = 0;
         match after {
             After::Go(target) => self.go(target, now),
             After::Collect(keys) => self.collect(keys, now),
@@ -194,6 +204,7 @@ impl Interpreter {
     }
 
     pub fn handle_digit(&mut self, now: Instant, key: char) {
+        self.instant_steps = 0;
         if self.swallow.take() == Some(key) {
             return;
         }
@@ -222,6 +233,7 @@ impl Interpreter {
     }
 
     pub fn handle_timeout(&mut self, now: Instant) {
+        self.instant_steps = 0;
         let Some(deadline) = self.deadline else {
             return;
         };
@@ -247,6 +259,7 @@ impl Interpreter {
 
     /// The record of the last [`Action::Store`] is durable.
     pub fn handle_stored(&mut self, now: Instant) {
+        self.instant_steps = 0;
         let State::Storing { opt_out } = self.state else {
             return;
         };
@@ -265,6 +278,7 @@ impl Interpreter {
 
     /// The answer to a webhook: its fields, or why it failed.
     pub fn handle_webhook(&mut self, now: Instant, seq: u64, result: Result<Vars, String>) {
+        self.instant_steps = 0;
         let State::Webhook {
             seq: waiting,
             attempt,
@@ -279,13 +293,26 @@ impl Interpreter {
             url,
             timeout,
             retries,
+            returns,
             next,
             on_error,
-            ..
         } = self.flow.node(self.node).kind.clone()
         else {
             return;
         };
+        // Only the fields the flow lists become variables, and it needs them all.
+        let result = result.and_then(|mut fields| {
+            let missing: Vec<&str> = returns
+                .iter()
+                .filter(|r| !fields.contains_key(*r))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                return Err(format!("the answer has no {}", missing.join(", ")));
+            }
+            fields.retain(|name, _| returns.contains(name));
+            Ok(fields)
+        });
         match result {
             Ok(fields) => {
                 self.vars.extend(fields);
@@ -351,14 +378,50 @@ impl Interpreter {
 
     // ---- moving through the flow ----------------------------------------
 
-    fn go(&mut self, target: Target, now: Instant) {
-        match target {
-            Target::Node(id) => self.enter(id, now),
-            Target::Hangup(outcome) => {
-                if self.outcome.is_none() {
-                    self.outcome = Some(outcome);
+    /// Follows `target` through the nodes that do not wait (branch, set, a
+    /// play skipped by keys typed ahead) in a loop, not by recursion, until
+    /// a node waits for something or the call ends.
+    fn go(&mut self, mut target: Target, now: Instant) {
+        // Plays skipped on the way because keys were typed ahead.
+        let mut skipped = Vec::new();
+        loop {
+            let id = match target {
+                Target::Node(id) => id,
+                Target::Hangup(outcome) => {
+                    if self.outcome.is_none() {
+                        self.outcome = Some(outcome);
+                    }
+                    return self.end();
                 }
-                self.end();
+            };
+            // The checker rejects loops that never wait; this is the last guard.
+            self.instant_steps += 1;
+            if self.instant_steps > MAX_INSTANT_STEPS {
+                self.inputs.push((
+                    self.flow.node(id).name.clone(),
+                    format!("error: {MAX_INSTANT_STEPS} nodes in a row without waiting"),
+                ));
+                if !matches!(
+                    self.outcome.as_deref(),
+                    Some(outcome::PROMISE | outcome::OPT_OUT)
+                ) {
+                    self.outcome = Some(outcome::LOOP.into());
+                }
+                return self.end();
+            }
+            if skipped.contains(&id) {
+                // Round again with no node on the way that takes keys: the
+                // keys were meant for nothing here, and the prompt plays.
+                self.typed_ahead.clear();
+            }
+            match self.enter(id, now) {
+                Some(next) => {
+                    if matches!(self.flow.node(id).kind, NodeKind::Play { .. }) {
+                        skipped.push(id);
+                    }
+                    target = next;
+                }
+                None => return,
             }
         }
     }
@@ -369,13 +432,8 @@ impl Interpreter {
         self.actions.push_back(Action::Hangup);
     }
 
-    fn enter(&mut self, id: NodeId, now: Instant) {
-        // The checker rejects loops that never wait; this is the last guard.
-        self.instant_steps += 1;
-        if self.instant_steps > 1000 {
-            self.outcome.get_or_insert_with(|| "error".into());
-            return self.end();
-        }
+    /// Starts node `id`; gives where to go at once when it does not wait.
+    fn enter(&mut self, id: NodeId, now: Instant) -> Option<Target> {
         self.node = id;
         self.tries = 0;
         self.deadline = None;
@@ -389,7 +447,7 @@ impl Interpreter {
             } => {
                 if barge_in && !self.typed_ahead.is_empty() {
                     // Keys pressed already: the debtor knows where they are going.
-                    return self.go(next, now);
+                    return Some(next);
                 }
                 if !barge_in {
                     self.typed_ahead.clear();
@@ -407,7 +465,7 @@ impl Interpreter {
                     .find(|(condition, _)| condition.eval(&value_of))
                     .map(|(_, target)| target.clone())
                     .unwrap_or(otherwise);
-                self.go(target, now);
+                return Some(target);
             }
             NodeKind::Set { var, value, next } => {
                 let vars = &self.vars;
@@ -415,7 +473,7 @@ impl Interpreter {
                     .fill(&|name: &str| vars.get(name).map(String::as_str))
                     .unwrap_or_default();
                 self.vars.insert(var, filled);
-                self.go(next, now);
+                return Some(next);
             }
             NodeKind::OptOut { .. } => {
                 self.inputs.push((node.name.clone(), "opt_out".into()));
@@ -446,6 +504,7 @@ impl Interpreter {
                 }
             }
         }
+        None
     }
 
     fn transfer(&mut self) {
@@ -489,247 +548,6 @@ impl Interpreter {
             prompt,
             vars: self.vars.clone(),
         });
-    }
-
-    // ---- keys --------------------------------------------------------------
-
-    fn input(&self) -> &Input {
-        match &self.flow.node(self.node).kind {
-            NodeKind::Menu { input, .. }
-            | NodeKind::Gather { input, .. }
-            | NodeKind::PromiseToPay { input, .. } => input,
-            other => unreachable!("only nodes that wait for keys have input rules, not {other:?}"),
-        }
-    }
-
-    /// The prompt that asks for `keys` on the current node.
-    fn keys_prompt(&self, keys: Keys) -> PromptId {
-        match (&self.flow.node(self.node).kind, keys) {
-            (NodeKind::Menu { prompt, .. }, _) | (NodeKind::Gather { prompt, .. }, _) => *prompt,
-            (NodeKind::PromiseToPay { ask, .. }, Keys::PromiseDate) => *ask,
-            (
-                NodeKind::PromiseToPay {
-                    amount: Some((prompt, ..)),
-                    ..
-                },
-                Keys::PromiseAmount,
-            ) => *prompt,
-            (NodeKind::PromiseToPay { confirm, .. }, _) => *confirm,
-            (other, _) => unreachable!("{other:?} does not ask for keys"),
-        }
-    }
-
-    fn prompt_for(&mut self, keys: Keys, now: Instant) {
-        if !self.typed_ahead.is_empty() {
-            return self.collect(keys, now);
-        }
-        let prompt = self.keys_prompt(keys);
-        self.play(prompt, true, After::Collect(keys), now);
-    }
-
-    fn start_keys(&mut self, keys: Keys) {
-        self.digits.clear();
-        self.state = State::Keys(keys);
-    }
-
-    /// The prompt ended (or was skipped): wait for keys, starting with any typed ahead.
-    fn collect(&mut self, keys: Keys, now: Instant) {
-        self.start_keys(keys);
-        self.deadline = Some(now + self.input().first_timeout);
-        for key in std::mem::take(&mut self.typed_ahead).chars() {
-            if self.state != State::Keys(keys) {
-                break;
-            }
-            self.key(keys, key, now);
-        }
-    }
-
-    fn key(&mut self, keys: Keys, key: char, now: Instant) {
-        let single = matches!(keys, Keys::Menu | Keys::PromiseConfirm);
-        if single {
-            self.digits.push(key);
-            return self.complete(keys, now);
-        }
-        let (max, terminator) = match &self.flow.node(self.node).kind {
-            NodeKind::Gather {
-                max_digits,
-                terminator,
-                ..
-            } => (*max_digits as usize, *terminator),
-            NodeKind::PromiseToPay { .. } if keys == Keys::PromiseDate => (4, Some('#')),
-            _ => (9, Some('#')),
-        };
-        if Some(key) == terminator {
-            return self.complete(keys, now);
-        }
-        self.digits.push(key);
-        if self.digits.len() >= max {
-            self.swallow = terminator;
-            return self.complete(keys, now);
-        }
-        self.deadline = Some(now + self.input().inter_timeout);
-    }
-
-    fn record_input(&mut self) {
-        let name = self.flow.node(self.node).name.clone();
-        self.inputs.push((name, self.digits.clone()));
-    }
-
-    fn complete(&mut self, keys: Keys, now: Instant) {
-        self.deadline = None;
-        self.record_input();
-        let node = self.flow.node(self.node).kind.clone();
-        match (keys, node) {
-            (Keys::Menu, NodeKind::Menu { choices, other, .. }) => {
-                let key = self.digits.chars().next().unwrap_or(' ');
-                match choices
-                    .iter()
-                    .find(|(k, _)| *k == key)
-                    .map(|(_, t)| t.clone())
-                    .or(other)
-                {
-                    Some(target) => self.go(target, now),
-                    None => self.invalid(keys, now),
-                }
-            }
-            (
-                Keys::Gather,
-                NodeKind::Gather {
-                    into,
-                    min_digits,
-                    validation,
-                    next,
-                    ..
-                },
-            ) => match self.validate(&validation, min_digits) {
-                Some(value) => {
-                    self.vars.insert(into, value);
-                    self.go(next, now);
-                }
-                None => self.invalid(keys, now),
-            },
-            (
-                Keys::PromiseDate,
-                NodeKind::PromiseToPay {
-                    within_days,
-                    amount,
-                    ..
-                },
-            ) => match self.validate(&Validation::Date { within_days }, 4) {
-                Some(date) => {
-                    self.vars.insert("promise_date".into(), date);
-                    self.vars.remove("promise_amount");
-                    let next = if amount.is_some() {
-                        Keys::PromiseAmount
-                    } else {
-                        Keys::PromiseConfirm
-                    };
-                    self.tries = 0;
-                    self.prompt_for(next, now);
-                }
-                None => self.invalid(keys, now),
-            },
-            (
-                Keys::PromiseAmount,
-                NodeKind::PromiseToPay {
-                    amount: Some((_, min, max)),
-                    ..
-                },
-            ) => match self.validate(&Validation::Amount { min, max }, 1) {
-                Some(value) => {
-                    self.vars.insert("promise_amount".into(), value);
-                    self.tries = 0;
-                    self.prompt_for(Keys::PromiseConfirm, now);
-                }
-                None => self.invalid(keys, now),
-            },
-            (Keys::PromiseConfirm, NodeKind::PromiseToPay { .. }) => match self.digits.as_str() {
-                "1" => {
-                    let record = Record::Promise {
-                        date: self.vars.get("promise_date").cloned().unwrap_or_default(),
-                        amount: self.vars.get("promise_amount").and_then(|a| a.parse().ok()),
-                        node: self.flow.node(self.node).name.clone(),
-                    };
-                    self.state = State::Storing { opt_out: false };
-                    self.actions.push_back(Action::Store(record));
-                }
-                "2" => {
-                    self.tries = 0;
-                    self.prompt_for(Keys::PromiseDate, now);
-                }
-                _ => self.invalid(keys, now),
-            },
-            (keys, other) => unreachable!("keys {keys:?} on {other:?}"),
-        }
-    }
-
-    /// The typed digits as the variable's value, or `None` when they do not pass.
-    fn validate(&self, validation: &Validation, min_digits: u32) -> Option<String> {
-        let digits = &self.digits;
-        if digits.len() < min_digits as usize || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        match validation {
-            Validation::Digits => Some(digits.clone()),
-            Validation::Amount { min, max } => {
-                let amount: u64 = digits.parse().ok()?;
-                (*min..=*max).contains(&amount).then(|| amount.to_string())
-            }
-            Validation::Date { within_days } => {
-                if digits.len() != 4 {
-                    return None;
-                }
-                // Keyed in the language's order: DDMM in Spanish, MMDD in English.
-                let (first, second): (u8, u8) =
-                    (digits[..2].parse().ok()?, digits[2..].parse().ok()?);
-                let (day, month) = match self.flow.language.date_order() {
-                    media::say::DateOrder::DayFirst => (first, second),
-                    media::say::DateOrder::MonthFirst => (second, first),
-                };
-                // The next such day from today: this year, or next.
-                let valid = |year| {
-                    media::say::input::parse_date(
-                        &format!("{year:04}-{month:02}-{day:02}"),
-                        media::say::DateOrder::DayFirst,
-                    )
-                    .ok()
-                };
-                let this_year = valid(self.today.year)?;
-                let date = if this_year >= self.today {
-                    this_year
-                } else {
-                    valid(self.today.year + 1)?
-                };
-                let ahead = date.days() - self.today.days();
-                (ahead <= i64::from(*within_days)).then(|| date.iso())
-            }
-        }
-    }
-
-    fn invalid(&mut self, keys: Keys, now: Instant) {
-        self.tries += 1;
-        let input = self.input().clone();
-        if self.tries > input.retries {
-            return self.go(input.on_invalid, now);
-        }
-        match input.invalid {
-            Some(prompt) => self.play(prompt, true, After::Reprompt(keys), now),
-            None => self.prompt_for(keys, now),
-        }
-    }
-
-    fn no_input(&mut self, keys: Keys, now: Instant) {
-        self.inputs
-            .push((self.flow.node(self.node).name.clone(), String::new()));
-        self.tries += 1;
-        let input = self.input().clone();
-        if self.tries > input.retries {
-            return self.go(input.on_no_input, now);
-        }
-        match input.no_input {
-            Some(prompt) => self.play(prompt, true, After::Reprompt(keys), now),
-            None => self.prompt_for(keys, now),
-        }
     }
 }
 

@@ -180,6 +180,9 @@ pub mod outcome {
     pub const TRANSFER: &str = "transfer_requested";
     pub const HUNG_UP: &str = "hung_up";
     pub const WEBHOOK_ERROR: &str = "webhook_error";
+    /// The flow went round nodes that never wait (a last guard: the checker
+    /// refuses such loops).
+    pub const LOOP: &str = "flow_loop";
 }
 
 #[cfg(test)]

@@ -104,6 +104,20 @@ fn bad_timeouts_prompts_and_conditions_are_named() {
     );
     assert!(err.contains("retries = 50: at most 10"), "{err}");
     assert!(err.contains("node 'b': if:"), "{err}");
+
+    let err = problems(&format!(
+        "start = \"w\"\n\n[node.w]\ntype = \"webhook\"\nurl = \"http://127.0.0.1:9/x\"\nretries = 9\ntimeout_s = 90\nnext = \"fin\"\non_error = \"fin\"\n{OK_TAIL}"
+    ));
+    assert!(
+        err.contains(
+            "/flujos/f.toml:6: node 'w': retries = 9: a webhook is retried at most 5 times"
+        ),
+        "reported, not silently capped: {err}"
+    );
+    assert!(
+        err.contains(":7: node 'w': timeout_s = 90: a wait must be 0.5-60 seconds"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! The interpreter in virtual time: a test drives it as the call actor
-//! would, with a clock it moves by hand.
+//! would, with a clock it moves by hand. The harness and the main paths
+//! are here; input rules, promises and the runaway guard have their own
+//! files below.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -7,6 +9,10 @@ use std::time::{Duration, Instant};
 
 use super::*;
 use crate::ivr::parse;
+
+mod guard;
+mod keys;
+mod promise;
 
 const TODAY: Date = Date {
     year: 2026,
@@ -106,6 +112,8 @@ struct Sim {
     flow: Arc<Flow>,
     /// Every action, in order, as text.
     log: Vec<String>,
+    /// Every prompt asked for, with the variables it was to be rendered with.
+    played: Vec<(PromptId, Vars)>,
     playing: Option<u64>,
     stored: Vec<Record>,
     webhook: Option<u64>,
@@ -125,11 +133,17 @@ impl Sim {
             ("name".to_string(), "Ana".to_string()),
             ("balance".to_string(), "1234.50".to_string()),
         ]);
+        Sim::with_flow(flow, vars)
+    }
+
+    /// A flow built by hand (the checker would refuse it), or other variables.
+    fn with_flow(flow: Arc<Flow>, vars: Vars) -> Sim {
         let mut sim = Sim {
             it: Interpreter::new(flow.clone(), vars, TODAY),
             now: origin(),
             flow,
             log: Vec::new(),
+            played: Vec::new(),
             playing: None,
             stored: Vec::new(),
             webhook: None,
@@ -154,8 +168,9 @@ impl Sim {
     fn drain(&mut self) {
         while let Some(action) = self.it.poll_action() {
             let line = match &action {
-                Action::Play { seq, prompt, .. } => {
+                Action::Play { seq, prompt, vars } => {
                     self.playing = Some(*seq);
+                    self.played.push((*prompt, vars.clone()));
                     format!("play {}", self.prompt_text(*prompt))
                 }
                 Action::StopPlayback => {
@@ -198,6 +213,18 @@ impl Sim {
             self.it.handle_timeout(self.now);
             self.drain();
         }
+    }
+
+    /// What the last prompt asked for says, its variables filled in.
+    fn last_said(&self) -> Vec<media::prompt::template::Segment> {
+        let (prompt, vars) = self.played.last().expect("a prompt was played");
+        self.flow.prompts[*prompt]
+            .resolve(
+                &|name: &str| vars.get(name).map(String::as_str),
+                self.flow.language,
+                TODAY,
+            )
+            .unwrap_or_else(|e| panic!("the prompt cannot be said: {e}"))
     }
 
     fn last(&self) -> &str {
@@ -419,4 +446,95 @@ fn a_debtor_who_hangs_up_ends_the_flow() {
     assert_eq!(s.it.outcome(), Some("hung_up"));
     s.it.handle_digit(s.now, '1');
     assert!(s.it.poll_action().is_none());
+}
+
+#[test]
+fn a_say_node_says_its_variable() {
+    let text = r#"
+variables = ["cuenta"]
+start = "monto"
+
+[node.monto]
+type = "say"
+say = "currency:{balance}:MXN"
+next = "cuenta"
+
+[node.cuenta]
+type = "say"
+say = "digits:{cuenta}"
+next = "fin"
+
+[node.fin]
+type = "hangup"
+outcome = "informed"
+"#;
+    let flow =
+        Arc::new(parse(Path::new("/flujos/say.toml"), text).unwrap_or_else(|e| panic!("{e}")));
+    let vars = Vars::from([
+        ("balance".to_string(), "1234.50".to_string()),
+        ("cuenta".to_string(), "0412".to_string()),
+    ]);
+    let mut s = Sim::with_flow(flow, vars);
+    let words = |text: &str| {
+        vec![media::prompt::template::Segment::Words(
+            text.split(' ').map(str::to_owned).collect(),
+        )]
+    };
+    assert_eq!(
+        s.last_said(),
+        words("mil doscientos treinta y cuatro pesos con cincuenta centavos"),
+        "the balance in words"
+    );
+    s.finish();
+    assert_eq!(
+        s.last_said(),
+        words("cero cuatro uno dos"),
+        "the account's digits"
+    );
+    s.finish();
+    assert_eq!(s.last(), "hangup");
+    assert_eq!(s.it.path(), ["monto", "cuenta", "fin"]);
+}
+
+#[test]
+fn a_webhook_answer_gives_only_the_fields_in_returns() {
+    let to_webhook = |s: &mut Sim| {
+        s.press("5");
+        s.finish();
+        s.press("1500#");
+        s.webhook.expect("the webhook is called")
+    };
+    let mut s = Sim::new(FLOW);
+    let seq = to_webhook(&mut s);
+    s.it.handle_webhook(
+        s.now,
+        seq,
+        Ok(Vars::from([
+            ("referencia".to_string(), "R-77".to_string()),
+            ("name".to_string(), "Otro Nombre".to_string()),
+            ("interno".to_string(), "x".to_string()),
+        ])),
+    );
+    s.drain();
+    assert_eq!(s.it.vars()["referencia"], "R-77");
+    assert_eq!(
+        s.it.vars()["name"],
+        "Ana",
+        "an unlisted field changes nothing"
+    );
+    assert!(!s.it.vars().contains_key("interno"));
+
+    // An answer without a listed field is a failure: retried, then on_error.
+    let mut w = Sim::new(FLOW);
+    let first = to_webhook(&mut w);
+    let without = || Ok(Vars::from([("otra".to_string(), "1".to_string())]));
+    w.it.handle_webhook(w.now, first, without());
+    w.drain();
+    let retry = w.webhook.unwrap();
+    assert_ne!(retry, first, "retried");
+    w.it.handle_webhook(w.now, retry, without());
+    w.drain();
+    assert_eq!(w.it.outcome(), Some("webhook_error"));
+    let (_, why) = w.it.inputs().last().unwrap();
+    assert!(why.contains("referencia"), "{why}");
 }

@@ -4,7 +4,8 @@
 #   deploy/test.sh
 #
 # The end-to-end tests drive the real `dialer` binary against real peers on
-# loopback: sipp (Debian package sip-tester) as the carrier trunk, dumpcap
+# loopback: sipp (Debian package sip-tester) as the carrier trunk and as an
+# agent softphone, baresip as a real agent softphone, dumpcap
 # (tshark) to see the RTP a peer received, and a network namespace (iproute2)
 # for the RFC 4475 torture test. They need root: packet capture on `lo`,
 # sipp's pcap replay and `ip netns` all do.
@@ -22,6 +23,7 @@ command -v dumpcap >/dev/null 2>&1 || missing+=(tshark)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v kill >/dev/null 2>&1 || missing+=(procps)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+command -v baresip >/dev/null 2>&1 || missing+=(baresip)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive

@@ -175,3 +175,102 @@ pub fn wav_samples(path: &Path) -> Vec<i16> {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     media::prompt::samples_8k_from_wav(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// baresip as an agent's softphone; killed when dropped.
+pub struct Baresip {
+    child: Option<Child>,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Baresip {
+    /// Registers `user`/`password` at `registrar_port` (digest), answers
+    /// every call at once with `codec`, sends a `tone_hz` tone as its
+    /// microphone and records both directions.
+    pub fn start(
+        registrar_port: u16,
+        user: &str,
+        password: &str,
+        codec: &str,
+        tone_hz: f64,
+    ) -> Baresip {
+        let baresip = require_tool("baresip", "baresip");
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let source = dir.path().join("tone.wav");
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: 8_000,
+            bits_per_sample: 16,
+            sample_format: hound::SampleFormat::Int,
+        };
+        let mut wav = hound::WavWriter::create(&source, spec).expect("write tone WAV");
+        for i in 0..8_000 * 30 {
+            let s = (i as f64 * tone_hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0;
+            wav.write_sample(s as i16).expect("write tone WAV");
+        }
+        wav.finalize().expect("write tone WAV");
+        let port = free_port();
+        let rtp = 47_000 + (port % 100) * 20;
+        let template = std::fs::read_to_string(repo_root().join("tests/baresip/config.in"))
+            .expect("tests/baresip/config.in");
+        let config = template
+            .replace("@IP@", "127.0.0.1")
+            .replace("@PORT@", &port.to_string())
+            .replace("@DIR@", &dir.path().display().to_string())
+            .replace("@SOURCE_WAV@", &source.display().to_string())
+            .replace("@RTP_MIN@", &rtp.to_string())
+            .replace("@RTP_MAX@", &(rtp + 19).to_string());
+        std::fs::write(dir.path().join("config"), config).expect("write baresip config");
+        std::fs::write(
+            dir.path().join("accounts"),
+            format!(
+                "<sip:{user}@127.0.0.1:{registrar_port}>;auth_user={user};auth_pass={password};regint=60;answermode=auto;audio_codecs={codec}\n"
+            ),
+        )
+        .expect("write baresip accounts");
+        std::fs::write(dir.path().join("contacts"), "").expect("write baresip contacts");
+        let log = std::fs::File::create(dir.path().join("baresip.log")).expect("baresip log");
+        let child = Command::new(baresip)
+            .arg("-f")
+            .arg(dir.path())
+            .args(["-t", "90"])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("log handle"))
+            .stderr(log)
+            .spawn()
+            .expect("start baresip");
+        Baresip {
+            child: Some(child),
+            port,
+            dir,
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("baresip.log")).unwrap_or_default()
+    }
+
+    /// The audio baresip received on its calls (its `dump-*-dec.wav`).
+    pub fn received(&self) -> Vec<Vec<i16>> {
+        self.dumps("-dec.wav")
+    }
+
+    fn dumps(&self, suffix: &str) -> Vec<Vec<i16>> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.dir.path())
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.display().to_string().ends_with(suffix));
+        files.sort();
+        files.iter().map(|p| wav_samples(p)).collect()
+    }
+}
+
+impl Drop for Baresip {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

@@ -1,0 +1,120 @@
+//! A debtor presses 1 and talks to an agent on baresip, a real softphone.
+//!
+//! baresip registers with digest authentication and auto-answers, offering
+//! only PCMA while the debtor's call is PCMU, so the bridge transcodes. It
+//! "talks" a 1 kHz tone and records what it hears; the simulated carrier
+//! "talks" 400 Hz as the debtor and records too. Each must hear the other.
+
+use std::time::{Duration, Instant};
+
+use dialer_tests::agents::{Baresip, tone_windows, transfer_flow, wav_samples};
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, json_field, text};
+
+const PLAN: &str = r#"
+[[number]]
+number = "+525512340002"
+ring_s = 0.3
+digits = [{ at_s = 1.5, key = "1" }]
+tone_hz = 400
+tone_at_s = 4.0
+tone_s = 12
+hangup_after_s = 15
+"#;
+
+#[test]
+fn a_transferred_debtor_and_a_baresip_agent_hear_each_other_across_codecs() {
+    let mut carrier = SimCarrier::start(PLAN);
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-2".into(), "55 1234 0002".into(), "Jorge Ruiz".into())];
+    spec.name = "asesores-baresip".into();
+    let dir = tempfile::tempdir().unwrap();
+    let flow = transfer_flow(dir.path(), "cobranza");
+    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    spec.sections = r#"
+[registrar]
+min_expires_s = 30
+
+[[agent]]
+login = "agent2001"
+name = "Beatriz Soto"
+password = "secret2001"
+skills = ["cobranza:5"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+wrap_up_s = 1
+max_wait_s = 40
+"#
+    .into();
+    let campaign = Campaign::write(&spec);
+    // baresip registers first; the dialer is started once it is up.
+    let agent = Baresip::start(
+        campaign.sip_port,
+        "agent2001",
+        "secret2001",
+        "PCMA",
+        1_000.0,
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let started = Instant::now();
+    let out = campaign.run(Duration::from_secs(60));
+    assert!(out.status.success(), "{}\n{}", text(&out), agent.log());
+    let calls = carrier.stop();
+
+    let rows = campaign.report();
+    let row = &rows[0];
+    assert_eq!(row["outcome"], "transferred", "{row:?}\n{}", agent.log());
+    assert_eq!(row["agent"], "agent2001", "{row:?}");
+
+    // baresip closes its recordings when the call ends.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut received = agent.received();
+    while received.is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        received = agent.received();
+    }
+    assert_eq!(
+        received.len(),
+        1,
+        "one call recorded by baresip: {}",
+        agent.log()
+    );
+    let debtor_tone = tone_windows(&received[0], 400.0, 800);
+    assert!(
+        debtor_tone >= 30,
+        "baresip heard the debtor's tone in {debtor_tone} windows of 0.1 s ({:.1} s recorded, {:?} after start)",
+        received[0].len() as f64 / 8_000.0,
+        started.elapsed()
+    );
+    let recording = json_field(&calls[0], "recording").expect("the carrier recorded the call");
+    let debtor_heard = wav_samples(std::path::Path::new(&recording));
+    let agent_tone = tone_windows(&debtor_heard, 1_000.0, 800);
+    assert!(
+        agent_tone >= 30,
+        "the debtor heard baresip's tone in {agent_tone} windows of 0.1 s"
+    );
+    let log = without_colors(&text(&out));
+    assert!(
+        log.contains("codec=\"PCMA\" debtor_codec=\"PCMU\""),
+        "the legs used different codecs: {log}"
+    );
+}
+
+/// The log without terminal color codes.
+fn without_colors(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

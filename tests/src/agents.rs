@@ -30,6 +30,28 @@ impl SippAgent {
         tone_s: f64,
         timeout_s: u32,
     ) -> SippAgent {
+        SippAgent::start_at(
+            "127.0.0.1",
+            registrar_port,
+            user,
+            password,
+            tone_hz,
+            tone_s,
+            timeout_s,
+        )
+    }
+
+    /// As [`SippAgent::start`], from another loopback address (another
+    /// "host" as far as the registrar can tell).
+    pub fn start_at(
+        ip: &str,
+        registrar_port: u16,
+        user: &str,
+        password: &str,
+        tone_hz: f64,
+        tone_s: f64,
+        timeout_s: u32,
+    ) -> SippAgent {
         let sipp = require_tool("sipp", "sip-tester");
         let dir = tempfile::tempdir().expect("temporary folder");
         let tone = dir.path().join("tone.pcap");
@@ -43,7 +65,7 @@ impl SippAgent {
             .arg(scenarios.join("uac_agent_register.xml"))
             .arg("-oocsf")
             .arg(scenarios.join("uas_agent_answer.xml"))
-            .args(["-i", "127.0.0.1", "-mi", "127.0.0.1"])
+            .args(["-i", ip, "-mi", ip])
             .args(["-p", &port.to_string(), "-mp", &media_port.to_string()])
             .args(["-s", user, "-au", user, "-ap", password])
             .args(["-m", "1", "-timeout", &format!("{timeout_s}s")])
@@ -107,6 +129,33 @@ impl Drop for SippAgent {
 
 /// A flow in `dir`: the menu says "press 1 for an agent"; 1 transfers to
 /// `queue`; silence ends the call.
+/// Runs a sipp client scenario from `tests/sipp/` against `port` on
+/// loopback to its end; true when every expected message came.
+pub fn sipp_client(scenario: &str, port: u16, args: &[&str]) -> (bool, String) {
+    let sipp = require_tool("sipp", "sip-tester");
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let out = Command::new(sipp)
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-sf")
+        .arg(repo_root().join("tests/sipp").join(scenario))
+        .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+        .args(["-m", "1", "-timeout", "30s", "-nostdin"])
+        .args(args)
+        .args(["-trace_msg", "-message_file"])
+        .arg(dir.path().join("messages.log"))
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .expect("run sipp");
+    let messages = std::fs::read_to_string(dir.path().join("messages.log")).unwrap_or_default();
+    (
+        out.status.success(),
+        format!("{}\n{messages}", String::from_utf8_lossy(&out.stderr)),
+    )
+}
+
 pub fn transfer_flow(dir: &Path, queue: &str) -> PathBuf {
     let text = format!(
         r#"name = "asesor"

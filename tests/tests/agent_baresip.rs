@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use dialer_tests::agents::{Baresip, tone_windows, transfer_flow, wav_samples};
+use dialer_tests::agents::{Baresip, tone_windows, transfer_flow, wav_samples, without_colors};
 use dialer_tests::{Campaign, CampaignSpec, SimCarrier, json_field, text};
 
 const PLAN: &str = r#"
@@ -99,22 +99,4 @@ max_wait_s = 40
         log.contains("codec=\"PCMA\" debtor_codec=\"PCMU\""),
         "the legs used different codecs: {log}"
     );
-}
-
-/// The log without terminal color codes.
-fn without_colors(text: &str) -> String {
-    let mut out = String::new();
-    let mut chars = text.chars();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' {
-            for c in chars.by_ref() {
-                if c == 'm' {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }

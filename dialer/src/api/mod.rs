@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -196,11 +197,16 @@ async fn agent_events(
     State(state): State<ApiState>,
     Path(login): Path<String>,
     headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
+    // Credentials first: a stranger learns nothing, not even that this is a WebSocket.
     if let Some(denied) = unauthorized(&state, &headers, &login) {
         return denied;
     }
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
     let login = login.to_lowercase();
     upgrade.on_upgrade(move |socket| stream(socket, state.agents, Some(login)))
 }

@@ -112,8 +112,24 @@ pub struct RunningAcd {
 }
 
 impl RunningAcd {
-    /// Stops the service (agents log out) and the API, and waits for them.
-    pub async fn shutdown(self) {
+    /// Lets agents finish their wrap-up (they may still be recording the
+    /// last call's tipificación), at most `limit`; then stops the service
+    /// (agents log out) and the API, and waits for them.
+    pub async fn shutdown(self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while tokio::time::Instant::now() < deadline {
+            let busy = match self.context.agents.snapshot().await {
+                Ok(s) => s
+                    .agents
+                    .iter()
+                    .any(|a| matches!(a.state.as_str(), "wrap_up" | "on_call" | "reserved")),
+                Err(_) => false,
+            };
+            if !busy {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
         self.stop.cancel();
         for task in self.tasks {
             let _ = task.await;

@@ -396,7 +396,15 @@ pub async fn run(
     summary.not_dialed += total - taken;
     bars.finish();
     if let Some(running) = running_acd {
-        running.shutdown().await;
+        let longest_wrap_up = config
+            .agents
+            .queues
+            .iter()
+            .map(|q| q.wrap_up_s)
+            .fold(0.0, f64::max);
+        running
+            .shutdown(Duration::from_secs_f64(longest_wrap_up + 1.0))
+            .await;
     }
     ctx.sip.shutdown();
     store.close().await;

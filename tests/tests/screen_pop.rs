@@ -1,0 +1,242 @@
+//! The agent's side of the HTTP API on a real transferred call.
+//!
+//! The agent's desktop opens the WebSocket with its login; when the ACD
+//! reserves the agent for a debtor it receives the screen pop (the
+//! debtor's data and what they did in the IVR), then the state changes.
+//! During the call the agent asks for a pause (it waits for the end of the
+//! call) and records the tipificación with a promise to pay over HTTP; the
+//! report and the promises export show both.
+
+use std::time::{Duration, Instant};
+
+use dialer_tests::agents::{SippAgent, transfer_flow, without_colors};
+use dialer_tests::{
+    Campaign, CampaignSpec, SimCarrier, dialer, free_port, text, wait_with_timeout,
+};
+use futures::StreamExt;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+const PLAN: &str = r#"
+[[number]]
+number = "+525512340003"
+ring_s = 0.3
+digits = [{ at_s = 1.0, key = "1" }]
+hangup_after_s = 10
+"#;
+
+const BASIC: &str = "Basic YWdlbnQxMDAxOnNlY3JldDEwMDE="; // agent1001:secret1001
+
+#[test]
+fn the_agent_gets_the_screen_pop_and_records_a_disposition_with_a_promise() {
+    let mut carrier = SimCarrier::start(PLAN);
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-3".into(), "55 1234 0003".into(), "Lucía Gómez".into())];
+    let dir = tempfile::tempdir().unwrap();
+    let flow = transfer_flow(dir.path(), "cobranza");
+    spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
+    let api_port = free_port();
+    spec.sections = format!(
+        r#"
+[api]
+bind = "127.0.0.1:{api_port}"
+
+[registrar]
+min_expires_s = 30
+
+[[agent]]
+login = "agent1001"
+name = "Ana López"
+password = "secret1001"
+skills = ["cobranza:7"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+wrap_up_s = 2
+"#
+    );
+    let campaign = Campaign::write(&spec);
+    let agent = SippAgent::start(
+        campaign.sip_port,
+        "agent1001",
+        "secret1001",
+        1_000.0,
+        8.0,
+        60,
+    );
+    let child = campaign.spawn();
+    let base = format!("http://127.0.0.1:{api_port}");
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (pop, states, attempt) = runtime.block_on(async {
+        // reqwest is built with rustls and no default crypto provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::new();
+        // Without the agent's password: 401.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let denied = loop {
+            match http
+                .get(format!("{base}/agents/agent1001/events"))
+                .send()
+                .await
+            {
+                Ok(r) => break r,
+                Err(_) if Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(100)).await
+                }
+                Err(e) => panic!("the API did not come up: {e}"),
+            }
+        };
+        assert_eq!(denied.status(), 401);
+
+        let mut request = format!("ws://127.0.0.1:{api_port}/agents/agent1001/events")
+            .into_client_request()
+            .unwrap();
+        request
+            .headers_mut()
+            .insert("authorization", BASIC.parse().unwrap());
+        let (mut socket, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("the agent's WebSocket");
+        let mut pop = None;
+        let mut states = Vec::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !states.iter().any(|s| s == "on_call") {
+            let message = tokio::time::timeout_at(deadline, socket.next())
+                .await
+                .expect("the screen pop and on_call within 30 s")
+                .expect("the socket stays open")
+                .expect("a message");
+            let value: serde_json::Value =
+                serde_json::from_str(message.to_text().unwrap()).unwrap();
+            match value["type"].as_str() {
+                Some("offer") => pop = Some(value),
+                Some("state") => states.push(value["state"].as_str().unwrap().to_owned()),
+                other => panic!("unexpected notice {other:?}: {value}"),
+            }
+        }
+        let pop = pop.expect("the offer came before on_call");
+        let attempt = pop["call"]["attempt_id"].as_i64().unwrap();
+
+        // A pause asked on a call waits for the call (and wrap-up) to end.
+        let paused = http
+            .post(format!("{base}/agents/agent1001/state"))
+            .header("authorization", BASIC)
+            .json(&serde_json::json!({ "state": "paused", "reason": "comida" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(paused.status(), 200);
+        let view: serde_json::Value = paused.json().await.unwrap();
+        assert_eq!(view["state"], "on_call", "{view}");
+
+        let wrong = http
+            .post(format!("{base}/calls/{attempt}/disposition"))
+            .header("authorization", "Basic YWdlbnQxMDAxOm5v") // agent1001:no
+            .json(&serde_json::json!({ "agent": "agent1001", "disposition": "x" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+        let recorded = http
+            .post(format!("{base}/calls/{attempt}/disposition"))
+            .header("authorization", BASIC)
+            .json(&serde_json::json!({
+                "agent": "agent1001",
+                "disposition": "promesa_de_pago",
+                "note": "pagará el viernes",
+                "promise": { "date": "2026-12-18", "amount": 1500 }
+            }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(recorded.status(), 201, "{:?}", recorded.text().await);
+
+        let info: serde_json::Value = http
+            .get(format!("{base}/calls/{attempt}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(info["contact_id"], "D-3", "{info}");
+        let board: serde_json::Value = http
+            .get(format!("{base}/agents"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(board["agents"][0]["login"], "agent1001", "{board}");
+        assert!(
+            board["agents"][0]["registered"][0]
+                .as_str()
+                .is_some_and(|c| c.starts_with("sip:agent1001@127.0.0.1")),
+            "{board}"
+        );
+        (pop, states, attempt)
+    });
+
+    let out = wait_with_timeout(child, Duration::from_secs(60));
+    carrier.stop();
+    assert!(out.status.success(), "{}\n{}", text(&out), agent.messages());
+    assert!(
+        states.ends_with(&["reserved".to_string(), "on_call".to_string()]),
+        "{states:?}\n{}",
+        text(&out)
+    );
+    let call = &pop["call"];
+    assert_eq!(pop["agent"], "agent1001");
+    assert_eq!(pop["queue"], "cobranza");
+    assert_eq!(call["contact_id"], "D-3", "{pop}");
+    assert_eq!(call["name"], "Lucía Gómez", "{pop}");
+    assert_eq!(call["phone"], "+525512340003", "{pop}");
+    assert_eq!(call["balance"], "1234.50", "{pop}");
+    assert_eq!(call["digits"], "1", "{pop}");
+    assert_eq!(call["ivr_path"][0], "menu", "{pop}");
+
+    let rows = campaign.report();
+    assert_eq!(rows[0]["attempt_id"], attempt.to_string());
+    assert_eq!(
+        rows[0]["agent_disposition"], "promesa_de_pago",
+        "{:?}",
+        rows[0]
+    );
+    let promises = dialer(
+        campaign.dir.path(),
+        &[
+            "report",
+            "--db",
+            "dialer.db",
+            "--promises",
+            "--format",
+            "csv",
+        ],
+        Duration::from_secs(20),
+    );
+    let promises = String::from_utf8_lossy(&promises.stdout).to_string();
+    assert!(promises.contains("2026-12-18"), "{promises}");
+    assert!(promises.contains("1500"), "{promises}");
+    assert!(promises.contains("agent:agent1001"), "{promises}");
+    let agents = dialer(
+        campaign.dir.path(),
+        &["report", "--db", "dialer.db", "--agents", "--format", "csv"],
+        Duration::from_secs(20),
+    );
+    let agents = String::from_utf8_lossy(&agents.stdout).to_string();
+    let line = agents
+        .lines()
+        .find(|l| l.starts_with("agent1001,"))
+        .expect(&agents);
+    assert!(line.starts_with("agent1001,1,0,"), "{agents}");
+    // The run let the wrap-up run its 2 s, then the pause asked during the
+    // call began.
+    let wrap_up_s: f64 = line.split(',').nth(7).unwrap().parse().unwrap();
+    assert!((1.5..4.0).contains(&wrap_up_s), "{agents}");
+    let log = without_colors(&text(&out));
+    let wrap_up = log.find("state=\"wrap_up\"").expect(&log);
+    let paused = log.find("state=\"paused\" reason=\"comida\"").expect(&log);
+    assert!(wrap_up < paused, "{log}");
+}

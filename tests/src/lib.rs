@@ -278,10 +278,10 @@ default_region = "MX"
         loop {
             // The file appears a moment before the dialer has created its
             // tables in it; until then `dialer report` rightly refuses it.
-            if let Some(rows) = try_report_csv(&self.dir.path().join("dialer.db")) {
-                if done(&rows) {
-                    return rows;
-                }
+            if let Some(rows) = try_report_csv(&self.dir.path().join("dialer.db"))
+                && done(&rows)
+            {
+                return rows;
             }
             assert!(
                 Instant::now() < deadline,

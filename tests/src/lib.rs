@@ -8,6 +8,7 @@
 
 pub mod capture;
 pub mod pcap;
+pub mod rtp_timing;
 pub mod sipp;
 
 use std::collections::BTreeMap;

@@ -109,6 +109,22 @@ fn unreadable_values_and_unknown_kinds_are_clear_errors() {
         "{}",
         text(&out)
     );
+    // The English set with the default language (es-MX).
+    let english = repo_root().join("prompts/en-US");
+    let out = say(&[
+        "--fragments",
+        english.to_str().unwrap(),
+        "number",
+        "1",
+        "--out",
+        "/tmp/x.wav",
+    ]);
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("the set is for en-US, not es-MX;"),
+        "{}",
+        text(&out)
+    );
     let out = say(&[
         "--fragments",
         "/nonexistent",

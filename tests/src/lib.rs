@@ -10,6 +10,7 @@ pub mod agents;
 pub mod audio;
 pub mod capture;
 pub mod pcap;
+pub mod rtp_timing;
 pub mod sipp;
 
 use std::collections::BTreeMap;
@@ -110,6 +111,30 @@ pub fn dialer(dir: &Path, args: &[&str], limit: Duration) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start dialer");
+    wait_with_timeout(child, limit)
+}
+
+/// Runs the dialer with `args` in `dir` under a pseudo-terminal (util-linux
+/// `script`), as an operator at a terminal would; stdout and stderr both
+/// come back in the output's stdout, escape codes included.
+pub fn dialer_in_terminal(dir: &Path, args: &[&str], limit: Duration) -> Output {
+    let script = require_tool("script", "bsdutils");
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "'\\''"));
+    let mut command = quote(dialer_bin().to_str().expect("utf-8 path"));
+    for arg in args {
+        command.push(' ');
+        command.push_str(&quote(arg));
+    }
+    let child = Command::new(script)
+        .args(["-qfec", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("DIALER_LOG", "info,rsipstack=warn")
+        .env("TERM", "xterm-256color")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start script");
     wait_with_timeout(child, limit)
 }
 

@@ -1,9 +1,34 @@
 //! `dialer demo`: the whole sample campaign against the built-in carrier.
+//! The summary counts what the report holds; every answered debtor heard
+//! their own opening (name, balance, due date), exactly as `dialer prompts
+//! render` renders it for them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use dialer_tests::{dialer, report_csv, text};
+use dialer_tests::{dialer, json_field, report_csv, text};
+
+/// The summary's `  NAME   COUNT` lines after `header`, up to the first
+/// line that is not one.
+fn summary_counts(stdout: &str, header: &str) -> BTreeMap<String, usize> {
+    stdout
+        .lines()
+        .skip_while(|l| !l.starts_with(header))
+        .skip(1)
+        .map_while(|l| {
+            let (name, count) = l.strip_prefix("  ")?.split_once(' ')?;
+            Some((name.to_owned(), count.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+fn samples(path: &Path) -> Vec<i16> {
+    media::prompt::Prompt::load(path)
+        .unwrap()
+        .samples()
+        .to_vec()
+}
 
 #[test]
 fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
@@ -91,10 +116,106 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
     }
     let promises = String::from_utf8_lossy(&out.stdout);
     assert!(promises.contains("2 promises"), "{promises}");
+
+    // The summary at the end counts the same, by disposition and outcome.
+    let owned = |m: BTreeMap<&str, usize>| -> BTreeMap<String, usize> {
+        m.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    };
+    assert_eq!(
+        summary_counts(&stdout, "Campaign 'recordatorio-demo'"),
+        owned(expected),
+        "the summary's dispositions\n{stdout}"
+    );
+    assert_eq!(
+        summary_counts(&stdout, "Outcomes of the answered calls:"),
+        owned(expected_outcomes),
+        "the summary's outcomes\n{stdout}"
+    );
+    // Not a terminal: no progress bars (tests/tests/progress.rs draws them).
+    assert!(
+        !stderr.contains("calls    [") && !stdout.contains("calls    ["),
+        "a progress bar drawn into a pipe"
+    );
+
     let calls = std::fs::read_to_string(dir.path().join("carrier/calls.jsonl")).unwrap();
     assert_eq!(calls.lines().count(), 20, "the carrier saw every call");
     assert!(
         calls.lines().all(|l| l.contains("\"authenticated\":true")),
         "every INVITE was authenticated"
     );
+    check_personal_openings(dir.path(), &rows, &calls);
+}
+
+/// Every answered debtor heard their own opening: the recording the carrier
+/// made starts with that debtor's rendered opening, sample for sample (all
+/// of it when the debtor neither pressed a key nor hung up during it), and
+/// no two debtors heard the same start.
+fn check_personal_openings(dir: &Path, rows: &[BTreeMap<String, String>], calls: &str) {
+    // Keys (which cut the prompt short) and the earliest hang-up come 3 s
+    // after the answer at the soonest (the demo's carrier plan).
+    let before_any_key = 3 * 8000 - 4000;
+    let mut starts = BTreeSet::new();
+    let mut whole = 0;
+    let answered: Vec<_> = rows
+        .iter()
+        .filter(|r| r["disposition"] == "answered")
+        .collect();
+    for row in &answered {
+        let id = &row["contact_id"];
+        let opening = dir.join(format!("opening-{id}.wav"));
+        let render = dialer(
+            dir,
+            &[
+                "prompts",
+                "render",
+                dir.join("config.toml").to_str().unwrap(),
+                "--contact",
+                id,
+                "--out",
+                opening.to_str().unwrap(),
+            ],
+            Duration::from_secs(60),
+        );
+        assert!(render.status.success(), "{}", text(&render));
+        let said = String::from_utf8_lossy(&render.stdout);
+        assert!(said.contains(&row["name"]), "{id}: {said}");
+        let call = calls
+            .lines()
+            .find(|l| json_field(l, "dialed").as_deref() == Some(row["phone"].as_str()))
+            .unwrap_or_else(|| panic!("{id}: no carrier record"));
+        let heard = samples(Path::new(&json_field(call, "recording").unwrap()));
+        let message = samples(&opening);
+        let pressed = !json_field(call, "digits_sent")
+            .unwrap_or_default()
+            .is_empty();
+        let n = if pressed {
+            message.len().min(before_any_key)
+        } else {
+            message.len().min(heard.len())
+        };
+        assert!(n >= before_any_key, "{id}: only {n} samples to compare");
+        assert!(
+            heard[..n] == message[..n],
+            "{id}: the call did not start with the debtor's own opening"
+        );
+        let rms = (message[..n]
+            .iter()
+            .map(|&s| f64::from(s).powi(2))
+            .sum::<f64>()
+            / n as f64)
+            .sqrt();
+        assert!(rms > 500.0, "{id}: the opening is nearly silent ({rms:.0})");
+        if n == message.len() {
+            whole += 1;
+        }
+        starts.insert(heard[..before_any_key].to_vec());
+    }
+    assert_eq!(answered.len(), 14);
+    assert_eq!(
+        starts.len(),
+        answered.len(),
+        "two debtors heard the same opening"
+    );
+    // 14 answered, less 6 who pressed keys and 1 who hung up after 3 s.
+    assert_eq!(whole, 7, "debtors who heard their whole opening");
 }

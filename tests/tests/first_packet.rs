@@ -1,11 +1,13 @@
 //! A personalized message is rendered before the call is answered, so the
 //! first RTP packet follows the 200 OK within 40 ms (loopback capture of
-//! what sipp sent and received).
+//! what sipp sent and received); the packets that follow are all there and
+//! none is held back (a loose bound: pacing is measured, not asserted).
 
 use std::time::Duration;
 
 use dialer_tests::capture::Capture;
-use dialer_tests::{Campaign, CampaignSpec, Sipp, SippOptions, repo_root, rtp, text};
+use dialer_tests::rtp_timing::answered_calls;
+use dialer_tests::{Campaign, CampaignSpec, Sipp, SippOptions, repo_root, text};
 
 #[test]
 fn audio_starts_within_40_ms_of_the_200_ok() {
@@ -17,7 +19,7 @@ fn audio_starts_within_40_ms_of_the_200_ok() {
         ..SippOptions::new("uas_answer.xml")
     });
     let capture = Capture::start_filter(&format!(
-        "udp src port {} or udp dst port {}",
+        "udp port {} or udp dst port {}",
         sipp.port, sipp.media_port
     ));
     let mut spec = CampaignSpec::new(sipp.port);
@@ -47,44 +49,34 @@ fn audio_starts_within_40_ms_of_the_200_ok() {
         text(&out)
     );
 
-    // Per call: when sipp sent the 200 OK to the INVITE, and when the first
-    // RTP packet reached sipp. Calls run one at a time, so they pair up in order.
-    // sipp may retransmit a 200 OK; the first one of each Call-ID counts.
-    let mut seen_calls = Vec::new();
-    let mut oks: Vec<f64> = Vec::new();
-    for d in packets
-        .iter()
-        .filter(|d| d.src_port == sipp.port && d.payload.starts_with(b"SIP/2.0 200"))
-    {
-        let message = String::from_utf8_lossy(&d.payload);
-        let call_id = message
-            .lines()
-            .find(|l| l.starts_with("Call-ID:"))
-            .unwrap_or("")
-            .to_owned();
-        if message.contains(" INVITE\r\n") && !seen_calls.contains(&call_id) {
-            seen_calls.push(call_id);
-            oks.push(d.at_s);
-        }
-    }
-    let mut firsts = Vec::new();
-    let mut last_ssrc = None;
-    for d in packets.iter().filter(|d| d.dst_port == sipp.media_port) {
-        let Some(_) = rtp(d) else { continue };
-        let ssrc = u32::from_be_bytes(d.payload[8..12].try_into().unwrap());
-        if last_ssrc != Some(ssrc) {
-            last_ssrc = Some(ssrc);
-            firsts.push(d.at_s);
-        }
-    }
-    assert_eq!(oks.len(), calls as usize, "one 200 OK per call");
-    assert_eq!(firsts.len(), calls as usize, "one RTP stream per call");
-    for (ok, first) in oks.iter().zip(&firsts) {
-        let delay_ms = (first - ok) * 1000.0;
+    let calls_seen = answered_calls(&packets, sipp.port, sipp.media_port);
+    assert_eq!(calls_seen.len(), calls as usize, "one RTP stream per call");
+    for call in &calls_seen {
+        let delay_ms = call.first_packet_ms().expect("audio packets");
         println!("200 OK -> first RTP packet: {delay_ms:.2} ms");
         assert!(
             (0.0..40.0).contains(&delay_ms),
             "the message started {delay_ms:.1} ms after the 200 OK"
+        );
+        // Pacing is measured in docs/BENCHMARKS.md; here only a sanity
+        // bound that a noisy machine cannot break: no packet lost, none
+        // held back for 200 ms.
+        assert!(
+            call.sequence_is_contiguous(),
+            "{}: a gap in the sequence",
+            call.call_id
+        );
+        let longest = call.intervals_ms().into_iter().fold(0.0, f64::max);
+        assert!(
+            longest < 200.0,
+            "{}: {longest:.0} ms between two packets",
+            call.call_id
+        );
+        assert!(
+            call.packets.len() > 40,
+            "{}: {} packets",
+            call.call_id,
+            call.packets.len()
         );
     }
 }

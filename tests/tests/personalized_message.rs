@@ -1,8 +1,8 @@
 //! Each debtor hears their own message: name, balance and due date said in
 //! Spanish, between recorded phrases. What the simulated carrier recorded
 //! on the call is exactly what `dialer prompts render` renders for that
-//! contact, with TTS words or with recorded fragments; an unreadable balance
-//! is a skipped row, never a silent call.
+//! contact, with TTS words or with recorded fragments (es-MX, and en-US);
+//! an unreadable balance is a skipped row, never a silent call.
 
 use std::time::Duration;
 
@@ -155,5 +155,53 @@ fn message_mistakes_are_named_before_any_call() {
             ":{line}: `campaign.message[1]`: unknown kind 'fecha'"
         )),
         "{err}"
+    );
+}
+
+#[test]
+fn an_english_campaign_speaks_with_the_en_us_fragments() {
+    let mut carrier = SimCarrier::start("[default]\nring_s = 0.2\n");
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("E-1".into(), "55 1234 0101".into(), "John Smith".into())];
+    spec.wait_for_digits_s = 0.3;
+    spec.campaign_extra = format!(
+        "language = \"en-US\"\nprompts = \"{}\"\nsay_with = \"fragments\"\nmessage = [\"file:saludo\", \"say:currency:{{balance}}\", \"say:date:{{due_date}}\", \"file:despedida\"]\n",
+        repo_root().join("prompts/en-US").display()
+    );
+    let campaign = Campaign::write(&spec);
+    let out = campaign.run(Duration::from_secs(120));
+    let log = carrier.stop();
+    assert_eq!(log.len(), 1, "{log:?}\n{}", text(&out));
+    let expected = campaign.dir.path().join("E-1.wav");
+    let render = dialer(
+        campaign.dir.path(),
+        &[
+            "prompts",
+            "render",
+            campaign.config.to_str().unwrap(),
+            "--contact",
+            "E-1",
+            "--out",
+            expected.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(render.status.success(), "{}", text(&render));
+    let line = String::from_utf8_lossy(&render.stdout);
+    assert!(
+        line.contains("one thousand two hundred thirty-four dollars and fifty cents")
+            && line.contains("December fifteenth"),
+        "{line}"
+    );
+    let heard = samples(std::path::Path::new(
+        &json_field(&log[0], "recording").unwrap(),
+    ));
+    let message = samples(&expected);
+    assert!(message.len() > 8000 * 4, "a message of words, not a beep");
+    assert!(
+        heard.len() >= message.len() && heard[..message.len()] == message[..],
+        "the call did not play the en-US message ({} heard, {} rendered)",
+        heard.len(),
+        message.len()
     );
 }

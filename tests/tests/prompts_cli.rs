@@ -109,6 +109,22 @@ fn unreadable_values_and_unknown_kinds_are_clear_errors() {
         "{}",
         text(&out)
     );
+    // The English set with the default language (es-MX).
+    let english = repo_root().join("prompts/en-US");
+    let out = say(&[
+        "--fragments",
+        english.to_str().unwrap(),
+        "number",
+        "1",
+        "--out",
+        "/tmp/x.wav",
+    ]);
+    assert!(
+        !out.status.success()
+            && String::from_utf8_lossy(&out.stderr).contains("the set is for en-US, not es-MX;"),
+        "{}",
+        text(&out)
+    );
     let out = say(&[
         "--fragments",
         "/nonexistent",
@@ -122,4 +138,56 @@ fn unreadable_values_and_unknown_kinds_are_clear_errors() {
         "{}",
         text(&out)
     );
+}
+
+#[test]
+fn en_us_fragments_say_money_and_dates_word_by_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let prompts = repo_root().join("prompts/en-US");
+    let manifest = media::prompt::Manifest::load(&prompts).unwrap();
+    assert_eq!(manifest.language.as_deref(), Some("en-US"));
+    for (args, words) in [
+        (
+            ["currency", "1,234.50", "USD"],
+            "one thousand two hundred thirty-four dollars and fifty cents",
+        ),
+        (
+            ["date", "12/15/2026", "full"],
+            "December fifteenth twenty twenty-six",
+        ),
+    ] {
+        let out = dir.path().join(format!("{}.wav", args[0]));
+        let mut all = vec!["--lang", "en-US", "--fragments", prompts.to_str().unwrap()];
+        all.extend_from_slice(&args);
+        all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+        let printed = line(&all);
+        assert!(printed.ends_with(words), "{printed}");
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(u32::from_le_bytes(bytes[24..28].try_into().unwrap()), 8000);
+        let heard = media::prompt::Prompt::load(&out).unwrap();
+        let loud = heard.samples().iter().filter(|s| s.abs() > 2000).count();
+        assert!(loud > 2000, "{printed}: mostly silent");
+
+        // The recording is the shipped fragments, one per word, in order,
+        // 30 ms apart: nothing else was spoken.
+        let words: Vec<String> = words.split(' ').map(str::to_owned).collect();
+        let mut expected: Vec<i16> = Vec::new();
+        for (i, name) in media::say::fragments(&words).iter().enumerate() {
+            let file = prompts.join(&manifest.fragments[name]);
+            let clip = media::prompt::Prompt::load(&file).unwrap();
+            if i > 0 {
+                expected.extend(std::iter::repeat_n(0, 240));
+            }
+            expected.extend_from_slice(media::prompt::trim_silence(clip.samples(), 40));
+        }
+        assert_eq!(
+            heard.samples().len(),
+            expected.len(),
+            "{printed}: not the fragments' length"
+        );
+        assert!(
+            heard.samples() == &expected[..],
+            "{printed}: not the fragments"
+        );
+    }
 }

@@ -273,3 +273,112 @@ fn expand_env(value: &str) -> Result<String, String> {
     out.push_str(rest);
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use media::say::Language;
+
+    use super::TtsEngineConfig;
+    use crate::config::Config;
+
+    fn config(tts: &str) -> String {
+        format!(
+            r#"
+[database]
+path = "dialer.db"
+
+[[trunk]]
+name = "carrier"
+address = "127.0.0.1:5070"
+caller_id = "+525512345678"
+
+[campaign]
+name = "recordatorio"
+contacts = "contacts.csv"
+message = ["tts:Hola {{name}}"]
+trunk = "carrier"
+
+{tts}
+"#
+        )
+    }
+
+    fn parse(tts: &str) -> Result<Config, String> {
+        Config::parse(Path::new("/etc/dialer/run.toml"), &config(tts)).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn the_voice_comes_from_the_language_unless_one_is_set() {
+        let espeak = parse("").unwrap().tts;
+        assert_eq!(espeak.voice_for(Language::EsMx), "es-419");
+        assert_eq!(espeak.voice_for(Language::EsCo), "es-419");
+        assert_eq!(espeak.voice_for(Language::EsCl), "es-419");
+        assert_eq!(espeak.voice_for(Language::EnUs), "en-us");
+        let http = parse("[tts]\nengine = \"http\"\nurl = \"http://127.0.0.1:9/tts\"")
+            .unwrap()
+            .tts;
+        assert_eq!(http.voice_for(Language::EsMx), "es-MX");
+        assert_eq!(http.voice_for(Language::EsPe), "es-PE");
+        assert_eq!(http.voice_for(Language::EnUs), "en-US");
+        for engine in ["espeak", "http"] {
+            let chosen = parse(&format!(
+                "[tts]\nengine = \"{engine}\"\nurl = \"http://127.0.0.1:9/tts\"\nvoice = \"es-MX-DaliaNeural\""
+            ))
+            .unwrap()
+            .tts;
+            assert_eq!(chosen.voice_for(Language::EnUs), "es-MX-DaliaNeural");
+        }
+    }
+
+    #[test]
+    fn the_http_engine_takes_url_headers_body_and_timeout() {
+        let home = std::env::var("HOME").expect("HOME is set for tests");
+        let c = parse(
+            r#"[tts]
+engine = "http"
+url = "https://tts.example.com/v1/synthesize"
+headers = { Authorization = "Bearer ${HOME}", X-Cliente = "cobranza" }
+content_type = "application/ssml+xml"
+body = '<speak><voice name="{voice}">{text_xml}</voice></speak>'
+timeout_s = 4
+cache_dir = "cache-voz"
+cache_max_mb = 2
+"#,
+        )
+        .unwrap();
+        let TtsEngineConfig::Http(http) = &c.tts.engine else {
+            panic!("not the HTTP engine: {:?}", c.tts.engine);
+        };
+        assert_eq!(http.url, "https://tts.example.com/v1/synthesize");
+        assert_eq!(
+            http.headers,
+            vec![
+                ("Authorization".to_owned(), format!("Bearer {home}")),
+                ("X-Cliente".to_owned(), "cobranza".to_owned()),
+            ]
+        );
+        assert_eq!(http.content_type, "application/ssml+xml");
+        assert!(http.body.starts_with("<speak><voice name=\"{voice}\">"));
+        assert_eq!(http.timeout.as_secs(), 4);
+        assert_eq!(c.tts.cache_dir, Path::new("/etc/dialer/cache-voz"));
+        assert_eq!(c.tts.cache_max_bytes, 2 * 1024 * 1024);
+
+        let err = parse("[tts]\nengine = \"http\"").unwrap_err();
+        assert!(err.contains("`tts.url`"), "{err}");
+        let err = parse("[tts]\nengine = \"http\"\nurl = \"ftp://x\"").unwrap_err();
+        assert!(
+            err.contains("`tts.url`") && err.contains("ftp://x"),
+            "{err}"
+        );
+        let err = parse(
+            "[tts]\nengine = \"http\"\nurl = \"http://x\"\nheaders = { Authorization = \"${NO_SUCH_VARIABLE_4471}\" }",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("tts.headers.Authorization") && err.contains("NO_SUCH_VARIABLE_4471"),
+            "{err}"
+        );
+    }
+}

@@ -142,8 +142,16 @@ impl Fragments {
             .take(12)
             .map(|w| format!("{w} (fragments/{w}.wav)"))
             .collect();
+        // A set recorded for another language is missing most words; say
+        // that first, not only the words.
+        let other = match manifest.language.as_deref() {
+            Some(tag) if Language::parse(tag) != Some(language) => {
+                format!(" the set is for {tag}, not {language};")
+            }
+            _ => String::new(),
+        };
         Err(format!(
-            "{}: {} of the {} fragments {language} needs are missing: {}{}",
+            "{}:{other} {} of the {} fragments {language} needs are missing: {}{}",
             dir.join(Manifest::FILE).display(),
             missing.len(),
             vocabulary.len(),
@@ -342,8 +350,16 @@ mod tests {
                 && err.contains("veintiun"),
             "{err}"
         );
+        assert!(!err.contains("the set is for"), "{err}");
         let err = Fragments::load(&dir.path().join("nowhere"), Language::EsMx).unwrap_err();
         assert!(err.contains("manifest.toml"), "{err}");
+        // The shipped English set, asked for Spanish words.
+        let english = Path::new(env!("CARGO_MANIFEST_DIR")).join("../prompts/en-US");
+        let err = Fragments::load(&english, Language::EsMx).unwrap_err();
+        assert!(
+            err.contains("the set is for en-US, not es-MX;") && err.contains("missing"),
+            "{err}"
+        );
     }
 
     #[tokio::test]

@@ -62,7 +62,54 @@ fn spanish_cardinals() {
             ("1,234", "mil doscientos treinta y cuatro"),
             ("12.5", "doce punto cinco"),
             ("1.05", "uno punto cero cinco"),
+            (
+                "2500000.75",
+                "dos millones quinientos mil punto siete cinco",
+            ),
         ],
+    );
+}
+
+#[test]
+fn spanish_feminine_forms() {
+    // The engine's feminine path (used today for "la una" of the time of
+    // day): `una`, `veintiuna`, `-ientas`; millions stay masculine.
+    let feminine = |n| es::cardinal(n, es::Form::Feminine).join(" ");
+    assert_eq!(feminine(1), "una");
+    assert_eq!(feminine(21), "veintiuna");
+    assert_eq!(feminine(31), "treinta y una");
+    assert_eq!(feminine(200), "doscientas");
+    assert_eq!(feminine(501), "quinientas una");
+    assert_eq!(feminine(221_000), "doscientas veintiuna mil");
+    assert_eq!(feminine(200_000_000), "doscientos millones");
+    assert_eq!(feminine(2_300_000), "dos millones trescientas mil");
+}
+
+#[test]
+fn neutral_latin_american_spanish() {
+    // es-419 has no national currency: amounts are dollars unless the
+    // template names one; dates are day-first, months as in Mexico.
+    check(
+        Language::Es419,
+        SayKind::Currency(None),
+        &[
+            ("1", "un dólar"),
+            ("21", "veintiún dólares"),
+            (
+                "1.234,50",
+                "mil doscientos treinta y cuatro dólares con cincuenta centavos",
+            ),
+        ],
+    );
+    check(
+        Language::Es419,
+        SayKind::Date(DateStyle::Short),
+        &[("02/09/2026", "el dos de septiembre")],
+    );
+    check(
+        Language::Es419,
+        SayKind::Number,
+        &[("16", "dieciséis"), ("21000", "veintiún mil")],
     );
 }
 
@@ -226,6 +273,7 @@ fn english_numbers_money_dates_times() {
             ("0", "zero"),
             ("1", "one"),
             ("15", "fifteen"),
+            ("16", "sixteen"),
             ("21", "twenty-one"),
             ("100", "one hundred"),
             ("101", "one hundred one"),
@@ -242,6 +290,10 @@ fn english_numbers_money_dates_times() {
                 "nine hundred ninety-nine million nine hundred ninety-nine thousand nine hundred ninety-nine",
             ),
             ("12.5", "twelve point five"),
+            (
+                "2500000.75",
+                "two million five hundred thousand point seven five",
+            ),
         ],
     );
     check(

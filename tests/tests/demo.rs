@@ -86,7 +86,23 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
         ("1", "hung_up"),
         "heard the balance, then hung up"
     );
-    assert_eq!(outcome("D-1008"), ("0", "transfer_requested"));
+    assert_eq!(outcome("D-1008"), ("0", "transferred"));
+    assert_eq!(outcome("D-1018"), ("0", "transferred"));
+    // Each went to a simulated agent, who recorded a tipificación.
+    let taken_by: BTreeSet<(&str, &str)> = rows
+        .iter()
+        .filter(|r| r["outcome"] == "transferred")
+        .map(|r| (r["agent"].as_str(), r["agent_disposition"].as_str()))
+        .collect();
+    assert_eq!(
+        taken_by,
+        BTreeSet::from([("ana", "promesa_de_pago"), ("beto", "convenio_de_pago")]),
+        "{}",
+        text(&out)
+    );
+    for row in rows.iter().filter(|r| r["outcome"] == "transferred") {
+        assert_eq!(row["queue"], "cobranza-temprana", "{row:?}");
+    }
     assert_eq!(outcome("D-1011"), ("9", "opt_out"));
     assert_eq!(outcome("D-1002"), ("", "hung_up"));
     for id in ["D-1003", "D-1014"] {
@@ -105,7 +121,7 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
         ("hung_up", 9),
         ("opt_out", 1),
         ("promise_to_pay", 2),
-        ("transfer_requested", 2),
+        ("transferred", 2),
     ]);
     assert_eq!(outcomes, expected_outcomes, "{}", text(&out));
     for row in &rows {
@@ -114,8 +130,24 @@ fn demo_runs_the_spanish_sample_campaign_with_mixed_outcomes() {
             "a prompt of the flow was skipped: {row:?}"
         );
     }
+    // Two promises made in the IVR, one recorded by agent ana.
     let promises = String::from_utf8_lossy(&out.stdout);
-    assert!(promises.contains("2 promises"), "{promises}");
+    assert!(promises.contains("3 promises"), "{promises}");
+    // The queue and agent figures are printed.
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l.starts_with("cobranza-temprana") && l.split_whitespace().nth(1) == Some("2")),
+        "queue figures\n{stdout}"
+    );
+    for agent in ["ana ", "beto "] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with(agent) && l.split_whitespace().nth(1) == Some("1")),
+            "{agent} took one call\n{stdout}"
+        );
+    }
 
     // The summary at the end counts the same, by disposition and outcome.
     let owned = |m: BTreeMap<&str, usize>| -> BTreeMap<String, usize> {

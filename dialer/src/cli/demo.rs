@@ -8,6 +8,9 @@
 //! menu; simulated debtors press keys to hear their balance, promise a
 //! payment date, ask for an agent or opt out, hang up, are busy, do not
 //! answer or do not exist; two rows of the list are malformed on purpose.
+//! Two simulated agents register their softphones to the dialer, take the
+//! debtors who pressed 0 through the ACD, talk, and record a tipificación
+//! (one with a promise to pay) through the HTTP API.
 //! The files stay, so the newcomer can rerun `dialer report` on them.
 
 use std::path::{Path, PathBuf};
@@ -19,13 +22,37 @@ use tokio_util::sync::CancellationToken;
 
 use crate::campaign::runner::{self, RunOptions};
 use crate::config::Config;
-use crate::sim::{Carrier, CarrierOptions, CarrierPlan};
+use std::net::SocketAddr;
+
+use media::prompt::Prompt;
+
+use crate::sim::{AgentPlan, AgentsSetup, Carrier, CarrierOptions, CarrierPlan, SimAgents};
 use crate::store::Store;
 
 /// The sample flow the demo runs, and the phrases it plays: built into the
 /// binary so `dialer demo` runs from anywhere.
 const FLOW: &str = include_str!("../../../ivr-flows/recordatorio.es-MX.toml");
-const PHRASES: [(&str, &[u8]); 8] = [
+const PHRASES: [(&str, &[u8]); 13] = [
+    (
+        "espera",
+        include_bytes!("../../../prompts/es-MX/espera.wav"),
+    ),
+    (
+        "posicion-fila",
+        include_bytes!("../../../prompts/es-MX/posicion-fila.wav"),
+    ),
+    (
+        "sin-asesores",
+        include_bytes!("../../../prompts/es-MX/sin-asesores.wav"),
+    ),
+    (
+        "devolveremos-llamada",
+        include_bytes!("../../../prompts/es-MX/devolveremos-llamada.wav"),
+    ),
+    (
+        "deje-mensaje",
+        include_bytes!("../../../prompts/es-MX/deje-mensaje.wav"),
+    ),
     (
         "menu-recordatorio",
         include_bytes!("../../../prompts/es-MX/menu-recordatorio.wav"),
@@ -138,6 +165,7 @@ action = "no_answer"
 number = "+525512340008"
 ring_s = 0.5
 digits = [{{ at_s = 3.0, key = "0" }}]
+hangup_after_s = 30.0
 
 [[number]]
 number = "+525512340009"
@@ -171,6 +199,7 @@ hangup_after_s = 3.0
 [[number]]
 number = "+525512340018"
 digits = [{{ at_s = 5.0, key = "0" }}]
+hangup_after_s = 16.0
 
 [[number]]
 number = "+525512340020"
@@ -183,14 +212,14 @@ code = 603
     )
 }
 
-fn config_text(carrier: std::net::SocketAddr) -> String {
+fn config_text(carrier: SocketAddr, sip_port: u16, api_port: u16) -> String {
     format!(
         r#"# Demo campaign: the recordatorio flow for 20 debtors, through the simulated carrier.
 [database]
 path = "demo.db"
 
 [sip]
-bind = "127.0.0.1:0"
+bind = "127.0.0.1:{sip_port}"
 
 [media]
 ip = "127.0.0.1"
@@ -221,8 +250,112 @@ flow = "ivr-flows/recordatorio.es-MX.toml"
 [tts]
 engine = "espeak"
 cache_dir = "tts-cache"
-"#
+
+# Debtors who press 0 reach an agent. Two simulated agents register their
+# softphones here (digest), answer, talk, and record a tipificación over
+# the HTTP API.
+[api]
+bind = "127.0.0.1:{api_port}"
+
+[[agent]]
+login = "ana"
+name = "Ana López"
+password = "{ana_password}"
+skills = ["cobranza-temprana:8"]
+
+[[agent]]
+login = "beto"
+name = "Alberto Núñez"
+password = "{beto_password}"
+skills = ["cobranza-temprana:6", "cobranza-tardia:7"]
+
+[[queue]]
+name = "cobranza-temprana"
+skills = ["cobranza-temprana"]
+wrap_up_s = 3
+max_wait_s = 60
+agent_ring_timeout_s = 10
+overflow = "callback"
+priority_by = "segmento"
+priority = {{ mora_tardia = 10, mora_intermedia = 5 }}
+"#,
+        ana_password = AGENTS[0].1,
+        beto_password = AGENTS[1].1,
     )
+}
+
+/// The simulated agents: login, password, seconds ringing before they
+/// answer, seconds before they hang up (if the debtor has not), what they
+/// say, their tipificación and promise (days ahead, amount).
+type AgentRow = (
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+    &'static str,
+    &'static str,
+    Option<(i64, u64)>,
+);
+const AGENTS: [AgentRow; 2] = [
+    (
+        "ana",
+        "demo-ana-2026",
+        1.0,
+        10.0,
+        "Buenas tardes, le atiende Ana López, de Cobranza Demo. ¿En qué le puedo ayudar?",
+        "promesa_de_pago",
+        Some((10, 500)),
+    ),
+    (
+        "beto",
+        "demo-beto-2026",
+        1.5,
+        30.0,
+        "Buenas tardes, habla Alberto Núñez, de Cobranza Demo. Con gusto le ayudo con su cuenta.",
+        "convenio_de_pago",
+        None,
+    ),
+];
+
+/// A free port on loopback for the dialer's SIP or API (known before the
+/// run, so the simulated agents can register to it).
+fn free_port() -> anyhow::Result<u16> {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    let udp = socket.local_addr()?.port();
+    // TCP too, for SIP over TCP and the API.
+    drop(std::net::TcpListener::bind(("127.0.0.1", udp))?);
+    Ok(udp)
+}
+
+/// Starts the simulated agents, their greetings spoken by the demo's TTS.
+async fn start_agents(config: &Config, sip_port: u16, api_port: u16) -> anyhow::Result<SimAgents> {
+    let voice = config.tts.voice_for(media::say::Language::EsMx);
+    let tts = crate::campaign::message::build_tts(&config.tts, &voice).await?;
+    let mut plans = Vec::new();
+    for (login, password, answer_after_s, talk_s, greeting, code, promise) in AGENTS {
+        let samples = tts.render(greeting, &voice).await?;
+        plans.push(AgentPlan {
+            login: login.into(),
+            password: password.into(),
+            answer_after_s,
+            talk_s,
+            greeting: Some(std::sync::Arc::new(Prompt::from_samples(
+                login,
+                samples.to_vec(),
+            ))),
+            disposition: Some((code.into(), promise)),
+        });
+    }
+    SimAgents::start(
+        plans,
+        AgentsSetup {
+            registrar: SocketAddr::from(([127, 0, 0, 1], sip_port)),
+            api: Some(format!("http://127.0.0.1:{api_port}")),
+            rtp_port_min: 30_000,
+            rtp_port_max: 30_999,
+        },
+    )
+    .await
 }
 
 pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Result<ExitCode> {
@@ -267,7 +400,11 @@ pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Resul
         },
     )
     .await?;
-    let config_path = write("config.toml", config_text(carrier.local_addr()).as_bytes())?;
+    let (sip_port, api_port) = (free_port()?, free_port()?);
+    let config_path = write(
+        "config.toml",
+        config_text(carrier.local_addr(), sip_port, api_port).as_bytes(),
+    )?;
     println!("Demo files in {}", dir.display());
     println!(
         "Simulated carrier on {} (UDP and TCP)\n",
@@ -275,18 +412,31 @@ pub async fn run(dir: Option<PathBuf>, stop: CancellationToken) -> anyhow::Resul
     );
 
     let config = Config::load(&config_path)?;
+    let agents = start_agents(&config, sip_port, api_port).await?;
+    println!(
+        "Simulated agents: {} (their softphones register to 127.0.0.1:{sip_port})\n",
+        AGENTS.map(|a| a.0).join(", ")
+    );
     let summary = runner::run(&config, RunOptions { progress: true }, stop).await?;
     carrier.shutdown();
+    agents.shutdown();
 
     let store = Store::open(&db_path).await?;
     let rows = store.attempts(None).await?;
     let promises = store.promises(None).await?;
+    let queues = store.queue_figures().await?;
+    let agent_figures = crate::agents::report::agent_figures(&store.agent_events().await?);
     store.close().await;
     println!("{}", crate::report::render_table(&rows));
     print!("{}", summary.render());
     println!(
         "\nPromises to pay:\n{}",
         crate::report::render_promises(&promises)
+    );
+    println!("Queues:\n{}", crate::agents::report::render_queues(&queues));
+    println!(
+        "Agents:\n{}",
+        crate::agents::report::render_agents(&agent_figures)
     );
     println!("Rerun the report: dialer report --db {}", display(&db_path));
     println!(

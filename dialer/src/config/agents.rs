@@ -215,20 +215,27 @@ impl Validator<'_> {
             .iter()
             .map(|q| q.name.get_ref().trim().to_owned())
             .collect();
+        let overflow_lines: Vec<usize> = queues
+            .iter()
+            .map(|q| match &q.overflow {
+                Some(o) => super::line_of(self.text, o.span().start),
+                None => super::line_of(self.text, q.name.span().start),
+            })
+            .collect();
         let mut out_queues: Vec<QueueConfig> = Vec::new();
         for (i, q) in queues.into_iter().enumerate() {
             out_queues.push(self.queue(i, q, &names, &out_queues)?);
         }
         // Overflow chains must end: queue A -> B -> A would pass a debtor around forever.
-        for q in &out_queues {
+        for (i, q) in out_queues.iter().enumerate() {
             let mut seen = vec![q.name.as_str()];
             let mut at = q;
             while let OverflowConfig::Queue(next) = &at.overflow {
                 if seen.contains(&next.as_str()) {
                     return Err(ConfigError::Invalid {
                         path: self.path.to_owned(),
-                        line: 1,
-                        key: format!("queue '{}'.overflow", q.name),
+                        line: overflow_lines[i],
+                        key: format!("queue[{i}].overflow"),
                         reason: format!(
                             "the overflow chain {} -> {next} comes back to itself",
                             seen.join(" -> ")
@@ -444,5 +451,133 @@ impl Validator<'_> {
             priority: q.priority,
             name,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::{Config, OverflowConfig};
+
+    const BASE: &str = r#"
+[database]
+path = "dialer.db"
+
+[[trunk]]
+name = "carrier"
+address = "127.0.0.1:5070"
+caller_id = "+525512345678"
+
+[campaign]
+name = "recordatorio"
+contacts = "contacts.csv"
+prompt = "prompts/es-MX/recordatorio.wav"
+trunk = "carrier"
+"#;
+
+    fn parse(extra: &str) -> Result<Config, String> {
+        Config::parse(Path::new("/etc/dialer/run.toml"), &format!("{BASE}{extra}"))
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn agents_and_queues_with_their_defaults() {
+        let c = parse(
+            r#"
+[[agent]]
+login = "Ana"
+password = "secreto-largo"
+skills = ["cobranza-temprana:8", "ingles"]
+
+[[queue]]
+name = "temprana"
+skills = ["cobranza-temprana:5"]
+overflow = "queue:general"
+
+[[queue]]
+name = "general"
+overflow = "voicemail"
+"#,
+        )
+        .unwrap();
+        let a = &c.agents.agents[0];
+        assert_eq!(a.login, "ana", "logins are case-insensitive");
+        assert_eq!(a.name, "ana");
+        assert_eq!(a.skills[1].level, 5);
+        assert!(a.login_on_register);
+        let q = c.agents.queue("temprana").unwrap();
+        assert_eq!(q.overflow, OverflowConfig::Queue("general".into()));
+        assert_eq!(
+            (q.wrap_up_s, q.max_wait_s, q.agent_ring_timeout_s),
+            (15.0, 120.0, 15.0)
+        );
+        assert_eq!(q.announce_every_s, Some(30.0));
+        assert_eq!(q.hold.files().collect::<Vec<_>>(), ["espera"]);
+        let g = c.agents.queue("general").unwrap();
+        assert_eq!(
+            g.overflow_prompt.files().collect::<Vec<_>>(),
+            ["deje-mensaje"]
+        );
+        assert_eq!(c.agents.registrar.lockout_failures, 5);
+        assert!(c.api.is_none());
+    }
+
+    #[test]
+    fn mistakes_name_their_key_and_line() {
+        let err = parse("[[agent]]\nlogin = \"ana\"\npassword = \"corta\"\n").unwrap_err();
+        assert!(
+            err.contains("`agent[0].password`") && err.contains("8 characters"),
+            "{err}"
+        );
+
+        let err = parse(
+            "[[agent]]\nlogin = \"ana\"\npassword = \"secreto-largo\"\n[[agent]]\nlogin = \"ANA\"\npassword = \"secreto-largo\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`agent[1].login`") && err.contains("already"),
+            "{err}"
+        );
+
+        let err = parse(
+            "[[agent]]\nlogin = \"ana\"\npassword = \"secreto-largo\"\nskills = [\"ingles:11\"]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("`agent[0].skills`") && err.contains("ingles:11"),
+            "{err}"
+        );
+
+        let err = parse("[[queue]]\nname = \"a\"\noverflow = \"queue:nadie\"\n").unwrap_err();
+        assert!(
+            err.contains("`queue[0].overflow`") && err.contains("nadie"),
+            "{err}"
+        );
+        assert!(err.contains(":17:"), "the line of the key: {err}");
+
+        let err = parse("[[queue]]\nname = \"a\"\noverflow = \"colgar\"\n").unwrap_err();
+        assert!(
+            err.contains("hangup, callback, voicemail or queue:NAME"),
+            "{err}"
+        );
+
+        let err = parse(
+            "[[queue]]\nname = \"a\"\noverflow = \"queue:b\"\n[[queue]]\nname = \"b\"\noverflow = \"queue:a\"\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("comes back to itself") && err.contains("`queue[0].overflow`"),
+            "{err}"
+        );
+
+        let err = parse("[[queue]]\nname = \"a\"\nhold = [\"musica\"]\n").unwrap_err();
+        assert!(err.contains("`queue[0].hold`"), "{err}");
+
+        let err = parse("[registrar]\nmin_expires_s = 7200\n").unwrap_err();
+        assert!(err.contains("`registrar.min_expires_s`"), "{err}");
+
+        let err = parse("[api]\nbind = \"localhost\"\n").unwrap_err();
+        assert!(err.contains("`api.bind`"), "{err}");
     }
 }

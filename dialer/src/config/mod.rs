@@ -454,7 +454,7 @@ impl Validator<'_> {
 }
 
 /// 1-based line of a byte offset (line 1 for defaults, which have no span).
-fn line_of(text: &str, offset: usize) -> usize {
+pub(super) fn line_of(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 

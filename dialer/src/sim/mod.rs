@@ -5,8 +5,10 @@
 //! records what it hears, per dialed number, as a plan file says. It runs
 //! inside `dialer demo` and as `dialer carrier` for tests.
 
+pub mod agent;
 pub mod carrier;
 pub mod plan;
 
+pub use agent::{AgentPlan, AgentsSetup, SimAgents};
 pub use carrier::{CallLog, Carrier, CarrierOptions};
 pub use plan::{Action, Behaviour, CarrierPlan};

@@ -41,7 +41,7 @@ pub enum SipError {
 
 /// A running SIP endpoint (UDP and TCP on one port).
 pub struct SipEndpoint {
-    endpoint: Endpoint,
+    pub(super) endpoint: Endpoint,
     pub(crate) dialogs: Arc<DialogLayer>,
     local: SocketAddr,
     advertised: IpAddr,

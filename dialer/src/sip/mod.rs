@@ -6,6 +6,7 @@
 //! [`LegEvent`]s; [`uas`] gives the simulated carrier the other side.
 
 mod endpoint;
+mod register;
 pub mod registrar;
 pub mod uac;
 pub mod uas;

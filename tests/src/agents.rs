@@ -10,6 +10,17 @@ use std::time::{Duration, Instant};
 
 use crate::{free_port, repo_root, require_tool};
 
+/// How a sipp agent's softphone treats the calls it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentBehaviour {
+    /// Rings 1 s, answers, plays its tone.
+    Answer,
+    /// Rings 0.3 s, then 486 Busy Here.
+    Decline,
+    /// Rings until the dialer gives up (CANCEL).
+    RingForever,
+}
+
 /// A sipp agent softphone; killed when dropped.
 pub struct SippAgent {
     child: Option<Child>,
@@ -52,11 +63,73 @@ impl SippAgent {
         tone_s: f64,
         timeout_s: u32,
     ) -> SippAgent {
+        SippAgent::start_with(
+            ip,
+            registrar_port,
+            user,
+            password,
+            tone_hz,
+            tone_s,
+            timeout_s,
+            AgentBehaviour::Answer,
+        )
+    }
+
+    /// A registered agent whose softphone declines every call (486), or
+    /// rings and never answers.
+    pub fn start_unwilling(
+        registrar_port: u16,
+        user: &str,
+        password: &str,
+        behaviour: AgentBehaviour,
+    ) -> SippAgent {
+        SippAgent::start_with(
+            "127.0.0.1",
+            registrar_port,
+            user,
+            password,
+            1_000.0,
+            1.0,
+            60,
+            behaviour,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)] // one softphone's whole setup
+    fn start_with(
+        ip: &str,
+        registrar_port: u16,
+        user: &str,
+        password: &str,
+        tone_hz: f64,
+        tone_s: f64,
+        timeout_s: u32,
+        behaviour: AgentBehaviour,
+    ) -> SippAgent {
         let sipp = require_tool("sipp", "sip-tester");
         let dir = tempfile::tempdir().expect("temporary folder");
         let tone = dir.path().join("tone.pcap");
         crate::pcap::write_tone(&tone, 0.3, tone_hz, tone_s).expect("write tone pcap");
         let scenarios = repo_root().join("tests/sipp");
+        let answer = match behaviour {
+            AgentBehaviour::Answer => scenarios.join("uas_agent_answer.xml"),
+            AgentBehaviour::Decline => scenarios.join("uas_agent_reject.xml"),
+            AgentBehaviour::RingForever => {
+                // The answering scenario, ringing an hour instead of a second.
+                let xml = std::fs::read_to_string(scenarios.join("uas_agent_answer.xml"))
+                    .expect("tests/sipp/uas_agent_answer.xml");
+                let path = dir.path().join("uas_agent_ring.xml");
+                std::fs::write(
+                    &path,
+                    xml.replace(
+                        "<recv request=\"CANCEL\" timeout=\"1000\"",
+                        "<recv request=\"CANCEL\" timeout=\"3600000\"",
+                    ),
+                )
+                .expect("write scenario");
+                path
+            }
+        };
         let port = free_port();
         let media_port = free_port();
         let child = Command::new(sipp)
@@ -64,7 +137,7 @@ impl SippAgent {
             .arg("-sf")
             .arg(scenarios.join("uac_agent_register.xml"))
             .arg("-oocsf")
-            .arg(scenarios.join("uas_agent_answer.xml"))
+            .arg(answer)
             .args(["-i", ip, "-mi", ip])
             .args(["-p", &port.to_string(), "-mp", &media_port.to_string()])
             .args(["-s", user, "-au", user, "-ap", password])

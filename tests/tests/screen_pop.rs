@@ -129,6 +129,36 @@ wrap_up_s = 2
         assert_eq!(paused.status(), 200);
         let view: serde_json::Value = paused.json().await.unwrap();
         assert_eq!(view["state"], "on_call", "{view}");
+        // The same from the command line.
+        let cli = |password: &str| {
+            dialer(
+                std::path::Path::new("."),
+                &[
+                    "agent",
+                    "--api",
+                    &base,
+                    "--login",
+                    "agent1001",
+                    "--password",
+                    password,
+                    "status",
+                ],
+                Duration::from_secs(20),
+            )
+        };
+        let status = cli("secret1001");
+        assert!(status.status.success(), "{}", text(&status));
+        assert_eq!(
+            String::from_utf8_lossy(&status.stdout).trim(),
+            "agent1001: on_call"
+        );
+        let refused = cli("adivina");
+        assert!(!refused.status.success(), "{}", text(&refused));
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("401"),
+            "{}",
+            text(&refused)
+        );
 
         let wrong = http
             .post(format!("{base}/calls/{attempt}/disposition"))

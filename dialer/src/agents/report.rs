@@ -12,7 +12,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{AgentEventRow, QueueFigures};
+use crate::store::{AgentEventRow, CallbackRow, QueueFigures};
 
 /// One agent's totals.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -91,6 +91,49 @@ pub fn agent_figures(events: &[AgentEventRow]) -> Vec<AgentFigures> {
             f
         })
         .collect()
+}
+
+pub const CALLBACK_CSV_HEADER: [&str; 9] = [
+    "callback_id",
+    "campaign",
+    "contact_id",
+    "name",
+    "phone",
+    "queue",
+    "due_at",
+    "attempt_id",
+    "created_at",
+];
+
+fn callback_record(c: &CallbackRow) -> Vec<String> {
+    vec![
+        c.id.to_string(),
+        c.campaign.clone(),
+        c.contact_id.clone(),
+        c.name.clone(),
+        c.phone.clone(),
+        c.queue.clone(),
+        c.due_at.clone(),
+        c.attempt_id.to_string(),
+        c.created_at.clone(),
+    ]
+}
+
+pub fn write_callbacks_csv(rows: &[CallbackRow], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(CALLBACK_CSV_HEADER)?;
+    for c in rows {
+        w.write_record(callback_record(c))?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+pub fn render_callbacks(rows: &[CallbackRow]) -> String {
+    table(
+        &CALLBACK_CSV_HEADER,
+        rows.iter().map(callback_record).collect(),
+    )
 }
 
 fn secs(v: Option<f64>) -> String {

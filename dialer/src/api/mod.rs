@@ -8,6 +8,7 @@
 //! | method | path | what |
 //! |---|---|---|
 //! | GET | `/agents` | every agent's state, registrations, waiting debtors |
+//! | GET | `/agents/{login}` | the agent's own state |
 //! | POST | `/agents/{login}/state` | `{"state": "ready" \| "paused" \| "logged_out", "reason": ...}` |
 //! | POST | `/agents/{login}/wrap-up/end` | end wrap-up now |
 //! | GET | `/agents/{login}/events` | WebSocket: this agent's screen pops and state changes |
@@ -49,6 +50,7 @@ pub struct ApiState {
 pub fn app(state: ApiState) -> Router {
     Router::new()
         .route("/agents", get(list_agents))
+        .route("/agents/{login}", get(agent_view))
         .route("/agents/{login}/state", post(set_state))
         .route("/agents/{login}/wrap-up/end", post(end_wrap_up))
         .route("/agents/{login}/events", get(agent_events))
@@ -124,6 +126,17 @@ async fn list_agents(State(state): State<ApiState>) -> Response {
         Ok(snapshot) => Json(snapshot).into_response(),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e),
     }
+}
+
+async fn agent_view(
+    State(state): State<ApiState>,
+    Path(login): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(denied) = unauthorized(&state, &headers, &login) {
+        return denied;
+    }
+    list_agent(&state, &login).await
 }
 
 #[derive(Deserialize)]

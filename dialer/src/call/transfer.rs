@@ -146,6 +146,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
         return HangupBy::Dialer;
     }
 
+    tracing::info!(attempt = t.record.attempt, queue = %queue_name, "debtor waiting for an agent");
     let hold = render(t, prompts.hold, &request.vars).await;
     let announcement = match request.announcement {
         Some(prompt) => render(t, prompt, &request.vars).await,
@@ -206,11 +207,16 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                     }
                 }
                 QueueEvent::Overflow { from, to: OverflowConfig::Queue(next) } => {
+                    tracing::info!(attempt = t.record.attempt, %from, to = %next, "queue overflow to another queue");
                     t.record.notes.push(format!("queue {from} overflowed to {next}"));
                     log_store(ctx.store.queue_moved(row, &next).await);
                 }
                 QueueEvent::Overflow { from, to } => {
-                    return overflow(t, &request, row, &from, to, prompts.overflow).await;
+                    tracing::info!(attempt = t.record.attempt, %from, ?to, "queue overflow");
+                    // The message is the one of the queue that gave up
+                    // (after overflows, not the first queue's).
+                    let prompt = acd.prompts(&from).map_or(prompts.overflow, |p| p.overflow);
+                    return overflow(t, &request, row, &from, to, prompt).await;
                 }
             },
             event = async { ringing.as_mut().expect("guarded").leg.next_event().await }, if ringing.is_some() => {

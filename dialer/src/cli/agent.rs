@@ -44,7 +44,7 @@ pub async fn change(
             .post(format!("{base}/agents/{login}/state"))
             .json(&serde_json::json!({ "state": "logged_out" })),
         AgentChange::EndWrapUp => client.post(format!("{base}/agents/{login}/wrap-up/end")),
-        AgentChange::Status => client.get(format!("{base}/agents")),
+        AgentChange::Status => client.get(format!("{base}/agents/{login}")),
     };
     let response = request
         .basic_auth(login, Some(password))
@@ -62,14 +62,7 @@ pub async fn change(
             body["error"].as_str().unwrap_or("refused by the dialer")
         );
     }
-    let agent = match change {
-        AgentChange::Status => body["agents"]
-            .as_array()
-            .and_then(|a| a.iter().find(|x| x["login"] == login))
-            .cloned()
-            .with_context(|| format!("no agent '{login}'"))?,
-        _ => body,
-    };
+    let agent = body;
     let reason = agent["reason"].as_str().unwrap_or("");
     println!(
         "{}: {}{}",
@@ -103,6 +96,18 @@ pub async fn report(store: Store, queues: bool, csv: bool) -> anyhow::Result<Exi
         } else {
             print!("{}", figures::render_agents(&rows));
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dialer report --callbacks`.
+pub async fn callbacks(store: Store, csv: bool) -> anyhow::Result<ExitCode> {
+    let rows = store.callbacks().await?;
+    store.close().await;
+    if csv {
+        figures::write_callbacks_csv(&rows, std::io::stdout().lock()).context("writing CSV")?;
+    } else {
+        print!("{}", figures::render_callbacks(&rows));
     }
     Ok(ExitCode::SUCCESS)
 }

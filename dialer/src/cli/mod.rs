@@ -59,6 +59,9 @@ enum Command {
         /// Agent figures (calls, talk, wrap-up, pauses, occupancy).
         #[arg(long, conflicts_with_all = ["promises", "queues"])]
         agents: bool,
+        /// Callbacks promised to debtors no agent could take, soonest first.
+        #[arg(long, conflicts_with_all = ["promises", "queues", "agents"])]
+        callbacks: bool,
     },
     /// Change an agent's state in a running dialer (through its HTTP API).
     Agent {
@@ -202,10 +205,15 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             promises,
             queues,
             agents,
+            callbacks,
         } => {
             let store = Store::open_existing(&db).await?;
+            let csv = matches!(format, Format::Csv);
+            if callbacks {
+                return agent::callbacks(store, csv).await;
+            }
             if queues || agents {
-                return agent::report(store, queues, matches!(format, Format::Csv)).await;
+                return agent::report(store, queues, csv).await;
             }
             if promises {
                 let rows = store.promises(campaign.as_deref()).await?;

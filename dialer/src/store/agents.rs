@@ -80,7 +80,36 @@ pub struct CallSummary {
     pub inputs: Option<String>,
 }
 
+/// A callback promised to a debtor a queue could not serve.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct CallbackRow {
+    pub id: i64,
+    pub campaign: String,
+    pub contact_id: String,
+    pub name: String,
+    pub phone: String,
+    pub queue: String,
+    pub due_at: String,
+    pub attempt_id: i64,
+    pub created_at: String,
+}
+
 impl Store {
+    /// The callbacks to make, soonest first.
+    pub async fn callbacks(&self) -> Result<Vec<CallbackRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT b.id, g.name AS campaign, b.contact_id, c.name, b.phone, b.queue, b.due_at,
+                    b.attempt_id, b.created_at
+             FROM callbacks b
+             JOIN campaigns g ON g.id = b.campaign_id
+             JOIN contacts c ON c.campaign_id = b.campaign_id AND c.contact_id = b.contact_id
+             ORDER BY b.due_at, b.id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("callbacks"))
+    }
+
     pub async fn call_summary(&self, attempt: i64) -> Result<Option<CallSummary>, StoreError> {
         sqlx::query_as(
             "SELECT a.id AS attempt_id, a.campaign_id, g.name AS campaign, a.contact_id, c.name,

@@ -81,23 +81,44 @@ pub fn interrupt(child: &Child) {
 }
 
 /// Waits for a child with a deadline; kills it when the deadline passes.
+/// Its stdout and stderr are read while it runs, so a chatty process never
+/// blocks on a full pipe.
 pub fn wait_with_timeout(mut child: Child, limit: Duration) -> Output {
+    use std::io::Read;
+    fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    }
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
     let deadline = Instant::now() + limit;
-    loop {
+    let (status, over) = loop {
         match child.try_wait().expect("wait for child") {
-            Some(_) => return child.wait_with_output().expect("collect child output"),
+            Some(status) => break (status, false),
             None if Instant::now() > deadline => {
                 let _ = child.kill();
-                let out = child.wait_with_output().expect("collect child output");
-                panic!(
-                    "process ran over {limit:?}\nstdout:\n{}\nstderr:\n{}",
-                    String::from_utf8_lossy(&out.stdout),
-                    String::from_utf8_lossy(&out.stderr)
-                );
+                break (child.wait().expect("wait for child"), true);
             }
             None => std::thread::sleep(Duration::from_millis(50)),
         }
-    }
+    };
+    let out = Output {
+        status,
+        stdout: stdout.join().expect("stdout reader"),
+        stderr: stderr.join().expect("stderr reader"),
+    };
+    assert!(
+        !over,
+        "process ran over {limit:?}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// Runs the dialer with `args` in `dir` and returns its output.

@@ -148,9 +148,20 @@ pub async fn start(
     let Some(registers) = registers else {
         return Ok(None);
     };
+    // Agents from the configuration file, and those added to the store.
+    let mut agents_config = config.agents.clone();
+    let shadowed = agents_config
+        .with_stored(&store.agent_accounts().await?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.database.path.display()))?;
+    for login in shadowed {
+        eprintln!(
+            "note: agent '{login}' is both in {} and in the database; the configuration's is used",
+            config.path.display()
+        );
+    }
     let stop = CancellationToken::new();
     let (handle, task) = agents::start(AgentsOptions {
-        config: config.agents.clone(),
+        config: agents_config.clone(),
         store: store.clone(),
         sip,
         registers,
@@ -159,8 +170,7 @@ pub async fn start(
     let mut tasks = vec![task];
     let api_base = match &config.api {
         Some(api) => {
-            let passwords = config
-                .agents
+            let passwords = agents_config
                 .agents
                 .iter()
                 .map(|a| (a.login.clone(), a.password.clone()))

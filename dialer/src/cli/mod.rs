@@ -63,6 +63,11 @@ enum Command {
         #[arg(long, conflicts_with_all = ["promises", "queues", "agents"])]
         callbacks: bool,
     },
+    /// Agents kept in the database (besides the configuration's [[agent]]s).
+    Agents {
+        #[command(subcommand)]
+        command: agent::AgentsCommand,
+    },
     /// Change an agent's state in a running dialer (through its HTTP API).
     Agent {
         /// The running dialer's API, e.g. http://127.0.0.1:8080 ([api] bind).
@@ -236,6 +241,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Agents { command } => agent::accounts(command).await,
         Command::Agent {
             api,
             login,

@@ -156,6 +156,70 @@ pub enum OverflowConfig {
     Hangup,
 }
 
+/// Checks an agent's login, password and skills (from the configuration or
+/// `dialer agents add`): the login lowercased and the skills parsed, or
+/// the field that is wrong and why.
+pub fn check_agent(
+    login: &str,
+    password: &str,
+    skills: &[String],
+) -> Result<(String, Vec<Skill>), (&'static str, String)> {
+    let login_lower = login.trim().to_lowercase();
+    let valid = !login_lower.is_empty()
+        && login_lower
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+    if !valid {
+        return Err((
+            "login",
+            format!("'{login}' is not a SIP user name (letters, digits, '-', '_', '.')"),
+        ));
+    }
+    if password.len() < 8 {
+        return Err((
+            "password",
+            "use at least 8 characters: registrars are brute-forced constantly".into(),
+        ));
+    }
+    let skills = skills
+        .iter()
+        .map(|s| Skill::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ("skills", e))?;
+    Ok((login_lower, skills))
+}
+
+impl AgentsConfig {
+    /// Adds the agents kept in the store; an agent in the configuration
+    /// file wins over a stored one with the same login (named in the result).
+    pub fn with_stored(
+        &mut self,
+        accounts: &[crate::store::AgentAccount],
+    ) -> Result<Vec<String>, String> {
+        let mut shadowed = Vec::new();
+        for a in accounts {
+            if self.agents.iter().any(|o| o.login == a.login) {
+                shadowed.push(a.login.clone());
+                continue;
+            }
+            let skills: Vec<String> = serde_json::from_str(&a.skills)
+                .map_err(|e| format!("stored agent '{}': skills: {e}", a.login))?;
+            let (login, skills) =
+                check_agent(&a.login, &a.password, &skills).map_err(|(field, reason)| {
+                    format!("stored agent '{}': {field}: {reason}", a.login)
+                })?;
+            self.agents.push(AgentConfig {
+                login,
+                name: a.name.clone(),
+                password: a.password.clone(),
+                skills,
+                login_on_register: a.login_on_register,
+            });
+        }
+        Ok(shadowed)
+    }
+}
+
 impl Validator<'_> {
     pub(super) fn agents(
         &self,
@@ -168,39 +232,18 @@ impl Validator<'_> {
         let mut out_agents: Vec<AgentConfig> = Vec::new();
         for (i, a) in agents.into_iter().enumerate() {
             let key = |field: &str| format!("agent[{i}].{field}");
-            let login = a.login.get_ref().trim().to_lowercase();
-            let valid = !login.is_empty()
-                && login
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
-            if !valid {
-                return Err(self.invalid(
-                    &a.login,
-                    &key("login"),
-                    format!(
-                        "'{}' is not a SIP user name (letters, digits, '-', '_', '.')",
-                        a.login.get_ref()
-                    ),
-                ));
-            }
+            let checked = check_agent(a.login.get_ref(), a.password.get_ref(), a.skills.get_ref());
+            let (login, skills) = checked.map_err(|(field, reason)| match field {
+                "login" => self.invalid(&a.login, &key(field), reason),
+                "password" => self.invalid(&a.password, &key(field), reason),
+                _ => self.invalid(&a.skills, &key(field), reason),
+            })?;
             if out_agents.iter().any(|o| o.login == login) {
                 return Err(self.invalid(
                     &a.login,
                     &key("login"),
                     format!("another agent already logs in as '{login}'"),
                 ));
-            }
-            if a.password.get_ref().len() < 8 {
-                return Err(self.invalid(
-                    &a.password,
-                    &key("password"),
-                    "use at least 8 characters: registrars are brute-forced constantly".into(),
-                ));
-            }
-            let mut skills = Vec::new();
-            for s in a.skills.get_ref() {
-                skills
-                    .push(Skill::parse(s).map_err(|e| self.invalid(&a.skills, &key("skills"), e))?);
             }
             out_agents.push(AgentConfig {
                 name: a.name.unwrap_or_else(|| login.clone()),

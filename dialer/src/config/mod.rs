@@ -14,7 +14,9 @@ use media::Codec;
 use serde::Deserialize;
 use toml::Spanned;
 
-pub use agents::{AgentConfig, AgentsConfig, OverflowConfig, QueueConfig, RegistrarConfig};
+pub use agents::{
+    AgentConfig, AgentsConfig, OverflowConfig, QueueConfig, RegistrarConfig, check_agent,
+};
 pub use message::{MessageConfig, SayWith, ScriptConfig, TtsConfig, TtsEngineConfig};
 use raw::{RawConfig, RawTrunk};
 

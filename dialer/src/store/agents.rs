@@ -365,3 +365,60 @@ impl Store {
         .map_err(query_error("agent dispositions"))
     }
 }
+
+/// An agent kept in the store (`dialer agents add`).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct AgentAccount {
+    pub login: String,
+    pub name: String,
+    pub password: String,
+    /// JSON array of `name:level` skills.
+    pub skills: String,
+    pub login_on_register: bool,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl Store {
+    /// Adds an agent, or replaces the one with the same login.
+    pub async fn save_agent_account(&self, a: &AgentAccount) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO agent_accounts (login, name, password, skills, login_on_register, created_at, updated_at)
+             VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(login) DO UPDATE SET name = excluded.name, password = excluded.password,
+               skills = excluded.skills, login_on_register = excluded.login_on_register,
+               updated_at = excluded.updated_at",
+        )
+        .bind(&a.login)
+        .bind(&a.name)
+        .bind(&a.password)
+        .bind(&a.skills)
+        .bind(a.login_on_register)
+        .bind(&a.created_at)
+        .bind(&a.updated_at)
+        .execute(&self.pool)
+        .await
+        .map_err(query_error("save agent"))?;
+        Ok(())
+    }
+
+    /// Removes an agent; false when there was none with that login.
+    pub async fn remove_agent_account(&self, login: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM agent_accounts WHERE login = ?")
+            .bind(login)
+            .execute(&self.pool)
+            .await
+            .map_err(query_error("remove agent"))?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    pub async fn agent_accounts(&self) -> Result<Vec<AgentAccount>, StoreError> {
+        sqlx::query_as(
+            "SELECT login, name, password, skills, login_on_register, created_at, updated_at
+             FROM agent_accounts ORDER BY login",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("agents"))
+    }
+}

@@ -23,8 +23,8 @@ use crate::campaign::{Contact, Disposition, HangupBy};
 mod agents;
 
 pub use agents::{
-    AgentDispositionRow, AgentEventRow, CallSummary, CallbackRow, FinishedQueueCall, NewQueueCall,
-    QueueFigures,
+    AgentAccount, AgentDispositionRow, AgentEventRow, CallSummary, CallbackRow, FinishedQueueCall,
+    NewQueueCall, QueueFigures,
 };
 
 /// Handle to the database; cheap to clone.

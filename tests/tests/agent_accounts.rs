@@ -1,0 +1,127 @@
+//! Agents kept in the database instead of the configuration file.
+//!
+//! `dialer agents add` stores an agent (checked like an [[agent]] section);
+//! a campaign whose configuration has queues but lists no agents still
+//! registers that agent's softphone and bridges a debtor to it.
+
+use std::time::Duration;
+
+use dialer_tests::agents::{SippAgent, transfer_flow};
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, text};
+
+const PLAN: &str = r#"
+[[number]]
+number = "+525512340005"
+ring_s = 0.3
+digits = [{ at_s = 1.0, key = "1" }]
+hangup_after_s = 9
+"#;
+
+#[test]
+fn an_agent_added_to_the_database_registers_and_takes_a_call() {
+    let mut carrier = SimCarrier::start(PLAN);
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-5".into(), "55 1234 0005".into(), "Elena Cruz".into())];
+    let dir = tempfile::tempdir().unwrap();
+    let flow = transfer_flow(dir.path(), "cobranza");
+    spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
+    spec.sections = "[registrar]\nmin_expires_s = 30\n\n[[queue]]\nname = \"cobranza\"\nskills = [\"cobranza\"]\nwrap_up_s = 1\n".into();
+    let campaign = Campaign::write(&spec);
+    let here = campaign.dir.path();
+    let agents = |args: &[&str]| {
+        let mut all = vec!["agents"];
+        all.extend_from_slice(args);
+        dialer(here, &all, Duration::from_secs(20))
+    };
+
+    // Mistakes are refused with the field named; nothing is stored.
+    let bad = agents(&[
+        "add",
+        "--db",
+        "dialer.db",
+        "--login",
+        "agent3001",
+        "--password",
+        "corta",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("--password") && text(&bad).contains("8 characters"),
+        "{}",
+        text(&bad)
+    );
+    let bad = agents(&[
+        "add",
+        "--db",
+        "dialer.db",
+        "--login",
+        "agent3001",
+        "--password",
+        "secret3001",
+        "--skill",
+        "cobranza:11",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("--skills") && text(&bad).contains("cobranza:11"),
+        "{}",
+        text(&bad)
+    );
+
+    let added = agents(&[
+        "add",
+        "--db",
+        "dialer.db",
+        "--login",
+        "Agent3001",
+        "--name",
+        "Carmen Ruiz",
+        "--password",
+        "secret3001",
+        "--skill",
+        "cobranza:6",
+    ]);
+    assert!(added.status.success(), "{}", text(&added));
+    let list = agents(&["list", "--db", "dialer.db"]);
+    let listed = String::from_utf8_lossy(&list.stdout).to_string();
+    assert!(
+        listed.contains("agent3001\tCarmen Ruiz\tcobranza:6"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("1 agents") && !listed.contains("secret3001"),
+        "{listed}"
+    );
+
+    let _agent = SippAgent::start(
+        campaign.sip_port,
+        "agent3001",
+        "secret3001",
+        1_000.0,
+        5.0,
+        60,
+    );
+    let out = campaign.run(Duration::from_secs(60));
+    carrier.stop();
+    assert!(out.status.success(), "{}", text(&out));
+    let rows = campaign.report();
+    assert_eq!(
+        rows[0]["outcome"],
+        "transferred",
+        "{:?}\n{}",
+        rows[0],
+        text(&out)
+    );
+    assert_eq!(rows[0]["agent"], "agent3001", "{:?}", rows[0]);
+
+    let removed = agents(&["remove", "--db", "dialer.db", "--login", "agent3001"]);
+    assert!(removed.status.success(), "{}", text(&removed));
+    let again = agents(&["remove", "--db", "dialer.db", "--login", "agent3001"]);
+    assert!(
+        !again.status.success() && text(&again).contains("no agent 'agent3001'"),
+        "{}",
+        text(&again)
+    );
+    let list = agents(&["list", "--db", "dialer.db"]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("0 agents"));
+}

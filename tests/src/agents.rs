@@ -19,6 +19,8 @@ pub enum AgentBehaviour {
     Decline,
     /// Rings until the dialer gives up (CANCEL).
     RingForever,
+    /// As `Answer`, registered (and called) over TCP.
+    AnswerOverTcp,
 }
 
 /// A sipp agent softphone; killed when dropped.
@@ -75,9 +77,9 @@ impl SippAgent {
         )
     }
 
-    /// A registered agent whose softphone declines every call (486), or
-    /// rings and never answers.
-    pub fn start_unwilling(
+    /// A registered agent whose softphone behaves as told: declines every
+    /// call (486), rings and never answers, or answers over TCP.
+    pub fn start_as(
         registrar_port: u16,
         user: &str,
         password: &str,
@@ -112,7 +114,9 @@ impl SippAgent {
         crate::pcap::write_tone(&tone, 0.3, tone_hz, tone_s).expect("write tone pcap");
         let scenarios = repo_root().join("tests/sipp");
         let answer = match behaviour {
-            AgentBehaviour::Answer => scenarios.join("uas_agent_answer.xml"),
+            AgentBehaviour::Answer | AgentBehaviour::AnswerOverTcp => {
+                scenarios.join("uas_agent_answer.xml")
+            }
             AgentBehaviour::Decline => scenarios.join("uas_agent_reject.xml"),
             AgentBehaviour::RingForever => {
                 // The answering scenario, ringing an hour instead of a second.
@@ -143,6 +147,11 @@ impl SippAgent {
             .args(["-s", user, "-au", user, "-ap", password])
             .args(["-m", "1", "-timeout", &format!("{timeout_s}s")])
             .args(["-aa", "-nostdin"])
+            .args(if behaviour == AgentBehaviour::AnswerOverTcp {
+                &["-t", "t1"][..]
+            } else {
+                &[][..]
+            })
             .arg("-key")
             .arg("agent_pcap")
             .arg(&tone)

@@ -2,7 +2,9 @@
 //!
 //! `dialer agents add` stores an agent (checked like an [[agent]] section);
 //! a campaign whose configuration has queues but lists no agents still
-//! registers that agent's softphone and bridges a debtor to it.
+//! registers that agent's softphone and bridges a debtor to it. This agent
+//! does not log in by registering: the debtor waits until the agent says
+//! "ready" from the command line.
 
 use std::time::Duration;
 
@@ -14,7 +16,7 @@ const PLAN: &str = r#"
 number = "+525512340005"
 ring_s = 0.3
 digits = [{ at_s = 1.0, key = "1" }]
-hangup_after_s = 9
+hangup_after_s = 16
 "#;
 
 #[test]
@@ -25,7 +27,11 @@ fn an_agent_added_to_the_database_registers_and_takes_a_call() {
     let dir = tempfile::tempdir().unwrap();
     let flow = transfer_flow(dir.path(), "cobranza");
     spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
-    spec.sections = "[registrar]\nmin_expires_s = 30\n\n[[queue]]\nname = \"cobranza\"\nskills = [\"cobranza\"]\nwrap_up_s = 1\n".into();
+    let api_port = dialer_tests::free_port();
+    spec.sections = format!(
+        "[api]\nbind = \"127.0.0.1:{api_port}\"\n\n[registrar]\nmin_expires_s = 30\n\n\
+         [[queue]]\nname = \"cobranza\"\nskills = [\"cobranza\"]\nwrap_up_s = 1\n"
+    );
     let campaign = Campaign::write(&spec);
     let here = campaign.dir.path();
     let agents = |args: &[&str]| {
@@ -80,12 +86,13 @@ fn an_agent_added_to_the_database_registers_and_takes_a_call() {
         "secret3001",
         "--skill",
         "cobranza:6",
+        "--no-login-on-register",
     ]);
     assert!(added.status.success(), "{}", text(&added));
     let list = agents(&["list", "--db", "dialer.db"]);
     let listed = String::from_utf8_lossy(&list.stdout).to_string();
     assert!(
-        listed.contains("agent3001\tCarmen Ruiz\tcobranza:6"),
+        listed.contains("agent3001\tCarmen Ruiz\tcobranza:6\t(logs in by API)"),
         "{listed}"
     );
     assert!(
@@ -93,7 +100,7 @@ fn an_agent_added_to_the_database_registers_and_takes_a_call() {
         "{listed}"
     );
 
-    let _agent = SippAgent::start(
+    let agent = SippAgent::start(
         campaign.sip_port,
         "agent3001",
         "secret3001",
@@ -101,7 +108,30 @@ fn an_agent_added_to_the_database_registers_and_takes_a_call() {
         5.0,
         60,
     );
-    let out = campaign.run(Duration::from_secs(60));
+    let child = campaign.spawn();
+    // Registered, but not logged in: the debtor waits.
+    std::thread::sleep(Duration::from_secs(6));
+    assert!(
+        !agent.messages().contains("INVITE sip:"),
+        "rung before logging in"
+    );
+    let api = format!("http://127.0.0.1:{api_port}");
+    let ready = dialer(
+        here,
+        &[
+            "agent",
+            "--api",
+            &api,
+            "--login",
+            "agent3001",
+            "--password",
+            "secret3001",
+            "ready",
+        ],
+        Duration::from_secs(20),
+    );
+    assert!(ready.status.success(), "{}", text(&ready));
+    let out = dialer_tests::wait_with_timeout(child, Duration::from_secs(60));
     carrier.stop();
     assert!(out.status.success(), "{}", text(&out));
     let rows = campaign.report();

@@ -54,13 +54,13 @@ agent_ring_timeout_s = 2
 "#
     .into();
     let campaign = Campaign::write(&spec);
-    let _slow = SippAgent::start_unwilling(
+    let _slow = SippAgent::start_as(
         campaign.sip_port,
         "lenta",
         "secret-lenta",
         AgentBehaviour::RingForever,
     );
-    let _busy = SippAgent::start_unwilling(
+    let _busy = SippAgent::start_as(
         campaign.sip_port,
         "ocupado",
         "secret-ocupado",

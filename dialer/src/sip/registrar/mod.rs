@@ -252,3 +252,35 @@ fn source_of(via: &Via) -> Result<SocketAddr, String> {
         .unwrap_or(5060);
     Ok(SocketAddr::new(ip, port))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn via(text: &str) -> Via {
+        Via::parse(text).unwrap()
+    }
+
+    #[test]
+    fn calls_go_where_the_register_really_came_from() {
+        // Behind NAT: the softphone wrote its private address; the transport
+        // layer added where the packet came from.
+        let natted =
+            via("SIP/2.0/UDP 10.0.0.5:5062;branch=z9hG4bK1;received=203.0.113.7;rport=40000");
+        assert_eq!(
+            source_of(&natted).unwrap(),
+            "203.0.113.7:40000".parse().unwrap()
+        );
+        let direct = via("SIP/2.0/UDP 192.0.2.1:5080;branch=z9hG4bK2;rport=5080");
+        assert_eq!(
+            source_of(&direct).unwrap(),
+            "192.0.2.1:5080".parse().unwrap()
+        );
+        let no_port = via("SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK3");
+        assert_eq!(
+            source_of(&no_port).unwrap(),
+            "192.0.2.1:5060".parse().unwrap()
+        );
+        assert!(source_of(&via("SIP/2.0/UDP phone.example;branch=z9hG4bK4")).is_err());
+    }
+}

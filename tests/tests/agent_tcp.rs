@@ -1,0 +1,66 @@
+//! An agent's softphone that registers over TCP gets its calls over that
+//! same connection (it may not listen for new ones: behind NAT it cannot).
+
+use std::time::Duration;
+
+use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_flow};
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, text};
+
+const PLAN: &str = r#"
+[[number]]
+number = "+525512340006"
+ring_s = 0.3
+digits = [{ at_s = 1.0, key = "1" }]
+hangup_after_s = 9
+"#;
+
+#[test]
+fn a_softphone_registered_over_tcp_is_called_over_tcp() {
+    let mut carrier = SimCarrier::start(PLAN);
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-6".into(), "55 1234 0006".into(), "Tomás Vega".into())];
+    let dir = tempfile::tempdir().unwrap();
+    let flow = transfer_flow(dir.path(), "cobranza");
+    spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
+    spec.sections = r#"
+[registrar]
+min_expires_s = 30
+
+[[agent]]
+login = "agent4001"
+password = "secret4001"
+skills = ["cobranza"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+wrap_up_s = 1
+"#
+    .into();
+    let campaign = Campaign::write(&spec);
+    let child = campaign.spawn();
+    // The TCP listener must be up before sipp connects.
+    std::thread::sleep(Duration::from_millis(700));
+    let agent = SippAgent::start_as(
+        campaign.sip_port,
+        "agent4001",
+        "secret4001",
+        AgentBehaviour::AnswerOverTcp,
+    );
+    let out = dialer_tests::wait_with_timeout(child, Duration::from_secs(60));
+    carrier.stop();
+    assert!(out.status.success(), "{}", text(&out));
+    let rows = campaign.report();
+    assert_eq!(
+        rows[0]["outcome"],
+        "transferred",
+        "{:?}\n{}\n{}",
+        rows[0],
+        text(&out),
+        agent.messages()
+    );
+    let messages = agent.messages();
+    assert!(messages.contains("TCP message received"), "{messages}");
+    let invite = messages.split("INVITE sip:").nth(1).expect("an INVITE");
+    assert!(invite.contains("SIP/2.0/TCP"), "{invite}");
+}

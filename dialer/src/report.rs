@@ -117,7 +117,7 @@ pub fn render_table(rows: &[AttemptRow]) -> String {
         "started (UTC)",
         "note",
     ];
-    let mut lines: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
+    let mut lines: Vec<Vec<String>> = Vec::with_capacity(rows.len());
     for r in rows {
         lines.push(vec![
             r.contact_id.clone(),
@@ -138,6 +138,16 @@ pub fn render_table(rows: &[AttemptRow]) -> String {
             clip(r.note.as_deref().unwrap_or(""), 60),
         ]);
     }
+    let mut out = columns(&header, lines);
+    out.push_str(&format!("{} attempts\n", rows.len()));
+    out
+}
+
+/// Aligned columns for a terminal: the header, a rule under it, the rows
+/// (widths in characters, so accented names line up).
+pub fn columns(header: &[&str], rows: Vec<Vec<String>>) -> String {
+    let mut lines = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
+    lines.extend(rows);
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             lines
@@ -162,7 +172,6 @@ pub fn render_table(rows: &[AttemptRow]) -> String {
             out.push('\n');
         }
     }
-    out.push_str(&format!("{} attempts\n", rows.len()));
     out
 }
 

@@ -209,6 +209,21 @@ impl Drop for SippAgent {
     }
 }
 
+/// A one-debtor campaign against the carrier at `carrier_port` whose flow
+/// sends key 1 to the queue `cobranza`; the test adds the agents, queues,
+/// registrar and API in `sections`. The flow lives in the returned folder.
+pub fn transfer_spec(
+    carrier_port: u16,
+    (id, phone, name): (&str, &str, &str),
+) -> (crate::CampaignSpec, tempfile::TempDir) {
+    let mut spec = crate::CampaignSpec::new(carrier_port);
+    spec.contacts = vec![(id.into(), phone.into(), name.into())];
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let flow = transfer_flow(dir.path(), "cobranza");
+    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    (spec, dir)
+}
+
 /// A flow in `dir`: the menu says "press 1 for an agent"; 1 transfers to
 /// `queue`; silence ends the call.
 /// Runs a sipp client scenario from `tests/sipp/` against `port` on

@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{SippAgent, transfer_flow};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, text};
+use dialer_tests::agents::{SippAgent, transfer_spec};
+use dialer_tests::{Campaign, SimCarrier, dialer, text};
 
 const PLAN: &str = r#"
 [[number]]
@@ -22,11 +22,7 @@ hangup_after_s = 16
 #[test]
 fn an_agent_added_to_the_database_registers_and_takes_a_call() {
     let mut carrier = SimCarrier::start(PLAN);
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = vec![("D-5".into(), "55 1234 0005".into(), "Elena Cruz".into())];
-    let dir = tempfile::tempdir().unwrap();
-    let flow = transfer_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
+    let (mut spec, _flow) = transfer_spec(carrier.port, ("D-5", "55 1234 0005", "Elena Cruz"));
     let api_port = dialer_tests::free_port();
     spec.sections = format!(
         "[api]\nbind = \"127.0.0.1:{api_port}\"\n\n[registrar]\nmin_expires_s = 30\n\n\

@@ -7,8 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use dialer_tests::agents::{Baresip, tone_windows, transfer_flow, wav_samples, without_colors};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, json_field, text};
+use dialer_tests::agents::{Baresip, tone_windows, transfer_spec, wav_samples, without_colors};
+use dialer_tests::{Campaign, SimCarrier, json_field, text};
 
 const PLAN: &str = r#"
 [[number]]
@@ -24,12 +24,8 @@ hangup_after_s = 15
 #[test]
 fn a_transferred_debtor_and_a_baresip_agent_hear_each_other_across_codecs() {
     let mut carrier = SimCarrier::start(PLAN);
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = vec![("D-2".into(), "55 1234 0002".into(), "Jorge Ruiz".into())];
+    let (mut spec, _flow) = transfer_spec(carrier.port, ("D-2", "55 1234 0002", "Jorge Ruiz"));
     spec.name = "asesores-baresip".into();
-    let dir = tempfile::tempdir().unwrap();
-    let flow = transfer_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
     spec.sections = r#"
 [registrar]
 min_expires_s = 30

@@ -7,8 +7,8 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_flow, without_colors};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, text};
+use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_spec, without_colors};
+use dialer_tests::{Campaign, SimCarrier, dialer, text};
 
 const PLAN: &str = r#"
 [[number]]
@@ -21,11 +21,7 @@ hangup_after_s = 14
 #[test]
 fn a_ringing_out_and_a_declining_agent_are_paused_and_the_third_takes_the_call() {
     let mut carrier = SimCarrier::start(PLAN);
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = vec![("D-4".into(), "55 1234 0004".into(), "Raúl Ibarra".into())];
-    let dir = tempfile::tempdir().unwrap();
-    let flow = transfer_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    let (mut spec, _flow) = transfer_spec(carrier.port, ("D-4", "55 1234 0004", "Raúl Ibarra"));
     spec.sections = r#"
 [registrar]
 min_expires_s = 30

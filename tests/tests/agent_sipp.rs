@@ -10,9 +10,9 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{SippAgent, pcmu_audio, tone_windows, transfer_flow, wav_samples};
+use dialer_tests::agents::{SippAgent, pcmu_audio, tone_windows, transfer_spec, wav_samples};
 use dialer_tests::capture::Capture;
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, json_field, text};
+use dialer_tests::{Campaign, SimCarrier, dialer, json_field, text};
 
 const PLAN: &str = r#"
 [[number]]
@@ -28,12 +28,8 @@ hangup_after_s = 16
 #[test]
 fn a_debtor_who_presses_1_talks_to_a_registered_sipp_agent() {
     let mut carrier = SimCarrier::start(PLAN);
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = vec![("D-1".into(), "55 1234 0001".into(), "María Pérez".into())];
+    let (mut spec, _flow) = transfer_spec(carrier.port, ("D-1", "55 1234 0001", "María Pérez"));
     spec.name = "asesores".into();
-    let dir = tempfile::tempdir().unwrap();
-    let flow = transfer_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
     spec.sections = r#"
 [registrar]
 realm = "dialer.test"

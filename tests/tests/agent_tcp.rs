@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_flow};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, text};
+use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_spec};
+use dialer_tests::{Campaign, SimCarrier, text};
 
 const PLAN: &str = r#"
 [[number]]
@@ -17,11 +17,7 @@ hangup_after_s = 9
 #[test]
 fn a_softphone_registered_over_tcp_is_called_over_tcp() {
     let mut carrier = SimCarrier::start(PLAN);
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = vec![("D-6".into(), "55 1234 0006".into(), "Tomás Vega".into())];
-    let dir = tempfile::tempdir().unwrap();
-    let flow = transfer_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
+    let (mut spec, _flow) = transfer_spec(carrier.port, ("D-6", "55 1234 0006", "Tomás Vega"));
     spec.sections = r#"
 [registrar]
 min_expires_s = 30

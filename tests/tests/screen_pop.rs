@@ -9,10 +9,8 @@
 
 use std::time::{Duration, Instant};
 
-use dialer_tests::agents::{SippAgent, transfer_flow, without_colors};
-use dialer_tests::{
-    Campaign, CampaignSpec, SimCarrier, dialer, free_port, text, wait_with_timeout,
-};
+use dialer_tests::agents::{SippAgent, transfer_spec, without_colors};
+use dialer_tests::{Campaign, SimCarrier, dialer, free_port, text, wait_with_timeout};
 use futures::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
@@ -29,11 +27,7 @@ const BASIC: &str = "Basic YWdlbnQxMDAxOnNlY3JldDEwMDE="; // agent1001:secret100
 #[test]
 fn the_agent_gets_the_screen_pop_and_records_a_disposition_with_a_promise() {
     let mut carrier = SimCarrier::start(PLAN);
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = vec![("D-3".into(), "55 1234 0003".into(), "Lucía Gómez".into())];
-    let dir = tempfile::tempdir().unwrap();
-    let flow = transfer_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\n", flow.display());
+    let (mut spec, _flow) = transfer_spec(carrier.port, ("D-3", "55 1234 0003", "Lucía Gómez"));
     let api_port = free_port();
     spec.sections = format!(
         r#"

@@ -12,6 +12,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
+use crate::report::columns;
 use crate::store::{AgentEventRow, CallbackRow, QueueFigures};
 
 /// One agent's totals.
@@ -130,7 +131,7 @@ pub fn write_callbacks_csv(rows: &[CallbackRow], out: impl Write) -> csv::Result
 }
 
 pub fn render_callbacks(rows: &[CallbackRow]) -> String {
-    table(
+    columns(
         &CALLBACK_CSV_HEADER,
         rows.iter().map(callback_record).collect(),
     )
@@ -218,38 +219,12 @@ pub fn write_agents_csv(rows: &[AgentFigures], out: impl Write) -> csv::Result<(
     Ok(())
 }
 
-/// Fixed-width columns for a terminal.
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut lines = vec![header.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
-    lines.extend(rows);
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            lines
-                .iter()
-                .map(|l| l[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for line in lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        out.push_str(cells.join("  ").trim_end());
-        out.push('\n');
-    }
-    out
-}
-
 pub fn render_queues(rows: &[QueueFigures]) -> String {
-    table(&QUEUE_CSV_HEADER, rows.iter().map(queue_record).collect())
+    columns(&QUEUE_CSV_HEADER, rows.iter().map(queue_record).collect())
 }
 
 pub fn render_agents(rows: &[AgentFigures]) -> String {
-    table(&AGENT_CSV_HEADER, rows.iter().map(agent_record).collect())
+    columns(&AGENT_CSV_HEADER, rows.iter().map(agent_record).collect())
 }
 
 #[cfg(test)]

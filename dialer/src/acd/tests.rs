@@ -407,3 +407,28 @@ fn state_changes_are_reported_with_their_instant() {
     w.advance(secs(10));
     assert_eq!(w.state(a), AgentState::LoggedOut);
 }
+
+#[test]
+fn a_failed_offer_on_a_call_that_is_ending_pauses_the_agent_and_frees_the_next() {
+    let mut w = World::new();
+    let q = w.router.add_queue(queue("cobranza", &[]));
+    let a = w.router.add_agent(agent("ana", &[]));
+    let b = w.router.add_agent(agent("beto", &[]));
+    w.ready(a);
+    w.advance(secs(1));
+    w.ready(b);
+    w.enqueue(1, q, &[], 0);
+    assert_eq!(w.offers(), vec![(1, a.0)]);
+    // Ana's softphone failed after answering; the debtor's call ends too.
+    w.router
+        .handle_offer_failed(w.now, QueueCallId(1), OfferFailure::Unreachable);
+    w.router.handle_abandon(w.now, QueueCallId(1));
+    assert_eq!(w.state(a), AgentState::Paused("unreachable".into()));
+    assert_eq!(
+        w.state(b),
+        AgentState::Ready,
+        "reserved for a moment, then freed"
+    );
+    assert!(w.router.waiting().is_empty());
+    assert_eq!(w.router.agent_of(QueueCallId(1)), None);
+}

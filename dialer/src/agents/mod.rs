@@ -37,6 +37,8 @@ enum Request {
     },
     OfferAnswered(QueueCallId),
     OfferFailed(QueueCallId, OfferFailure),
+    /// The offer failed and the debtor's call is ending too.
+    OfferFailedLeaving(QueueCallId, OfferFailure),
     Abandon(QueueCallId),
     CallEnded(QueueCallId),
     Agent {
@@ -153,6 +155,12 @@ impl Agents {
 
     pub fn offer_failed(&self, call: QueueCallId, why: OfferFailure) {
         let _ = self.requests.send(Request::OfferFailed(call, why));
+    }
+
+    /// The agent's leg failed after all and the debtor's call ends: the
+    /// agent is paused, and the call is not offered to anyone else.
+    pub fn offer_failed_leaving(&self, call: QueueCallId, why: OfferFailure) {
+        let _ = self.requests.send(Request::OfferFailedLeaving(call, why));
     }
 
     /// The debtor hung up before an agent answered.

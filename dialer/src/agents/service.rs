@@ -288,6 +288,13 @@ impl Service {
             }
             Request::OfferAnswered(call) => self.router.handle_offer_answered(now, call),
             Request::OfferFailed(call, why) => self.router.handle_offer_failed(now, call, why),
+            Request::OfferFailedLeaving(call, why) => {
+                // Both before the router's decisions are carried out, so the
+                // call offered again in between is dropped, not rung.
+                self.router.handle_offer_failed(now, call, why);
+                self.router.handle_abandon(now, call);
+                self.calls.remove(&call);
+            }
             Request::Abandon(call) => {
                 self.router.handle_abandon(now, call);
                 self.calls.remove(&call);

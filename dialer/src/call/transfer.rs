@@ -243,7 +243,8 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                             }
                             Err(e) => {
                                 t.record.notes.push(e.clone());
-                                acd.agents.offer_failed(call, OfferFailure::Unreachable);
+                                // The agent is paused; this debtor's call ends here.
+                                acd.agents.offer_failed_leaving(call, OfferFailure::Unreachable);
                                 t.record.outcome = Some("error".into());
                                 finish_row(t, row, "error", None, Some(&e)).await;
                                 HangupBy::Dialer

@@ -182,6 +182,8 @@ pub struct CampaignSpec {
     pub name: String,
     /// Extra sections at the end of the file (e.g. `[tts]`).
     pub sections: String,
+    /// Extra lines of the `[[trunk]]` section (e.g. `dtmf = ["info"]`).
+    pub trunk_extra: String,
 }
 
 impl CampaignSpec {
@@ -201,6 +203,7 @@ impl CampaignSpec {
             campaign_extra: String::new(),
             name: "prueba".into(),
             sections: String::new(),
+            trunk_extra: String::new(),
         }
     }
 }
@@ -248,7 +251,7 @@ caller_name = "Cobranza Pruebas"
 max_channels = {channels}
 max_cps = {cps}
 response_timeout_s = {response}
-{credentials}
+{credentials}{trunk_extra}
 [campaign]
 name = "{name}"
 contacts = "contacts.csv"
@@ -275,6 +278,7 @@ default_region = "MX"
             },
             campaign_extra = spec.campaign_extra,
             sections = spec.sections,
+            trunk_extra = spec.trunk_extra,
             ring = spec.ring_timeout_s,
             wait = spec.wait_for_digits_s,
         );

@@ -12,12 +12,13 @@
 use std::time::Duration;
 
 use media::Codec;
-use media::rtp::{MediaEvent, MediaSession, RtpSession, SessionConfig};
+use media::rtp::{MediaSession, RtpSession, SessionConfig};
 use media::sdp::{DEFAULT_DTMF_PAYLOAD_TYPE, LocalAudio};
 use tokio::net::UdpSocket;
 use tokio::time::{Instant, sleep_until};
 
 use super::Talk;
+use super::talk::Input;
 use crate::acd::OfferFailure;
 use crate::campaign::{Contact, HangupBy};
 use crate::sip::registrar::Binding;
@@ -113,9 +114,10 @@ impl AgentLeg {
     pub(super) fn on_event(&mut self, event: LegEvent) -> AgentOutcome {
         let login = &self.login;
         match event {
-            LegEvent::Trying | LegEvent::Ringing { .. } | LegEvent::RemoteHangup => {
-                AgentOutcome::Pending
-            }
+            LegEvent::Trying
+            | LegEvent::Ringing { .. }
+            | LegEvent::RemoteHangup
+            | LegEvent::Dtmf(_) => AgentOutcome::Pending,
             LegEvent::Answered { sdp } => AgentOutcome::Answered(sdp),
             LegEvent::Failed { code, reason } => {
                 let why = match code {
@@ -201,25 +203,20 @@ impl Bridge {
         let stop = t.ctx.stop.clone();
         let result = loop {
             tokio::select! {
-                event = t.leg.next_event() => {
-                    if event == LegEvent::RemoteHangup {
-                        break (HangupBy::Callee, false);
+                input = t.next_input() => match input {
+                    Input::Hangup => break (HangupBy::Callee, false),
+                    Input::Key(key) => {
+                        t.digit(key).await;
+                        self.media.press(key, 100);
                     }
-                }
+                    Input::PlaybackFinished(_) => {}
+                },
                 event = self.leg.next_event() => {
                     if event == LegEvent::RemoteHangup {
                         t.record.notes.push(format!("agent {} hung up", self.login));
                         break (HangupBy::Dialer, true);
                     }
                 }
-                event = t.media.event() => match event {
-                    MediaEvent::Digit(key) => {
-                        t.digit(key).await;
-                        self.media.press(key, 100);
-                    }
-                    MediaEvent::ForeignSource(addr) => t.stranger(addr),
-                    MediaEvent::PlaybackFinished(_) => {}
-                },
                 _ = self.media.event() => {}
                 _ = sleep_until(deadline) => {
                     t.record.notes.push(format!("agent talk reached {:.0} s; hung up", limit.as_secs_f64()));

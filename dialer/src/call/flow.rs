@@ -5,17 +5,16 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use media::rtp::MediaEvent;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
+use super::talk::Input;
 use super::transfer::{TransferRequest, transfer};
 use super::{OPENING_PLAYBACK, Talk, must_end};
 use crate::acd::Requirement;
 use crate::campaign::{Contact, HangupBy};
 use crate::ivr::interp::Vars;
 use crate::ivr::{Action, Flow, Interpreter, NodeId, NodeKind, PromptId, Record, outcome};
-use crate::sip::LegEvent;
 use crate::store::NewPromise;
 
 /// Runs the flow until it or the debtor ends the call; says who did.
@@ -127,18 +126,16 @@ pub(super) async fn talk(
         }
         let timeout = it.poll_timeout().map(Instant::from_std);
         tokio::select! {
-            event = t.leg.next_event() => {
-                if event == LegEvent::RemoteHangup {
+            input = t.next_input() => match input {
+                Input::Hangup => {
                     it.handle_callee_hangup();
                     break HangupBy::Callee;
                 }
-            }
-            event = t.media.event() => match event {
-                MediaEvent::Digit(key) => {
+                Input::Key(key) => {
                     t.digit(key).await;
                     it.handle_digit(Instant::now().into_std(), key);
                 }
-                MediaEvent::PlaybackFinished(id) => {
+                Input::PlaybackFinished(id) => {
                     if let Some((seq, playing_id)) = playing
                         && playing_id == id
                     {
@@ -146,9 +143,8 @@ pub(super) async fn talk(
                         it.handle_prompt_finished(Instant::now().into_std(), seq);
                     }
                 }
-                MediaEvent::ForeignSource(addr) => t.stranger(addr),
             },
-            _ = sleep_until(timeout.unwrap_or(t.max_deadline)), if timeout.is_some() => {
+            _ = sleep_until(timeout.unwrap_or(deadline)), if timeout.is_some() => {
                 it.handle_timeout(Instant::now().into_std());
             }
             Some((seq, result)) = webhooks.recv() => {

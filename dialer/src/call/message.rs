@@ -2,10 +2,9 @@
 
 use tokio::time::{Instant, sleep_until};
 
+use super::talk::Input;
 use super::{Talk, must_end};
 use crate::campaign::HangupBy;
-use crate::sip::LegEvent;
-use media::rtp::MediaEvent;
 
 /// Runs until the debtor or the dialer ends the call; says who did.
 pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
@@ -15,25 +14,20 @@ pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
     let (ctx, deadline) = (t.ctx, t.max_deadline);
     let hangup_by = loop {
         tokio::select! {
-            event = t.leg.next_event() => {
-                if event == LegEvent::RemoteHangup {
-                    break HangupBy::Callee;
-                }
-            }
-            event = t.media.event() => match event {
-                MediaEvent::Digit(key) => {
+            input = t.next_input() => match input {
+                Input::Hangup => break HangupBy::Callee,
+                Input::Key(key) => {
                     t.digit(key).await;
                     if prompt_done {
                         digit_deadline = Some(Instant::now() + wait);
                     }
                 }
-                MediaEvent::PlaybackFinished(_) => {
+                Input::PlaybackFinished(_) => {
                     prompt_done = true;
                     digit_deadline = Some(Instant::now() + wait);
                 }
-                MediaEvent::ForeignSource(addr) => t.stranger(addr),
             },
-            _ = sleep_until(digit_deadline.unwrap_or(t.max_deadline)), if digit_deadline.is_some() => {
+            _ = sleep_until(digit_deadline.unwrap_or(deadline)), if digit_deadline.is_some() => {
                 break HangupBy::Dialer;
             }
             note = must_end(ctx, deadline) => {

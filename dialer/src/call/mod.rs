@@ -9,10 +9,12 @@
 mod bridge;
 mod flow;
 mod message;
+mod talk;
 pub mod transfer;
 mod voicemail;
 
-use std::net::SocketAddr;
+use talk::Talk;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -52,6 +54,8 @@ pub struct CallContext {
     pub stop: CancellationToken,
     /// Agents and queues, when the campaign has them.
     pub acd: Option<Arc<AcdContext>>,
+    /// How the trunk sends key presses (others are ignored).
+    pub dtmf: Vec<media::dtmf::DtmfSource>,
 }
 
 /// What transfers to agents need.
@@ -324,7 +328,8 @@ async fn run_leg(
                     record.notes.push("answered just after our CANCEL; hung up at once".into());
                     return;
                 }
-                LegEvent::RemoteHangup => {}
+                // Not before the answer.
+                LegEvent::RemoteHangup | LegEvent::Dtmf(_) => {}
             },
             _ = sleep_until(response_deadline), if !responded => {
                 leg.abandon();
@@ -423,6 +428,7 @@ async fn run_leg(
         remote: agreed.remote,
         foreign: None,
         max_deadline: answered_at + ctx.timing.max_call,
+        keys: media::dtmf::KeyMerger::new(),
     };
     let hangup_by = match plan {
         CallPlan::Message(_) => message::talk(&mut talk).await,
@@ -462,29 +468,3 @@ async fn must_end(ctx: &CallContext, deadline: Instant) -> String {
 
 /// The playback id of the prompt queued before the media task starts.
 const OPENING_PLAYBACK: u64 = 0;
-
-/// An answered call, as the talk loops (message, flow) see it.
-struct Talk<'a> {
-    ctx: &'a CallContext,
-    leg: &'a mut crate::sip::CallLeg,
-    media: &'a mut MediaSession,
-    record: &'a mut Record,
-    codec: Codec,
-    remote: SocketAddr,
-    /// The first stranger that sent RTP, if any.
-    foreign: Option<SocketAddr>,
-    max_deadline: Instant,
-}
-
-impl Talk<'_> {
-    /// Notes a key press the moment it is heard.
-    async fn digit(&mut self, key: char) {
-        self.record.digits.push(key);
-        log_store(self.ctx.store.add_digit(self.record.attempt, key).await);
-    }
-
-    fn stranger(&mut self, addr: SocketAddr) {
-        warn!(%addr, expected = %self.remote, "RTP from an unexpected source ignored");
-        self.foreign = Some(addr);
-    }
-}

@@ -17,18 +17,17 @@ use std::time::Duration;
 
 use chrono::Utc;
 use media::prompt::Prompt;
-use media::rtp::MediaEvent;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::bridge::{AgentLeg, AgentOutcome, ring_agent};
+use super::talk::Input;
 use super::{Talk, log_store, must_end};
 use crate::acd::{OfferFailure, QueueCallId, Requirement};
 use crate::agents::QueueEvent;
 use crate::campaign::{Contact, HangupBy};
 use crate::config::OverflowConfig;
 use crate::ivr::interp::Vars;
-use crate::sip::LegEvent;
 use crate::store::{FinishedQueueCall, NewQueueCall};
 
 /// The outcomes (tipificaciones) a transfer leaves on the attempt.
@@ -164,8 +163,8 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
     loop {
         let ring_deadline = ringing.as_ref().map(|r| r.deadline);
         tokio::select! {
-            event = t.leg.next_event() => {
-                if event == LegEvent::RemoteHangup {
+            input = t.next_input() => match input {
+                Input::Hangup => {
                     if let Some(agent) = ringing.take() {
                         agent.cancel().await;
                     }
@@ -175,10 +174,8 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                     finish_row(t, row, "abandoned", None, None).await;
                     return HangupBy::Callee;
                 }
-            }
-            event = t.media.event() => match event {
-                MediaEvent::Digit(key) => t.digit(key).await,
-                MediaEvent::PlaybackFinished(id) => {
+                Input::Key(key) => t.digit(key).await,
+                Input::PlaybackFinished(id) => {
                     if playing == Playing::Hold(id) || playing == Playing::Announcement(id) {
                         playing = match &hold {
                             Some(audio) => Playing::Hold(t.media.play(audio.encoded(t.codec))),
@@ -186,7 +183,6 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                         };
                     }
                 }
-                MediaEvent::ForeignSource(addr) => t.stranger(addr),
             },
             Some(event) = events.recv() => match event {
                 QueueEvent::Offer { login, name, contacts, ring_timeout } => {
@@ -394,16 +390,11 @@ pub(super) async fn play_to_end(t: &mut Talk<'_>, id: u64, duration: Duration) -
     let guard = Instant::now() + duration + Duration::from_secs(2);
     loop {
         tokio::select! {
-            event = t.leg.next_event() => {
-                if event == LegEvent::RemoteHangup {
-                    return HangupBy::Callee;
-                }
-            }
-            event = t.media.event() => match event {
-                MediaEvent::PlaybackFinished(done) if done == id => return HangupBy::Dialer,
-                MediaEvent::Digit(key) => t.digit(key).await,
-                MediaEvent::ForeignSource(addr) => t.stranger(addr),
-                MediaEvent::PlaybackFinished(_) => {}
+            input = t.next_input() => match input {
+                Input::Hangup => return HangupBy::Callee,
+                Input::PlaybackFinished(done) if done == id => return HangupBy::Dialer,
+                Input::Key(key) => t.digit(key).await,
+                Input::PlaybackFinished(_) => {}
             },
             _ = sleep_until(guard) => return HangupBy::Dialer,
         }

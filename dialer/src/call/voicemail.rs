@@ -8,14 +8,14 @@
 use std::time::Duration;
 
 use chrono::Utc;
-use media::rtp::{MediaCommand, MediaEvent};
+use media::rtp::MediaCommand;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::Talk;
+use super::talk::Input;
 use super::transfer::play_to_end;
 use crate::campaign::HangupBy;
-use crate::sip::LegEvent;
 
 /// The beep before the recording: 1 kHz for 400 ms.
 fn beep(codec: media::Codec) -> (std::sync::Arc<[u8]>, Duration) {
@@ -47,16 +47,15 @@ pub(super) async fn record(t: &mut Talk<'_>, queue: &str, max: Duration) -> Hang
     let deadline = Instant::now() + max;
     let by = loop {
         tokio::select! {
-            event = t.leg.next_event() => {
-                if event == LegEvent::RemoteHangup {
-                    break HangupBy::Callee;
+            input = t.next_input() => match input {
+                Input::Hangup => break HangupBy::Callee,
+                Input::Key(key) => {
+                    t.digit(key).await;
+                    if key == '#' {
+                        break HangupBy::Dialer;
+                    }
                 }
-            }
-            event = t.media.event() => match event {
-                MediaEvent::Digit('#') => break HangupBy::Dialer,
-                MediaEvent::Digit(key) => t.digit(key).await,
-                MediaEvent::ForeignSource(addr) => t.stranger(addr),
-                MediaEvent::PlaybackFinished(_) => {}
+                Input::PlaybackFinished(_) => {}
             },
             Some(chunk) = sink.recv() => {
                 samples.extend_from_slice(&chunk);

@@ -264,6 +264,7 @@ pub async fn run(
         },
         stop: stop.child_token(),
         acd: running_acd.as_ref().map(|a| a.context.clone()),
+        dtmf: trunk.dtmf.clone(),
     });
     let total = to_dial.len();
     info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");

@@ -105,6 +105,8 @@ pub struct TrunkConfig {
     pub strip_plus: bool,
     /// Give up on an INVITE that got no response at all (not even 100) in this long.
     pub response_timeout_s: f64,
+    /// How this trunk delivers key presses; presses arriving other ways are ignored.
+    pub dtmf: Vec<media::dtmf::DtmfSource>,
 }
 
 #[derive(Debug, Clone)]
@@ -433,6 +435,30 @@ impl Validator<'_> {
         if codecs.is_empty() {
             return Err(self.invalid(&t.codecs, &key("codecs"), "list at least one codec".into()));
         }
+        let mut dtmf = Vec::new();
+        for method in t.dtmf.get_ref() {
+            let source = match method.trim().to_ascii_lowercase().as_str() {
+                "rfc4733" | "rfc2833" => media::dtmf::DtmfSource::Rfc4733,
+                "info" => media::dtmf::DtmfSource::Info,
+                other => {
+                    return Err(self.invalid(
+                        &t.dtmf,
+                        &key("dtmf"),
+                        format!("unknown DTMF method '{other}' (supported: rfc4733, info)"),
+                    ));
+                }
+            };
+            if !dtmf.contains(&source) {
+                dtmf.push(source);
+            }
+        }
+        if dtmf.is_empty() {
+            return Err(self.invalid(
+                &t.dtmf,
+                &key("dtmf"),
+                "list at least one DTMF method".into(),
+            ));
+        }
         Ok(TrunkConfig {
             name,
             address,
@@ -451,6 +477,7 @@ impl Validator<'_> {
                 0.5,
                 64.0,
             )?,
+            dtmf,
         })
     }
 }

@@ -126,6 +126,12 @@ pub(super) struct RawTrunk {
     pub(super) strip_plus: bool,
     #[serde(default = "default_response_timeout")]
     pub(super) response_timeout_s: Spanned<f64>,
+    #[serde(default = "default_dtmf")]
+    pub(super) dtmf: Spanned<Vec<String>>,
+}
+
+fn default_dtmf() -> Spanned<Vec<String>> {
+    Spanned::new(0..0, vec!["rfc4733".into(), "info".into()])
 }
 
 fn default_transport() -> Transport {

@@ -57,6 +57,8 @@ pub enum LegEvent {
     TransportError(String),
     /// The far end sent BYE.
     RemoteHangup,
+    /// A key press in a SIP INFO (already answered 200).
+    Dtmf(char),
     /// A 200 OK raced our CANCEL; rsipstack ACKed it and sent BYE.
     AnsweredAfterCancel,
 }
@@ -258,8 +260,30 @@ impl CallLeg {
             }
             // In-dialog requests from the trunk. rsipstack waits for our
             // answer on the handle.
-            DialogState::Info(_, _, handle)
-            | DialogState::Options(_, _, handle)
+            DialogState::Info(_, request, handle) => {
+                let content_type = request
+                    .headers
+                    .iter()
+                    .find(|h| h.name().eq_ignore_ascii_case("Content-Type") || h.name() == "c")
+                    .map(|h| h.value().to_string());
+                match media::dtmf::parse_info(content_type.as_deref(), &request.body) {
+                    media::dtmf::InfoDtmf::Key { key, .. } => {
+                        handle.reply(StatusCode::OK).await.ok();
+                        Some(LegEvent::Dtmf(key))
+                    }
+                    media::dtmf::InfoDtmf::Unreadable(reason) => {
+                        debug!(%reason, "unreadable DTMF INFO");
+                        handle.reply(StatusCode::BadRequest).await.ok();
+                        None
+                    }
+                    // Other INFO packages: acknowledged, not acted on.
+                    media::dtmf::InfoDtmf::NotDtmf => {
+                        handle.reply(StatusCode::OK).await.ok();
+                        None
+                    }
+                }
+            }
+            DialogState::Options(_, _, handle)
             | DialogState::Notify(_, _, handle)
             | DialogState::Message(_, _, handle) => {
                 handle.reply(StatusCode::OK).await.ok();

@@ -1,14 +1,19 @@
 //! Key presses (DTMF) on a call.
 //!
-//! The spine hears RFC 4733 telephone-events carried in RTP, the way most
-//! trunks deliver DTMF. One key press arrives as many packets (updates while
-//! the key is held, then the end packet sent three times); the collector
-//! reports it exactly once.
+//! Most trunks deliver DTMF as RFC 4733 telephone-events in RTP: one key
+//! press arrives as many packets (updates while the key is held, then the
+//! end packet sent three times) and the collector reports it exactly once.
+//! Some send SIP INFO ([`info`]), some both; [`merge`] makes a press that
+//! arrives several ways count once.
 
 #![deny(clippy::disallowed_methods)]
 
+pub mod info;
+pub mod merge;
 pub mod rfc4733;
 
+pub use info::{InfoDtmf, parse_info};
+pub use merge::{DtmfSource, KeyMerger};
 pub use rfc4733::{DigitCollector, TelephoneEvent, event_packets};
 
 /// The key a telephone-event code stands for (RFC 4733 §3.2), if it is a key.

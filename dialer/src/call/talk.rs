@@ -1,0 +1,84 @@
+//! An answered call as the talk loops (message, flow, transfer, bridge)
+//! see it: the debtor's SIP leg and media, the record being built, and the
+//! debtor's side reduced to what those loops decide on ([`Input`]).
+//!
+//! Key presses come from RFC 4733 events in the media and from SIP INFO,
+//! each counted only when the trunk is expected to send that way (its
+//! `dtmf` setting), and a press that arrives both ways counts once.
+
+use std::net::SocketAddr;
+
+use media::Codec;
+use media::dtmf::{DtmfSource, KeyMerger};
+use media::rtp::{MediaEvent, MediaSession};
+use tokio::time::Instant;
+use tracing::warn;
+
+use super::{CallContext, Record, log_store};
+use crate::sip::LegEvent;
+
+/// What the debtor's side did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Input {
+    /// A new key press (record it with [`Talk::digit`]).
+    Key(char),
+    /// The debtor hung up (BYE).
+    Hangup,
+    /// The playback with this id reached its end.
+    PlaybackFinished(u64),
+}
+
+pub(super) struct Talk<'a> {
+    pub ctx: &'a CallContext,
+    pub leg: &'a mut crate::sip::CallLeg,
+    pub media: &'a mut MediaSession,
+    pub record: &'a mut Record,
+    pub codec: Codec,
+    pub remote: SocketAddr,
+    /// The first stranger that sent RTP, if any.
+    pub foreign: Option<SocketAddr>,
+    pub max_deadline: Instant,
+    pub keys: KeyMerger,
+}
+
+impl Talk<'_> {
+    /// The next thing the debtor's side did. Cancel-safe: it can be one
+    /// branch of a `select!`.
+    pub async fn next_input(&mut self) -> Input {
+        loop {
+            tokio::select! {
+                event = self.leg.next_event() => match event {
+                    LegEvent::RemoteHangup => return Input::Hangup,
+                    LegEvent::Dtmf(key) if self.accept(key, DtmfSource::Info) => {
+                        return Input::Key(key);
+                    }
+                    _ => {}
+                },
+                event = self.media.event() => match event {
+                    MediaEvent::Digit(key) if self.accept(key, DtmfSource::Rfc4733) => {
+                        return Input::Key(key);
+                    }
+                    MediaEvent::Digit(_) => {}
+                    MediaEvent::PlaybackFinished(id) => return Input::PlaybackFinished(id),
+                    MediaEvent::ForeignSource(addr) => self.stranger(addr),
+                },
+            }
+        }
+    }
+
+    /// Whether a key heard from `source` is a new press to act on.
+    fn accept(&mut self, key: char, source: DtmfSource) -> bool {
+        self.ctx.dtmf.contains(&source) && self.keys.handle(Instant::now().into_std(), key, source)
+    }
+
+    /// Notes a key press the moment it is heard.
+    pub async fn digit(&mut self, key: char) {
+        self.record.digits.push(key);
+        log_store(self.ctx.store.add_digit(self.record.attempt, key).await);
+    }
+
+    pub fn stranger(&mut self, addr: SocketAddr) {
+        warn!(%addr, expected = %self.remote, "RTP from an unexpected source ignored");
+        self.foreign = Some(addr);
+    }
+}

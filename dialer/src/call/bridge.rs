@@ -205,6 +205,8 @@ impl Bridge {
             tokio::select! {
                 input = t.next_input() => match input {
                     Input::Hangup => break (HangupBy::Callee, false),
+                    // The debtor's line went dead: both legs end.
+                    Input::Lost => break (HangupBy::Dialer, false),
                     Input::Key(key) => {
                         t.digit(key).await;
                         self.media.press(key, 100);

@@ -131,6 +131,11 @@ pub(super) async fn talk(
                     it.handle_callee_hangup();
                     break HangupBy::Callee;
                 }
+                Input::Lost => {
+                    it.handle_callee_hangup();
+                    t.record.outcome = Some("media_timeout".into());
+                    break HangupBy::Dialer;
+                }
                 Input::Key(key) => {
                     t.digit(key).await;
                     it.handle_digit(Instant::now().into_std(), key);

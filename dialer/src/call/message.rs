@@ -16,6 +16,7 @@ pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
         tokio::select! {
             input = t.next_input() => match input {
                 Input::Hangup => break HangupBy::Callee,
+                Input::Lost => break HangupBy::Dialer,
                 Input::Key(key) => {
                     t.digit(key).await;
                     if prompt_done {

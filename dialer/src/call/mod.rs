@@ -107,6 +107,9 @@ pub struct CallTiming {
     /// After the prompt, wait this long for (more) key presses.
     pub wait_for_digits: Duration,
     pub max_call: Duration,
+    /// An answered call with no RTP from the far end this long is hung up
+    /// as `media_timeout` (`None`: never).
+    pub rtp_timeout: Option<Duration>,
 }
 
 /// How an attempt ended, as the run's summary counts it.
@@ -413,6 +416,9 @@ async fn run_leg(
         session.play(prompt.encoded(agreed.codec), OPENING_PLAYBACK);
     }
     let mut media = MediaSession::start(socket, agreed.remote, session);
+    if let Some(limit) = ctx.timing.rtp_timeout {
+        media.watch_silence(limit);
+    }
     record.disposition = Disposition::Answered;
     log_store(
         ctx.store
@@ -429,6 +435,7 @@ async fn run_leg(
         foreign: None,
         max_deadline: answered_at + ctx.timing.max_call,
         keys: media::dtmf::KeyMerger::new(),
+        lost: None,
     };
     let hangup_by = match plan {
         CallPlan::Message(_) => message::talk(&mut talk).await,
@@ -437,6 +444,14 @@ async fn run_leg(
         }
     };
     let foreign = talk.foreign;
+    if let Some(silent) = talk.lost {
+        record.disposition = Disposition::MediaTimeout;
+        record.notes.push(format!(
+            "no RTP from {} for {:.0} s; hung up",
+            agreed.remote,
+            silent.as_secs_f64()
+        ));
+    }
     record.hangup_by = Some(hangup_by);
     if hangup_by == HangupBy::Dialer
         && let Err(e) = leg.hangup().await

@@ -26,6 +26,9 @@ pub(super) enum Input {
     Hangup,
     /// The playback with this id reached its end.
     PlaybackFinished(u64),
+    /// The far end sent no RTP for the trunk's `rtp_timeout_s`: the line is
+    /// dead, end the call (the attempt becomes `media_timeout`).
+    Lost,
 }
 
 pub(super) struct Talk<'a> {
@@ -39,6 +42,8 @@ pub(super) struct Talk<'a> {
     pub foreign: Option<SocketAddr>,
     pub max_deadline: Instant,
     pub keys: KeyMerger,
+    /// Set when the far end went silent ([`Input::Lost`]).
+    pub lost: Option<std::time::Duration>,
 }
 
 impl Talk<'_> {
@@ -60,6 +65,10 @@ impl Talk<'_> {
                     }
                     MediaEvent::Digit(_) => {}
                     MediaEvent::PlaybackFinished(id) => return Input::PlaybackFinished(id),
+                    MediaEvent::Silent(limit) => {
+                        self.lost = Some(limit);
+                        return Input::Lost;
+                    }
                     MediaEvent::ForeignSource(addr) => self.stranger(addr),
                 },
             }

@@ -174,6 +174,14 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                     finish_row(t, row, "abandoned", None, None).await;
                     return HangupBy::Callee;
                 }
+                Input::Lost => {
+                    if let Some(agent) = ringing.take() {
+                        agent.cancel().await;
+                    }
+                    acd.agents.abandon(call);
+                    finish_row(t, row, "abandoned", None, Some("the line went silent")).await;
+                    return HangupBy::Dialer;
+                }
                 Input::Key(key) => t.digit(key).await,
                 Input::PlaybackFinished(id) => {
                     if playing == Playing::Hold(id) || playing == Playing::Announcement(id) {
@@ -392,6 +400,7 @@ pub(super) async fn play_to_end(t: &mut Talk<'_>, id: u64, duration: Duration) -
         tokio::select! {
             input = t.next_input() => match input {
                 Input::Hangup => return HangupBy::Callee,
+                Input::Lost => return HangupBy::Dialer,
                 Input::PlaybackFinished(done) if done == id => return HangupBy::Dialer,
                 Input::Key(key) => t.digit(key).await,
                 Input::PlaybackFinished(_) => {}

@@ -49,6 +49,7 @@ pub(super) async fn record(t: &mut Talk<'_>, queue: &str, max: Duration) -> Hang
         tokio::select! {
             input = t.next_input() => match input {
                 Input::Hangup => break HangupBy::Callee,
+                Input::Lost => break HangupBy::Dialer,
                 Input::Key(key) => {
                     t.digit(key).await;
                     if key == '#' {

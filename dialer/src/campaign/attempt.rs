@@ -27,6 +27,9 @@ pub enum Disposition {
     TrunkFailure,
     /// Any other failure (other 4xx/5xx/6xx, an unusable SDP answer).
     Error,
+    /// Answered, then no RTP at all from the far end for the trunk's
+    /// `rtp_timeout_s`: the line went dead; the dialer hung up.
+    MediaTimeout,
     /// The operator stopped the run while the call was in flight.
     Interrupted,
     /// Found unfinished after a crash: the outcome cannot be known.
@@ -34,7 +37,7 @@ pub enum Disposition {
 }
 
 impl Disposition {
-    pub const ALL: [Disposition; 10] = [
+    pub const ALL: [Disposition; 11] = [
         Disposition::Answered,
         Disposition::Busy,
         Disposition::NoAnswer,
@@ -43,6 +46,7 @@ impl Disposition {
         Disposition::Congestion,
         Disposition::TrunkFailure,
         Disposition::Error,
+        Disposition::MediaTimeout,
         Disposition::Interrupted,
         Disposition::Unknown,
     ];
@@ -69,6 +73,7 @@ impl Disposition {
             Disposition::Congestion => "congestion",
             Disposition::TrunkFailure => "trunk_failure",
             Disposition::Error => "error",
+            Disposition::MediaTimeout => "media_timeout",
             Disposition::Interrupted => "interrupted",
             Disposition::Unknown => "unknown",
         }

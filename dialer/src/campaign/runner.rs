@@ -254,6 +254,8 @@ pub async fn run(
             ring_timeout: Duration::from_secs_f64(campaign.ring_timeout_s),
             wait_for_digits: Duration::from_secs_f64(campaign.wait_for_digits_s),
             max_call: Duration::from_secs_f64(campaign.max_call_s),
+            rtp_timeout: (trunk.rtp_timeout_s > 0.0)
+                .then(|| Duration::from_secs_f64(trunk.rtp_timeout_s)),
         },
         script: script.clone(),
         today: today(),

@@ -107,6 +107,8 @@ pub struct TrunkConfig {
     pub response_timeout_s: f64,
     /// How this trunk delivers key presses; presses arriving other ways are ignored.
     pub dtmf: Vec<media::dtmf::DtmfSource>,
+    /// An answered call silent (no RTP) this long is hung up; 0 = never.
+    pub rtp_timeout_s: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -478,6 +480,7 @@ impl Validator<'_> {
                 64.0,
             )?,
             dtmf,
+            rtp_timeout_s: self.seconds(&t.rtp_timeout_s, &key("rtp_timeout_s"), 0.0, 3600.0)?,
         })
     }
 }

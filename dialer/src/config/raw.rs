@@ -128,6 +128,12 @@ pub(super) struct RawTrunk {
     pub(super) response_timeout_s: Spanned<f64>,
     #[serde(default = "default_dtmf")]
     pub(super) dtmf: Spanned<Vec<String>>,
+    #[serde(default = "default_rtp_timeout")]
+    pub(super) rtp_timeout_s: Spanned<f64>,
+}
+
+fn default_rtp_timeout() -> Spanned<f64> {
+    Spanned::new(0..0, 30.0)
 }
 
 fn default_dtmf() -> Spanned<Vec<String>> {

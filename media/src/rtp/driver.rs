@@ -37,6 +37,9 @@ pub enum MediaCommand {
     },
     /// End the bridge; back to prompts and silence.
     Disconnect,
+    /// Report [`MediaEvent::Silent`] once if nothing comes from the far end
+    /// for this long (measured from now and from each packet heard).
+    WatchSilence(Duration),
 }
 
 /// A bridged leg's other side: where our audio goes, where its audio comes from.
@@ -56,6 +59,8 @@ pub enum MediaEvent {
     /// The first packet from an address other than the far end's (later
     /// ones are only counted).
     ForeignSource(SocketAddr),
+    /// No RTP from the far end for the watched time ([`MediaCommand::WatchSilence`]).
+    Silent(Duration),
 }
 
 /// The media side of a finished call.
@@ -130,6 +135,11 @@ impl MediaSession {
         self.send(MediaCommand::Disconnect);
     }
 
+    /// Reports [`MediaEvent::Silent`] after `limit` without a packet from the far end.
+    pub fn watch_silence(&self, limit: Duration) {
+        self.send(MediaCommand::WatchSilence(limit));
+    }
+
     pub fn send(&self, command: MediaCommand) {
         // The task only ends when this handle goes away, so it is listening.
         let _ = self.commands.send(command);
@@ -167,6 +177,8 @@ async fn run(
     let mut buf = vec![0u8; 2048];
     let mut foreign_reported = false;
     let mut peer: Option<Peer> = None;
+    // (how long, since when) for the far end's silence watch.
+    let mut silence: Option<(Duration, tokio::time::Instant)> = None;
     loop {
         tokio::select! {
             biased;
@@ -185,6 +197,9 @@ async fn run(
                 Some(MediaCommand::Disconnect) => {
                     session.set_relay(false);
                     peer = None;
+                }
+                Some(MediaCommand::WatchSilence(limit)) => {
+                    silence = Some((limit, tokio::time::Instant::now()));
                 }
             },
             pcm = async { peer.as_mut().expect("guarded by peer.is_some()").1.recv().await }, if peer.is_some() => {
@@ -206,12 +221,23 @@ async fn run(
                 if let Some(id) = finished {
                     let _ = events.send(MediaEvent::PlaybackFinished(id));
                 }
+                if let Some((limit, since)) = silence
+                    && since.elapsed() >= limit
+                {
+                    silence = None;
+                    let _ = events.send(MediaEvent::Silent(limit));
+                }
             }
             received = socket.recv_from(&mut buf) => {
                 // Errors here are ICMP reports of earlier sends; the next
                 // tick tries again.
                 let Ok((len, from)) = received else { continue };
                 let received = session.handle_datagram(from, &buf[..len]);
+                if !matches!(received, Received::Foreign(_))
+                    && let Some((_, since)) = silence.as_mut()
+                {
+                    *since = tokio::time::Instant::now();
+                }
                 if let Some((to_peer, _)) = &peer {
                     while let Some(pcm) = session.take_relayed() {
                         // A full channel means the other leg is behind: drop.

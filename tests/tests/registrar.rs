@@ -2,7 +2,7 @@
 //!
 //! A source guessing passwords gets 401 then 403 each time, and after five
 //! failures it is locked out (refused without a challenge) and the lockout
-//! is logged; a softphone on another address still registers and gets
+//! is logged, however it disguises its Via; a softphone on another address still registers and gets
 //! keep-alive OPTIONS. Nobody can place a call through the dialer: an
 //! INVITE from outside gets 403.
 
@@ -56,7 +56,18 @@ password = "secret1001"
     let (locked, trace) = sipp_client(
         "uac_register_guess.xml",
         campaign.sip_port,
-        &["-s", "agent1001", "-au", "agent1001", "-ap", "adivina"],
+        // Over TCP, where answers come back on the connection whatever the
+        // Via claims: the forged received= of each try must not help.
+        &[
+            "-s",
+            "agent1001",
+            "-au",
+            "agent1001",
+            "-ap",
+            "adivina",
+            "-t",
+            "t1",
+        ],
     );
     assert!(
         locked,

@@ -83,6 +83,9 @@ struct Agent {
 #[derive(Debug)]
 struct Waiting {
     queue: QueueId,
+    /// What the transfer itself asked for (kept across overflows).
+    asked: Vec<Requirement>,
+    /// `asked` plus the current queue's skills.
     needs: Vec<Requirement>,
     priority: i32,
     /// First entered the ACD (kept across overflow and failed offers).
@@ -204,11 +207,12 @@ impl Router {
         if self.waiting.contains_key(&call) || self.connected.contains_key(&call) {
             return Err(EnqueueError::Duplicate(call));
         }
-        let needs = merge_requirements(&spec.skills, skills);
+        let needs = merge_requirements(&spec.skills, skills.clone());
         self.waiting.insert(
             call,
             Waiting {
                 queue,
+                asked: skills,
                 needs,
                 priority,
                 enqueued_at: now,
@@ -249,8 +253,13 @@ impl Router {
             OfferFailure::Rejected => PAUSE_REJECTED,
             OfferFailure::Unreachable => "unreachable",
         };
-        self.agents[agent.0].pending = None;
-        self.set_state(now, agent, AgentState::Paused(reason.into()));
+        // A logout asked while the phone rang still happens; a pause asked
+        // then is replaced by this one.
+        let state = match self.agents[agent.0].pending.take() {
+            Some(AgentRequest::Logout) => AgentState::LoggedOut,
+            _ => AgentState::Paused(reason.into()),
+        };
+        self.set_state(now, agent, state);
         if self.waiting[&call].max_wait_at <= now {
             self.overflow(now, call);
         }
@@ -292,6 +301,10 @@ impl Router {
             .get_mut(agent.0)
             .ok_or(RequestError::UnknownAgent(agent))?;
         let busy = matches!(a.state, AgentState::Reserved(_) | AgentState::OnCall(_));
+        if !busy && request != AgentRequest::EndWrapUp {
+            // A new choice replaces the pause or logout asked on the call.
+            a.pending = None;
+        }
         match request {
             AgentRequest::EndWrapUp => {
                 if a.state != AgentState::WrapUp {
@@ -363,8 +376,10 @@ impl Router {
         match to {
             Overflow::Queue(next) if next != from => {
                 let spec = &self.queues[next.0];
+                // The new queue's skills replace the old queue's: overflowing
+                // to a general queue widens who can take the call.
                 w.queue = next;
-                w.needs = merge_requirements(&spec.skills, std::mem::take(&mut w.needs));
+                w.needs = merge_requirements(&spec.skills, w.asked.clone());
                 w.max_wait_at = now + spec.max_wait;
                 w.next_announce = spec.announce_every.map(|every| now + every);
             }

@@ -432,3 +432,71 @@ fn a_failed_offer_on_a_call_that_is_ending_pauses_the_agent_and_frees_the_next()
     assert!(w.router.waiting().is_empty());
     assert_eq!(w.router.agent_of(QueueCallId(1)), None);
 }
+
+#[test]
+fn a_choice_made_in_wrap_up_replaces_the_one_asked_on_the_call() {
+    let mut w = World::new();
+    let q = w.router.add_queue(queue("cobranza", &[]));
+    let a = w.router.add_agent(agent("ana", &[]));
+    w.ready(a);
+    w.enqueue(1, q, &[], 0);
+    w.router.handle_offer_answered(w.now, QueueCallId(1));
+    w.router
+        .handle_request(w.now, a, AgentRequest::Pause("comida".into()))
+        .unwrap();
+    w.router.handle_call_ended(w.now, QueueCallId(1));
+    // In wrap-up the agent changes their mind: ready after all.
+    w.ready(a);
+    w.enqueue(2, q, &[], 0);
+    w.router.handle_offer_answered(w.now, QueueCallId(2));
+    w.router.handle_call_ended(w.now, QueueCallId(2));
+    w.advance(secs(10));
+    assert_eq!(w.state(a), AgentState::Ready, "the old pause is gone");
+
+    // A pause asked on a call, then "end wrap-up": the pause.
+    w.enqueue(3, q, &[], 0);
+    w.router.handle_offer_answered(w.now, QueueCallId(3));
+    w.router
+        .handle_request(w.now, a, AgentRequest::Pause("capacitacion".into()))
+        .unwrap();
+    w.router.handle_call_ended(w.now, QueueCallId(3));
+    w.router
+        .handle_request(w.now, a, AgentRequest::EndWrapUp)
+        .unwrap();
+    assert_eq!(w.state(a), AgentState::Paused("capacitacion".into()));
+}
+
+#[test]
+fn a_logout_asked_while_the_phone_rang_survives_a_missed_offer() {
+    let mut w = World::new();
+    let q = w.router.add_queue(queue("cobranza", &[]));
+    let a = w.router.add_agent(agent("ana", &[]));
+    w.ready(a);
+    w.enqueue(1, q, &[], 0);
+    w.router
+        .handle_request(w.now, a, AgentRequest::Logout)
+        .unwrap();
+    w.router
+        .handle_offer_failed(w.now, QueueCallId(1), OfferFailure::NoAnswer);
+    assert_eq!(w.state(a), AgentState::LoggedOut);
+}
+
+#[test]
+fn overflowing_to_a_general_queue_drops_the_first_queues_skills() {
+    let mut w = World::new();
+    let general = w.router.add_queue(queue("general", &[]));
+    let mut special = queue("ingles", &["ingles"]);
+    special.overflow = Overflow::Queue(general);
+    special.max_wait = secs(10);
+    let q = w.router.add_queue(special);
+    let spanish = w.router.add_agent(agent("ana", &["cobranza:5"]));
+    w.ready(spanish);
+    w.enqueue(1, q, &["cobranza"], 0);
+    assert_eq!(w.offers(), vec![], "ana does not speak English");
+    w.advance(secs(10));
+    assert_eq!(
+        w.offers(),
+        vec![(1, spanish.0)],
+        "in the general queue only the transfer's own skill counts"
+    );
+}

@@ -114,6 +114,7 @@ impl SipEndpoint {
         transport_layer.add_transport(tcp.into());
 
         let endpoint = EndpointBuilder::new()
+            .with_inspector(Box::new(SourceStamp))
             .with_user_agent(user_agent)
             .with_transport_layer(transport_layer)
             .with_cancel_token(cancel.child_token())
@@ -213,6 +214,46 @@ impl SipEndpoint {
 impl Drop for SipEndpoint {
     fn drop(&mut self) {
         self.cancel.cancel();
+    }
+}
+
+/// The header every received request carries with the address it really
+/// came from (transport level), written by [`SourceStamp`]. Whatever a
+/// sender writes in Via (`received=`) can be forged; this cannot.
+pub const SOURCE_HEADER: &str = "X-Dialer-Source";
+
+/// Stamps received requests with [`SOURCE_HEADER`], first removing any
+/// copy the sender put there. Responses are built from Via, From, To,
+/// Call-ID and CSeq only, so the stamp never leaves the dialer.
+struct SourceStamp;
+
+impl rsipstack::transaction::endpoint::MessageInspector for SourceStamp {
+    fn before_send(
+        &self,
+        msg: rsipstack::sip::SipMessage,
+        _dest: Option<&rsipstack::transport::SipAddr>,
+    ) -> rsipstack::sip::SipMessage {
+        msg
+    }
+
+    fn after_received(
+        &self,
+        msg: rsipstack::sip::SipMessage,
+        from: Option<&rsipstack::transport::SipAddr>,
+    ) -> rsipstack::sip::SipMessage {
+        let rsipstack::sip::SipMessage::Request(mut request) = msg else {
+            return msg;
+        };
+        request
+            .headers
+            .retain(|h| !h.name().eq_ignore_ascii_case(SOURCE_HEADER));
+        if let Some(addr) = from.and_then(|f| SocketAddr::try_from(f.addr.clone()).ok()) {
+            request.headers.push(rsipstack::sip::Header::Other(
+                SOURCE_HEADER.into(),
+                addr.to_string(),
+            ));
+        }
+        rsipstack::sip::SipMessage::Request(request)
     }
 }
 

@@ -10,6 +10,7 @@ mod table;
 use std::net::SocketAddr;
 
 use rsipstack::dialog::authenticate::verify_digest;
+use rsipstack::sip::headers::auth::AuthQop;
 use rsipstack::sip::headers::typed::{Authorization, Contact, Via};
 use rsipstack::sip::prelude::{HeadersExt, ToTypedHeader};
 use rsipstack::sip::uri::Param;
@@ -84,7 +85,14 @@ impl IncomingRegister {
                 user: &self.user,
                 auth: self.auth.as_ref().map(|(auth, _)| DigestAnswer {
                     username: &auth.username,
+                    realm: &auth.realm,
                     nonce: &auth.nonce,
+                    nc: match &auth.qop {
+                        Some(AuthQop::Auth { nc, .. } | AuthQop::AuthInt { nc, .. }) => {
+                            Some(u32::from(*nc))
+                        }
+                        None => None,
+                    },
                     verify: &verify,
                 }),
                 contacts: self.contacts.clone(),
@@ -166,7 +174,18 @@ fn parse(request: &rsipstack::sip::Request) -> Result<Parts, String> {
         SipTransport::Tcp => Transport::Tcp,
         other => return Err(format!("transport {other} is not supported for agents")),
     };
-    let source = source_of(&via)?;
+    // Where it really came from: the transport's stamp; the Via only when
+    // there is none (a request built in-process).
+    let source = match request.headers.iter().find(|h| {
+        h.name()
+            .eq_ignore_ascii_case(super::endpoint::SOURCE_HEADER)
+    }) {
+        Some(stamp) => stamp
+            .value()
+            .parse()
+            .map_err(|_| format!("unreadable source stamp '{}'", stamp.value()))?,
+        None => source_of(&via)?,
+    };
     let to = request.to_header().map_err(|e| format!("To: {e}"))?;
     let to_uri = to.uri().map_err(|e| format!("To: {e}"))?;
     let user = to_uri

@@ -74,7 +74,11 @@ pub struct Binding {
 /// The digest answer in a REGISTER, already parsed.
 pub struct DigestAnswer<'a> {
     pub username: &'a str,
+    pub realm: &'a str,
     pub nonce: &'a str,
+    /// The nonce count (with `qop=auth`): each use of a nonce must count up,
+    /// so a recorded answer cannot be replayed.
+    pub nc: Option<u32>,
     /// Checks the response against a password (digest arithmetic lives in the SIP edge).
     pub verify: &'a dyn Fn(&str) -> bool,
 }
@@ -144,7 +148,8 @@ pub struct Registrar {
     /// Login (lowercase) → password.
     users: HashMap<String, String>,
     bindings: HashMap<String, Vec<Binding>>,
-    nonces: HashMap<String, Instant>,
+    /// Issued nonces: when, and the highest nonce count answered with it.
+    nonces: HashMap<String, (Instant, Option<u32>)>,
     nonce_order: VecDeque<String>,
     failures: HashMap<IpAddr, Failures>,
     events: VecDeque<RegistrarEvent>,
@@ -280,13 +285,32 @@ impl Registrar {
         if !(auth.verify)(&password) {
             return self.fail(now, ip, format!("wrong password for agent '{user}'"));
         }
+        // An answer to another realm, to a nonce we did not issue or that
+        // is too old, or one replayed (a count not above the last): ask
+        // again (stale, so the softphone answers without its user).
+        if !auth.realm.eq_ignore_ascii_case(&self.policy.realm) {
+            return self.challenge(now, fresh_nonce, true);
+        }
         match issued {
             None => return self.challenge(now, fresh_nonce, true),
-            Some(at) if now.duration_since(at) > self.policy.nonce_ttl => {
+            Some((at, _)) if now.duration_since(at) > self.policy.nonce_ttl => {
                 self.nonces.remove(auth.nonce);
                 return self.challenge(now, fresh_nonce, true);
             }
-            Some(_) => {}
+            Some((_, last)) => match (auth.nc, last) {
+                (Some(nc), Some(last)) if nc <= last => {
+                    return self.challenge(now, fresh_nonce, true);
+                }
+                (Some(nc), _) => {
+                    if let Some(entry) = self.nonces.get_mut(auth.nonce) {
+                        entry.1 = Some(nc);
+                    }
+                }
+                // Without a count a nonce is good once.
+                (None, _) => {
+                    self.nonces.remove(auth.nonce);
+                }
+            },
         }
         self.failures.remove(&ip);
         self.apply_contacts(now, &user, request)
@@ -379,7 +403,7 @@ impl Registrar {
                 self.nonces.remove(&old);
             }
         }
-        self.nonces.insert(nonce.clone(), now);
+        self.nonces.insert(nonce.clone(), (now, None));
         self.nonce_order.push_back(nonce.clone());
         RegisterReply::Challenge { nonce, stale }
     }
@@ -457,13 +481,17 @@ mod tests {
         ) -> RegisterReply {
             let verify = |wanted: &str| password.is_some_and(|(p, _)| p == wanted);
             let fresh = self.nonce();
+            // A softphone counts its uses of a nonce (qop=auth).
+            let nc = self.n;
             let request = RegisterRequest {
                 source: source.parse().unwrap(),
                 transport: Transport::Udp,
                 user: "ana",
                 auth: password.map(|(_, nonce)| DigestAnswer {
                     username: "ana",
+                    realm: "dialer",
                     nonce,
+                    nc: Some(nc),
                     verify: &verify,
                 }),
                 contacts,
@@ -625,6 +653,107 @@ mod tests {
     }
 
     #[test]
+    fn a_recorded_answer_cannot_be_replayed_nor_sent_to_another_realm() {
+        let mut t = T::new();
+        let nonce = t.challenge();
+        let verify = |p: &str| p == "secreto";
+        let answer = |realm: &'static str, nc: Option<u32>| RegisterRequest {
+            source: PHONE.parse().unwrap(),
+            transport: Transport::Udp,
+            user: "ana",
+            auth: Some(DigestAnswer {
+                username: "ana",
+                realm,
+                nonce: &nonce,
+                nc,
+                verify: &verify,
+            }),
+            contacts: vec![set("sip:ana@10.0.0.5:5062", None)],
+            expires_header: None,
+            user_agent: None,
+        };
+        let ok =
+            t.r.handle_register(t.now, &answer("dialer", Some(1)), "a".into());
+        assert!(matches!(ok, RegisterReply::Ok { .. }), "{ok:?}");
+        let again =
+            t.r.handle_register(t.now, &answer("dialer", Some(1)), "b".into());
+        assert_eq!(
+            again,
+            RegisterReply::Challenge {
+                nonce: "b".into(),
+                stale: true
+            },
+            "the same count again is a replay"
+        );
+        let next =
+            t.r.handle_register(t.now, &answer("dialer", Some(2)), "c".into());
+        assert!(
+            matches!(next, RegisterReply::Ok { .. }),
+            "counting up is fine: {next:?}"
+        );
+        let elsewhere =
+            t.r.handle_register(t.now, &answer("otro", Some(3)), "d".into());
+        assert!(
+            matches!(elsewhere, RegisterReply::Challenge { .. }),
+            "{elsewhere:?}"
+        );
+
+        // Without a count, a nonce is good once.
+        let nonce2 = t.challenge();
+        let once = RegisterRequest {
+            auth: Some(DigestAnswer {
+                username: "ana",
+                realm: "dialer",
+                nonce: &nonce2,
+                nc: None,
+                verify: &verify,
+            }),
+            ..answer("dialer", None)
+        };
+        assert!(matches!(
+            t.r.handle_register(t.now, &once, "e".into()),
+            RegisterReply::Ok { .. }
+        ));
+        assert!(matches!(
+            t.r.handle_register(t.now, &once, "f".into()),
+            RegisterReply::Challenge { stale: true, .. }
+        ));
+    }
+
+    #[test]
+    fn a_refresh_extends_the_same_binding_without_adding_one() {
+        let mut t = T::new();
+        let nonce = t.challenge();
+        let auth = Some(("secreto", nonce.as_str()));
+        t.register(
+            PHONE,
+            auth,
+            vec![set("sip:ana@10.0.0.5:5062", None)],
+            Some(120),
+        );
+        t.now += Duration::from_secs(100);
+        let reply = t.register(
+            PHONE,
+            auth,
+            vec![set("sip:ana@10.0.0.5:5062", None)],
+            Some(120),
+        );
+        assert_eq!(
+            reply,
+            RegisterReply::Ok {
+                contacts: vec![("sip:ana@10.0.0.5:5062".into(), 120)]
+            }
+        );
+        t.now += Duration::from_secs(100);
+        t.r.handle_timeout(t.now);
+        assert_eq!(
+            t.r.contacts("ana", t.now).len(),
+            1,
+            "200 s in, still registered"
+        );
+    }
+
+    #[test]
     fn unknown_agents_and_old_or_foreign_nonces() {
         let mut t = T::new();
         let verify = |_: &str| true;
@@ -634,7 +763,9 @@ mod tests {
             user: "mallory",
             auth: Some(DigestAnswer {
                 username: "mallory",
+                realm: "dialer",
                 nonce: "x",
+                nc: None,
                 verify: &verify,
             }),
             contacts: vec![],

@@ -187,7 +187,8 @@ pub enum OfferFailure {
     NoAnswer,
     /// The softphone declined (486/603): the agent is paused (`rejected`).
     Rejected,
-    /// No registered contact answered at all: the agent is logged out.
+    /// No registered softphone could be reached, or its answer was
+    /// unusable: the agent is paused (`unreachable`).
     Unreachable,
 }
 

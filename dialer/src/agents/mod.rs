@@ -37,8 +37,6 @@ enum Request {
     },
     OfferAnswered(QueueCallId),
     OfferFailed(QueueCallId, OfferFailure),
-    /// The offer failed and the debtor's call is ending too.
-    OfferFailedLeaving(QueueCallId, OfferFailure),
     Abandon(QueueCallId),
     CallEnded(QueueCallId),
     Agent {
@@ -52,7 +50,8 @@ enum Request {
 /// What the ACD tells the call actor of a debtor in a queue.
 #[derive(Debug, Clone)]
 pub enum QueueEvent {
-    /// Ring this agent's softphones (newest registration first).
+    /// Ring this agent's softphones (the newest registration first, the
+    /// others if it cannot be reached).
     Offer {
         login: String,
         name: String,
@@ -155,12 +154,6 @@ impl Agents {
 
     pub fn offer_failed(&self, call: QueueCallId, why: OfferFailure) {
         let _ = self.requests.send(Request::OfferFailed(call, why));
-    }
-
-    /// The agent's leg failed after all and the debtor's call ends: the
-    /// agent is paused, and the call is not offered to anyone else.
-    pub fn offer_failed_leaving(&self, call: QueueCallId, why: OfferFailure) {
-        let _ = self.requests.send(Request::OfferFailedLeaving(call, why));
     }
 
     /// The debtor hung up before an agent answered.

@@ -31,7 +31,7 @@ pub struct AgentsOptions {
     pub store: Store,
     pub sip: Arc<SipEndpoint>,
     /// REGISTER transactions from the SIP endpoint.
-    pub registers: mpsc::UnboundedReceiver<Transaction>,
+    pub registers: mpsc::Receiver<Transaction>,
     pub stop: CancellationToken,
 }
 
@@ -167,7 +167,7 @@ impl Service {
     async fn run(
         mut self,
         mut requests: mpsc::UnboundedReceiver<Request>,
-        mut registers: mpsc::UnboundedReceiver<Transaction>,
+        mut registers: mpsc::Receiver<Transaction>,
         stop: CancellationToken,
     ) {
         let keepalive_every = self.config.registrar.keepalive_s;
@@ -186,8 +186,8 @@ impl Service {
             tokio::select! {
                 _ = stop.cancelled() => break,
                 Some(tx) = registers.recv() => {
-                    if let Some(register) = IncomingRegister::read(tx).await {
-                        self.register(register).await;
+                    if let Some(register) = IncomingRegister::read(tx) {
+                        self.register(register);
                     }
                 }
                 Some(request) = requests.recv() => self.handle(request),
@@ -222,13 +222,12 @@ impl Service {
         }
     }
 
-    async fn register(&mut self, register: IncomingRegister) {
+    fn register(&mut self, register: IncomingRegister) {
         let source = register.source;
         let user = register.user.clone();
         let agent_ua = register.user_agent.clone().unwrap_or_default();
-        let reply = register
-            .answer(&mut self.registrar, std::time::Instant::now())
-            .await;
+        let (reply, send) = register.answer(&mut self.registrar, std::time::Instant::now());
+        tokio::spawn(send);
         match &reply {
             RegisterReply::Forbidden { reason } => {
                 warn!(%source, %user, user_agent = %agent_ua, %reason, "REGISTER refused");
@@ -249,7 +248,8 @@ impl Service {
                 let answer = sip
                     .ping(&binding.contact, binding.source, binding.transport)
                     .await;
-                if matches!(answer, Ok(None)) {
+                // No answer at all, or the transport is gone (a closed TCP connection).
+                if matches!(answer, Ok(None) | Err(_)) {
                     let _ = unreachable.send((user, binding.contact));
                 }
             });
@@ -288,13 +288,6 @@ impl Service {
             }
             Request::OfferAnswered(call) => self.router.handle_offer_answered(now, call),
             Request::OfferFailed(call, why) => self.router.handle_offer_failed(now, call, why),
-            Request::OfferFailedLeaving(call, why) => {
-                // Both before the router's decisions are carried out, so the
-                // call offered again in between is dropped, not rung.
-                self.router.handle_offer_failed(now, call, why);
-                self.router.handle_abandon(now, call);
-                self.calls.remove(&call);
-            }
             Request::Abandon(call) => {
                 self.router.handle_abandon(now, call);
                 self.calls.remove(&call);

@@ -27,6 +27,9 @@ use crate::sip::{CallLeg, InviteTarget, LegEvent};
 /// An agent's softphone, ringing.
 pub(super) struct AgentLeg {
     pub login: String,
+    name: String,
+    /// The agent's other softphones, tried when this one cannot be reached.
+    others: Vec<Binding>,
     pub leg: CallLeg,
     pub deadline: Instant,
     pub ring_timeout: Duration,
@@ -44,10 +47,23 @@ pub(super) enum AgentOutcome {
 /// Headers carry one line of text; a name with a line break must not
 /// become a header of its own.
 fn header_text(value: &str) -> String {
-    value.replace(['\r', '\n'], " ").trim().to_owned()
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
-/// INVITEs the agent's newest registered softphone.
+/// A display name goes between quotes in From: no quotes or backslashes
+/// of its own, or the softphone gets a header it cannot read (and the
+/// agent would be paused for a debtor's name).
+fn display_name(value: &str) -> String {
+    header_text(value).replace(['"', '\\'], "")
+}
+
+/// INVITEs the agent's newest registered softphone (the others are tried
+/// if it cannot be reached).
 pub(super) fn ring_agent(
     t: &Talk<'_>,
     contact: &Contact,
@@ -57,7 +73,7 @@ pub(super) fn ring_agent(
     ring_timeout: Duration,
 ) -> Result<AgentLeg, String> {
     let ctx = t.ctx;
-    let binding = contacts.first().ok_or("no softphone registered")?;
+    let (binding, others) = contacts.split_first().ok_or("no softphone registered")?;
     let socket = ctx.ports.bind().map_err(|e| format!("no RTP port: {e}"))?;
     let port = socket
         .local_addr()
@@ -93,7 +109,7 @@ pub(super) fn ring_agent(
         destination: binding.source,
         transport: binding.transport,
         caller_user: contact.phone.clone(),
-        caller_name: Some(header_text(&contact.name)),
+        caller_name: Some(display_name(&contact.name)),
         credentials: None,
         headers,
     };
@@ -102,6 +118,8 @@ pub(super) fn ring_agent(
     let leg = ctx.sip.invite_target(&target, call_id, local.offer())?;
     Ok(AgentLeg {
         login: login.to_owned(),
+        name: name.to_owned(),
+        others: others.to_vec(),
         leg,
         deadline: Instant::now() + ring_timeout,
         ring_timeout,
@@ -141,12 +159,31 @@ impl AgentLeg {
         }
     }
 
-    /// Withdraws the offer (CANCEL); the 487 is absorbed in the background.
-    pub(super) async fn cancel(mut self) {
-        if let Err(e) = self.leg.cancel().await {
-            tracing::debug!(error = %e, agent = %self.login, "CANCEL to agent failed");
-        }
+    /// The agent's next softphone, when this one could not be reached.
+    pub(super) fn next_softphone(
+        self,
+        t: &Talk<'_>,
+        contact: &Contact,
+    ) -> Option<Result<AgentLeg, String>> {
+        (!self.others.is_empty()).then(|| {
+            ring_agent(
+                t,
+                contact,
+                &self.login,
+                &self.name,
+                &self.others,
+                self.ring_timeout,
+            )
+        })
+    }
+
+    /// Withdraws the offer (CANCEL) in the background: a softphone gone
+    /// silent must not hold up the debtor's call while the CANCEL waits.
+    pub(super) fn cancel(mut self) {
         tokio::spawn(async move {
+            if let Err(e) = self.leg.cancel().await {
+                tracing::debug!(error = %e, agent = %self.login, "CANCEL to agent failed");
+            }
             let _ = tokio::time::timeout(Duration::from_secs(5), self.leg.next_event()).await;
         });
     }
@@ -244,5 +281,18 @@ impl Bridge {
             ));
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cannot_break_the_headers_they_go_in() {
+        assert_eq!(display_name("José \"Pepe\" Muñoz"), "José Pepe Muñoz");
+        assert_eq!(display_name("a\\b\r\nVia: x"), "ab  Via: x");
+        assert_eq!(header_text("Calle 5\r\nX-Evil: 1"), "Calle 5  X-Evil: 1");
+        assert_eq!(header_text("María \"Pepa\""), "María \"Pepa\"");
     }
 }

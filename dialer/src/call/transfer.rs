@@ -166,7 +166,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
             input = t.next_input() => match input {
                 Input::Hangup => {
                     if let Some(agent) = ringing.take() {
-                        agent.cancel().await;
+                        agent.cancel();
                     }
                     acd.agents.abandon(call);
                     t.record.outcome = Some(outcome::ABANDONED.into());
@@ -176,7 +176,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                 }
                 Input::Lost => {
                     if let Some(agent) = ringing.take() {
-                        agent.cancel().await;
+                        agent.cancel();
                     }
                     acd.agents.abandon(call);
                     finish_row(t, row, "abandoned", None, Some("the line went silent")).await;
@@ -229,12 +229,24 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                     AgentOutcome::Pending => {}
                     AgentOutcome::Failed(why, note) => {
                         t.record.notes.push(note);
-                        ringing = None;
-                        acd.agents.offer_failed(call, why);
+                        let agent = ringing.take().expect("failed while ringing");
+                        // Another softphone of the same agent, if this one is gone.
+                        let retried = match why {
+                            OfferFailure::Unreachable => agent.next_softphone(t, request.contact),
+                            _ => None,
+                        };
+                        match retried {
+                            Some(Ok(next)) => ringing = Some(next),
+                            Some(Err(e)) => {
+                                t.record.notes.push(e);
+                                acd.agents.offer_failed(call, why);
+                            }
+                            None => acd.agents.offer_failed(call, why),
+                        }
                     }
                     AgentOutcome::Answered(sdp) => {
                         let agent = ringing.take().expect("answered while ringing");
-                        return match agent.connect(t, &sdp) {
+                        match agent.connect(t, &sdp) {
                             Ok(bridge) => {
                                 acd.agents.offer_answered(call);
                                 log_store(ctx.store.queue_answered(row, &bridge.login, Utc::now()).await);
@@ -243,29 +255,30 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                                 acd.agents.call_ended(call);
                                 let hung_up = if agent_ended { "agent" } else if by == HangupBy::Callee { "debtor" } else { "dialer" };
                                 finish_row(t, row, "answered", Some(hung_up), None).await;
-                                by
+                                return by;
                             }
                             Err(e) => {
-                                t.record.notes.push(e.clone());
-                                // The agent is paused; this debtor's call ends here.
-                                acd.agents.offer_failed_leaving(call, OfferFailure::Unreachable);
-                                t.record.outcome = Some("error".into());
-                                finish_row(t, row, "error", None, Some(&e)).await;
-                                HangupBy::Dialer
+                                // That agent is paused (the leg is hung up);
+                                // the debtor keeps their place for the next.
+                                t.record.notes.push(e);
+                                acd.agents.offer_failed(call, OfferFailure::Unreachable);
+                                if playing == Playing::Nothing && let Some(audio) = &hold {
+                                    playing = Playing::Hold(t.media.play(audio.encoded(t.codec)));
+                                }
                             }
-                        };
+                        }
                     }
                 }
             }
             _ = sleep_until(ring_deadline.unwrap_or(max_deadline)), if ring_deadline.is_some() => {
                 let agent = ringing.take().expect("guarded by ring_deadline");
                 t.record.notes.push(format!("agent {} did not answer in {:.0} s", agent.login, agent.ring_timeout.as_secs_f64()));
-                agent.cancel().await;
+                agent.cancel();
                 acd.agents.offer_failed(call, OfferFailure::NoAnswer);
             }
             note = must_end(ctx, max_deadline) => {
                 if let Some(agent) = ringing.take() {
-                    agent.cancel().await;
+                    agent.cancel();
                 }
                 acd.agents.abandon(call);
                 t.record.notes.push(note.clone());
@@ -347,16 +360,25 @@ async fn overflow(
 ) -> HangupBy {
     let ctx = t.ctx;
     let message = render(t, prompt, &request.vars).await;
+    let mut hung_up = false;
     if let Some(audio) = &message {
         t.media.stop_playback();
         let id = t.media.play(audio.encoded(t.codec));
-        if play_to_end(t, id, audio.duration()).await == HangupBy::Callee {
-            finish_row(t, row, "abandoned", None, None).await;
-            t.record.outcome = Some(outcome::ABANDONED.into());
-            return HangupBy::Callee;
-        }
+        hung_up = play_to_end(t, id, audio.duration()).await == HangupBy::Callee;
+    }
+    // A debtor who hangs up during the message still asked for an agent:
+    // the callback is scheduled all the same; a voicemail needs them there.
+    if hung_up && to == OverflowConfig::Voicemail {
+        finish_row(t, row, "abandoned", None, None).await;
+        t.record.outcome = Some(outcome::ABANDONED.into());
+        return HangupBy::Callee;
     }
     let queue_config = ctx.acd.as_ref().and_then(|a| a.queue(queue).cloned());
+    let ended_by = if hung_up {
+        HangupBy::Callee
+    } else {
+        HangupBy::Dialer
+    };
     match to {
         OverflowConfig::Callback => {
             let after = queue_config.map(|q| q.callback_after_s).unwrap_or(3600.0);
@@ -376,7 +398,7 @@ async fn overflow(
             );
             t.record.outcome = Some(outcome::CALLBACK.into());
             finish_row(t, row, "callback", None, None).await;
-            HangupBy::Dialer
+            ended_by
         }
         OverflowConfig::Voicemail => {
             let max = queue_config.map(|q| q.voicemail_max_s).unwrap_or(60.0);
@@ -388,7 +410,7 @@ async fn overflow(
         OverflowConfig::Hangup | OverflowConfig::Queue(_) => {
             t.record.outcome = Some(outcome::NO_AGENT.into());
             finish_row(t, row, "no_agent", None, None).await;
-            HangupBy::Dialer
+            ended_by
         }
     }
 }

@@ -90,17 +90,20 @@ pub fn check_transfers(config: &Config, script: &PreparedScript) -> anyhow::Resu
     Ok(())
 }
 
+/// REGISTERs waiting for the registrar at most; more get 503.
+const REGISTER_BACKLOG: usize = 1024;
+
 /// The registrar's end of the SIP endpoint, when agents are configured.
 pub fn register_channel(
     config: &Config,
 ) -> (
-    Option<mpsc::UnboundedSender<Transaction>>,
-    Option<mpsc::UnboundedReceiver<Transaction>>,
+    Option<mpsc::Sender<Transaction>>,
+    Option<mpsc::Receiver<Transaction>>,
 ) {
     if config.agents.agents.is_empty() && config.agents.queues.is_empty() {
         return (None, None);
     }
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (tx, rx) = mpsc::channel(REGISTER_BACKLOG);
     (Some(tx), Some(rx))
 }
 
@@ -143,7 +146,7 @@ pub async fn start(
     script: &PreparedScript,
     sip: Arc<SipEndpoint>,
     store: Store,
-    registers: Option<mpsc::UnboundedReceiver<Transaction>>,
+    registers: Option<mpsc::Receiver<Transaction>>,
 ) -> anyhow::Result<Option<RunningAcd>> {
     let Some(registers) = registers else {
         return Ok(None);

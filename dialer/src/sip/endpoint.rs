@@ -67,7 +67,7 @@ impl SipEndpoint {
         advertised: Option<IpAddr>,
         user_agent: &str,
         inbound: InboundPolicy,
-        registers: Option<mpsc::UnboundedSender<Transaction>>,
+        registers: Option<mpsc::Sender<Transaction>>,
     ) -> Result<SipEndpoint, SipError> {
         let cancel = CancellationToken::new();
         let advertised = advertised.unwrap_or_else(|| bind.ip());
@@ -261,7 +261,7 @@ async fn dispatch(
     dialogs: Arc<DialogLayer>,
     mut incoming: rsipstack::transaction::TransactionReceiver,
     inbound: InboundPolicy,
-    registers: Option<mpsc::UnboundedSender<Transaction>>,
+    registers: Option<mpsc::Sender<Transaction>>,
 ) {
     while let Some(mut tx) = incoming.recv().await {
         let method = tx.original.method;
@@ -296,8 +296,13 @@ async fn dispatch(
             },
             Method::Register => match &registers {
                 Some(registrar) => {
-                    if let Err(refused) = registrar.send(tx) {
-                        let mut tx = refused.0;
+                    // A flood of REGISTERs waits in a bounded queue; beyond
+                    // it they get 503 instead of growing memory.
+                    if let Err(refused) = registrar.try_send(tx) {
+                        let mut tx = match refused {
+                            mpsc::error::TrySendError::Full(tx)
+                            | mpsc::error::TrySendError::Closed(tx) => tx,
+                        };
                         tokio::spawn(async move {
                             tx.reply(StatusCode::ServiceUnavailable).await.ok();
                         });

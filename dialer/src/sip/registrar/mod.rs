@@ -38,8 +38,8 @@ pub struct IncomingRegister {
 
 impl IncomingRegister {
     /// Reads the parts the registrar decides on. A REGISTER we cannot make
-    /// sense of is answered 400 here and `None` comes back.
-    pub async fn read(mut tx: Transaction) -> Option<IncomingRegister> {
+    /// sense of is answered 400 (in the background) and `None` comes back.
+    pub fn read(mut tx: Transaction) -> Option<IncomingRegister> {
         match parse(&tx.original) {
             Ok(parts) => Some(IncomingRegister {
                 tx,
@@ -53,27 +53,32 @@ impl IncomingRegister {
             }),
             Err(reason) => {
                 tracing::debug!(%reason, "unreadable REGISTER");
-                tx.reply_with(
-                    StatusCode::BadRequest,
-                    vec![Header::Other(
-                        "Warning".into(),
-                        format!("399 dialer \"{reason}\""),
-                    )],
-                    None,
-                )
-                .await
-                .ok();
+                tokio::spawn(async move {
+                    let warning = format!("399 dialer \"{}\"", reason.replace('"', "'"));
+                    tx.reply_with(
+                        StatusCode::BadRequest,
+                        vec![Header::Other("Warning".into(), warning)],
+                        None,
+                    )
+                    .await
+                    .ok();
+                });
                 None
             }
         }
     }
 
-    /// Asks the registrar and sends its answer; returns what it decided.
-    pub async fn answer(
+    /// Asks the registrar; returns what it decided, and the sending of the
+    /// answer to run apart (a peer that stops reading must not hold up the
+    /// registrar's owner).
+    pub fn answer(
         mut self,
         registrar: &mut Registrar,
         now: std::time::Instant,
-    ) -> RegisterReply {
+    ) -> (
+        RegisterReply,
+        impl std::future::Future<Output = ()> + Send + 'static,
+    ) {
         let reply = {
             let verify = |password: &str| match &self.auth {
                 Some((auth, raw)) => verify_digest(auth, password, &Method::Register, raw),
@@ -104,10 +109,12 @@ impl IncomingRegister {
         };
         let realm = registrar.realm().to_owned();
         let (status, headers) = reply_headers(&reply, &realm);
-        if let Err(e) = self.tx.reply_with(status, headers, None).await {
-            tracing::debug!(error = %e, "could not answer REGISTER");
-        }
-        reply
+        let send = async move {
+            if let Err(e) = self.tx.reply_with(status, headers, None).await {
+                tracing::debug!(error = %e, "could not answer REGISTER");
+            }
+        };
+        (reply, send)
     }
 }
 

@@ -23,6 +23,7 @@ hangup_after_s = 10
 "#;
 
 const BASIC: &str = "Basic YWdlbnQxMDAxOnNlY3JldDEwMDE="; // agent1001:secret1001
+const SUPERVISOR: &str = "token-del-supervisor-2026";
 
 #[test]
 fn the_agent_gets_the_screen_pop_and_records_a_disposition_with_a_promise() {
@@ -33,6 +34,7 @@ fn the_agent_gets_the_screen_pop_and_records_a_disposition_with_a_promise() {
         r#"
 [api]
 bind = "127.0.0.1:{api_port}"
+token = "{SUPERVISOR}"
 
 [registrar]
 min_expires_s = 30
@@ -176,8 +178,16 @@ wrap_up_s = 2
             .unwrap();
         assert_eq!(recorded.status(), 201, "{:?}", recorded.text().await);
 
-        let info: serde_json::Value = http
+        // The call's data: for the agent who took it, or a supervisor.
+        let anonymous = http
             .get(format!("{base}/calls/{attempt}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(anonymous.status(), 401);
+        let info: serde_json::Value = http
+            .get(format!("{base}/calls/{attempt}?agent=agent1001"))
+            .header("authorization", BASIC)
             .send()
             .await
             .unwrap()
@@ -185,8 +195,15 @@ wrap_up_s = 2
             .await
             .unwrap();
         assert_eq!(info["contact_id"], "D-3", "{info}");
+        let no_token = http.get(format!("{base}/agents")).send().await.unwrap();
+        assert_eq!(
+            no_token.status(),
+            401,
+            "the wallboard needs the supervisor's token"
+        );
         let board: serde_json::Value = http
             .get(format!("{base}/agents"))
+            .bearer_auth(SUPERVISOR)
             .send()
             .await
             .unwrap()

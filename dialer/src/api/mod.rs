@@ -1,33 +1,31 @@
 //! The HTTP API of a running dialer: agents' states, screen pops, and the
 //! agent's disposition (tipificación) of a call.
 //!
-//! Agents authenticate with HTTP Basic: their login and the same password
-//! their softphone registers with. Supervisors' views (every agent, every
-//! event) are open on the bound address, which defaults to loopback.
+//! Agents authenticate with HTTP Basic (their login and softphone
+//! password); supervisors' views need the bearer token `api.token`
+//! ([`auth`]). Wrong credentials lock the client's address out for a while.
 //!
 //! | method | path | what |
 //! |---|---|---|
-//! | GET | `/agents` | every agent's state, registrations, waiting debtors |
+//! | GET | `/agents` | every agent's state, registrations, waiting debtors (supervisor) |
 //! | GET | `/agents/{login}` | the agent's own state |
 //! | POST | `/agents/{login}/state` | `{"state": "ready" \| "paused" \| "logged_out", "reason": ...}` |
 //! | POST | `/agents/{login}/wrap-up/end` | end wrap-up now |
 //! | GET | `/agents/{login}/events` | WebSocket: this agent's screen pops and state changes |
-//! | GET | `/events` | WebSocket: every agent's (wallboard) |
-//! | GET | `/calls/{attempt}` | the call's debtor, for `Call-Info` |
+//! | GET | `/events` | WebSocket: every agent's (wallboard; supervisor) |
+//! | GET | `/calls/{attempt}` | the call's debtor, for `Call-Info` (the agent who took it, or a supervisor) |
 //! | POST | `/calls/{attempt}/disposition` | `{"disposition": ..., "note": ..., "promise": {"date": "YYYY-MM-DD", "amount": N}}` |
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use base64::Engine as _;
 use chrono::Utc;
 use serde::Deserialize;
 use tokio::task::JoinHandle;
@@ -37,14 +35,20 @@ use crate::acd::AgentRequest;
 use crate::agents::{Agents, Notice};
 use crate::store::{NewPromise, Store};
 
+mod auth;
+
+pub use auth::Guard;
+
 /// What the handlers share.
 #[derive(Clone)]
 pub struct ApiState {
     pub agents: Agents,
     pub store: Store,
-    /// Login → password, for Basic authentication.
-    pub passwords: Arc<HashMap<String, String>>,
+    pub guard: Arc<Guard>,
 }
+
+/// The client's address (for the lockout).
+type Peer = ConnectInfo<SocketAddr>;
 
 /// The API as a router (tested without a socket).
 pub fn app(state: ApiState) -> Router {
@@ -65,7 +69,7 @@ pub async fn serve(
     bind: SocketAddr,
     agents: Agents,
     store: Store,
-    passwords: HashMap<String, String>,
+    guard: Guard,
     stop: CancellationToken,
 ) -> std::io::Result<(SocketAddr, JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(bind).await?;
@@ -73,12 +77,15 @@ pub async fn serve(
     let router = app(ApiState {
         agents,
         store,
-        passwords: Arc::new(passwords),
+        guard: Arc::new(guard),
     });
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
+        let served = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await })
+        .await;
         if let Err(e) = served {
             tracing::warn!(error = %e, "HTTP API stopped");
         }
@@ -91,37 +98,14 @@ fn problem(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(serde_json::json!({ "error": message.into() }))).into_response()
 }
 
-/// Checks HTTP Basic credentials against the agent's password: the 401 to
-/// send when they are missing or wrong.
-fn unauthorized(state: &ApiState, headers: &HeaderMap, login: &str) -> Option<Response> {
-    let denied = || {
-        (
-            StatusCode::UNAUTHORIZED,
-            [("www-authenticate", "Basic realm=\"dialer\"")],
-            Json(serde_json::json!({ "error": "agent login and password required" })),
-        )
-            .into_response()
-    };
-    let Some(value) = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "))
-    else {
-        return Some(denied());
-    };
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(value.trim())
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok());
-    let Some((user, password)) = decoded.as_deref().and_then(|d| d.split_once(':')) else {
-        return Some(denied());
-    };
-    let expected = state.passwords.get(&login.to_lowercase());
-    (!user.eq_ignore_ascii_case(login) || expected.map(String::as_str) != Some(password))
-        .then(denied)
-}
-
-async fn list_agents(State(state): State<ApiState>) -> Response {
+async fn list_agents(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Response {
+    if let Some(denied) = state.guard.supervisor(&headers, peer.ip()) {
+        return denied;
+    }
     match state.agents.snapshot().await {
         Ok(snapshot) => Json(snapshot).into_response(),
         Err(e) => problem(StatusCode::SERVICE_UNAVAILABLE, e),
@@ -131,9 +115,10 @@ async fn list_agents(State(state): State<ApiState>) -> Response {
 async fn agent_view(
     State(state): State<ApiState>,
     Path(login): Path<String>,
+    ConnectInfo(peer): Peer,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(denied) = unauthorized(&state, &headers, &login) {
+    if let Some(denied) = state.guard.agent(&headers, peer.ip(), &login) {
         return denied;
     }
     list_agent(&state, &login).await
@@ -149,10 +134,11 @@ struct StateChange {
 async fn set_state(
     State(state): State<ApiState>,
     Path(login): Path<String>,
+    ConnectInfo(peer): Peer,
     headers: HeaderMap,
     Json(change): Json<StateChange>,
 ) -> Response {
-    if let Some(denied) = unauthorized(&state, &headers, &login) {
+    if let Some(denied) = state.guard.agent(&headers, peer.ip(), &login) {
         return denied;
     }
     let request = match change.state.as_str() {
@@ -181,9 +167,10 @@ async fn set_state(
 async fn end_wrap_up(
     State(state): State<ApiState>,
     Path(login): Path<String>,
+    ConnectInfo(peer): Peer,
     headers: HeaderMap,
 ) -> Response {
-    if let Some(denied) = unauthorized(&state, &headers, &login) {
+    if let Some(denied) = state.guard.agent(&headers, peer.ip(), &login) {
         return denied;
     }
     match state.agents.request(&login, AgentRequest::EndWrapUp).await {
@@ -209,11 +196,12 @@ async fn list_agent(state: &ApiState, login: &str) -> Response {
 async fn agent_events(
     State(state): State<ApiState>,
     Path(login): Path<String>,
+    ConnectInfo(peer): Peer,
     headers: HeaderMap,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
     // Credentials first: a stranger learns nothing, not even that this is a WebSocket.
-    if let Some(denied) = unauthorized(&state, &headers, &login) {
+    if let Some(denied) = state.guard.agent(&headers, peer.ip(), &login) {
         return denied;
     }
     let upgrade = match upgrade {
@@ -224,8 +212,19 @@ async fn agent_events(
     upgrade.on_upgrade(move |socket| stream(socket, state.agents, Some(login)))
 }
 
-async fn all_events(State(state): State<ApiState>, upgrade: WebSocketUpgrade) -> Response {
-    upgrade.on_upgrade(move |socket| stream(socket, state.agents, None))
+async fn all_events(
+    State(state): State<ApiState>,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    if let Some(denied) = state.guard.supervisor(&headers, peer.ip()) {
+        return denied;
+    }
+    match upgrade {
+        Ok(upgrade) => upgrade.on_upgrade(move |socket| stream(socket, state.agents, None)),
+        Err(rejection) => rejection.into_response(),
+    }
 }
 
 /// Sends notices (for one agent, or all) until the client goes away.
@@ -257,7 +256,45 @@ async fn stream(mut socket: WebSocket, agents: Agents, agent: Option<String>) {
     }
 }
 
-async fn call_info(State(state): State<ApiState>, Path(attempt): Path<i64>) -> Response {
+#[derive(Deserialize)]
+struct AsAgent {
+    /// The agent asking (HTTP Basic), when not a supervisor.
+    agent: Option<String>,
+}
+
+async fn call_info(
+    State(state): State<ApiState>,
+    Path(attempt): Path<i64>,
+    Query(who): Query<AsAgent>,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+) -> Response {
+    // A supervisor, or the agent who took the call.
+    if Guard::offers_token(&headers) {
+        if let Some(denied) = state.guard.supervisor(&headers, peer.ip()) {
+            return denied;
+        }
+    } else {
+        let Some(login) = who.agent.map(|a| a.to_lowercase()) else {
+            return problem(
+                StatusCode::UNAUTHORIZED,
+                "say which agent asks (?agent=LOGIN, with HTTP Basic), or give the supervisor token",
+            );
+        };
+        if let Some(denied) = state.guard.agent(&headers, peer.ip(), &login) {
+            return denied;
+        }
+        match state.store.agent_took_call(attempt, &login).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return problem(
+                    StatusCode::FORBIDDEN,
+                    format!("agent '{login}' did not take call {attempt}"),
+                );
+            }
+            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+        }
+    }
     match state.store.call_summary(attempt).await {
         Ok(Some(call)) => Json(call).into_response(),
         Ok(None) => problem(StatusCode::NOT_FOUND, format!("no call {attempt}")),
@@ -284,10 +321,11 @@ struct PromiseBody {
 async fn disposition(
     State(state): State<ApiState>,
     Path(attempt): Path<i64>,
+    ConnectInfo(peer): Peer,
     headers: HeaderMap,
     Json(body): Json<Disposition>,
 ) -> Response {
-    if let Some(denied) = unauthorized(&state, &headers, &body.agent) {
+    if let Some(denied) = state.guard.agent(&headers, peer.ip(), &body.agent) {
         return denied;
     }
     let word = body.disposition.trim();
@@ -297,56 +335,61 @@ async fn disposition(
             "disposition: a code of 1-64 characters",
         );
     }
-    if let Some(p) = &body.promise
-        && chrono::NaiveDate::parse_from_str(&p.date, "%Y-%m-%d").is_err()
-    {
-        return problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!("promise.date: '{}' is not YYYY-MM-DD", p.date),
-        );
-    }
-    let login = body.agent.to_lowercase();
-    let recorded = state
-        .store
-        .record_agent_disposition(attempt, &login, word, body.note.as_deref(), Utc::now())
-        .await;
-    match recorded {
-        Ok(true) => {}
-        Ok(false) => {
+    if let Some(p) = &body.promise {
+        if chrono::NaiveDate::parse_from_str(&p.date, "%Y-%m-%d").is_err() {
             return problem(
-                StatusCode::FORBIDDEN,
-                format!("agent '{login}' did not take call {attempt}"),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("promise.date: '{}' is not YYYY-MM-DD", p.date),
             );
         }
-        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
-    if let Some(p) = &body.promise {
-        let call = match state.store.call_summary(attempt).await {
-            Ok(Some(call)) => call,
-            Ok(None) => return problem(StatusCode::NOT_FOUND, format!("no call {attempt}")),
-            Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-        };
-        let node = format!("agent:{login}");
-        let saved = state
-            .store
-            .record_promise(&NewPromise {
-                attempt,
-                campaign_id: call.campaign_id,
-                contact_id: &call.contact_id,
-                phone: &call.phone,
-                promised_date: &p.date,
-                amount: p.amount,
-                node: &node,
-                at: Utc::now(),
-            })
-            .await;
-        if let Err(e) = saved {
-            return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
+        if p.amount.is_some_and(|a| a > MAX_PROMISE_AMOUNT) {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("promise.amount: at most {MAX_PROMISE_AMOUNT}"),
+            );
         }
     }
-    (
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "attempt_id": attempt, "disposition": word })),
-    )
-        .into_response()
+    let login = body.agent.to_lowercase();
+    let call = match state.store.call_summary(attempt).await {
+        Ok(Some(call)) => call,
+        Ok(None) => return problem(StatusCode::NOT_FOUND, format!("no call {attempt}")),
+        Err(e) => return problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let node = format!("agent:{login}");
+    let promise = body.promise.as_ref().map(|p| NewPromise {
+        attempt,
+        campaign_id: call.campaign_id,
+        contact_id: &call.contact_id,
+        phone: &call.phone,
+        promised_date: &p.date,
+        amount: p.amount,
+        node: &node,
+        at: Utc::now(),
+    });
+    let recorded = state
+        .store
+        .record_agent_disposition(
+            attempt,
+            &login,
+            word,
+            body.note.as_deref(),
+            promise.as_ref(),
+            Utc::now(),
+        )
+        .await;
+    match recorded {
+        Ok(true) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({ "attempt_id": attempt, "disposition": word })),
+        )
+            .into_response(),
+        Ok(false) => problem(
+            StatusCode::FORBIDDEN,
+            format!("agent '{login}' did not take call {attempt}"),
+        ),
+        Err(e) => problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
 }
+
+/// Largest promised amount accepted (whole units).
+const MAX_PROMISE_AMOUNT: u64 = 1_000_000_000_000;

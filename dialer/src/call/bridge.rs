@@ -101,7 +101,10 @@ pub(super) fn ring_agent(
     if let Some(api) = ctx.acd.as_ref().and_then(|a| a.api_base.as_ref()) {
         headers.push((
             "Call-Info".to_owned(),
-            format!("<{api}/calls/{}>;purpose=info", t.record.attempt),
+            format!(
+                "<{api}/calls/{}?agent={login}>;purpose=info",
+                t.record.attempt
+            ),
         ));
     }
     let target = InviteTarget {

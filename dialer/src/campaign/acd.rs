@@ -178,15 +178,18 @@ pub async fn start(
                 .iter()
                 .map(|a| (a.login.clone(), a.password.clone()))
                 .collect();
-            let (addr, task) = crate::api::serve(
-                api.bind,
-                handle.clone(),
-                store.clone(),
+            let r = &config.agents.registrar;
+            let guard = crate::api::Guard::new(
                 passwords,
-                stop.clone(),
-            )
-            .await
-            .map_err(|e| anyhow::anyhow!("{}: `api.bind`: {e}", config.path.display()))?;
+                api.token.clone(),
+                r.lockout_failures,
+                std::time::Duration::from_secs_f64(r.lockout_window_s),
+                std::time::Duration::from_secs_f64(r.lockout_s),
+            );
+            let (addr, task) =
+                crate::api::serve(api.bind, handle.clone(), store.clone(), guard, stop.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{}: `api.bind`: {e}", config.path.display()))?;
             tasks.push(task);
             Some(format!("http://{addr}"))
         }

@@ -43,6 +43,8 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
     pub bind: SocketAddr,
+    /// Bearer token for the supervisors' views; none: they are closed.
+    pub token: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -263,6 +265,17 @@ impl Config {
         let api = match &raw.api {
             Some(api) => Some(ApiConfig {
                 bind: v.parse(&api.bind, "api.bind", "an address like 127.0.0.1:8080")?,
+                token: match &api.token {
+                    Some(token) if token.get_ref().trim().len() < 16 => {
+                        return Err(v.invalid(
+                            token,
+                            "api.token",
+                            "use at least 16 characters: it opens every debtor's data".into(),
+                        ));
+                    }
+                    Some(token) => Some(token.get_ref().trim().to_owned()),
+                    None => None,
+                },
             }),
             None => None,
         };

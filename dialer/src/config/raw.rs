@@ -36,6 +36,7 @@ pub(super) struct RawConfig {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawApi {
     pub(super) bind: Spanned<String>,
+    pub(super) token: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]

@@ -239,16 +239,8 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// The agent's tipificación of a call they took. Refused (false) when
-    /// the agent did not take that call.
-    pub async fn record_agent_disposition(
-        &self,
-        attempt: i64,
-        agent: &str,
-        disposition: &str,
-        note: Option<&str>,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    /// Whether this agent took (answered) this call.
+    pub async fn agent_took_call(&self, attempt: i64, agent: &str) -> Result<bool, StoreError> {
         let took: i64 = sqlx::query_scalar(
             "SELECT count(*) FROM queue_calls WHERE attempt_id = ? AND agent = ?",
         )
@@ -257,9 +249,30 @@ impl Store {
         .fetch_one(&self.pool)
         .await
         .map_err(query_error("check the agent's call"))?;
-        if took == 0 {
+        Ok(took > 0)
+    }
+
+    /// The agent's tipificación of a call they took, with the promise to
+    /// pay they noted, in one transaction (both or neither). Refused
+    /// (false) when the agent did not take that call. The latest
+    /// disposition of a call is the one reports show.
+    pub async fn record_agent_disposition(
+        &self,
+        attempt: i64,
+        agent: &str,
+        disposition: &str,
+        note: Option<&str>,
+        promise: Option<&super::NewPromise<'_>>,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if !self.agent_took_call(attempt, agent).await? {
             return Ok(false);
         }
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query_error("record agent disposition"))?;
         sqlx::query(
             "INSERT INTO agent_dispositions (attempt_id, agent, disposition, note, created_at)
              VALUES (?, ?, ?, ?, ?)",
@@ -269,9 +282,29 @@ impl Store {
         .bind(disposition)
         .bind(note)
         .bind(format_time(at))
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(query_error("record agent disposition"))?;
+        if let Some(p) = promise {
+            sqlx::query(
+                "INSERT INTO promises (attempt_id, campaign_id, contact_id, phone, promised_date, amount, node, created_at)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(p.attempt)
+            .bind(p.campaign_id)
+            .bind(p.contact_id)
+            .bind(p.phone)
+            .bind(p.promised_date)
+            .bind(p.amount.map(|a| i64::try_from(a).unwrap_or(i64::MAX)))
+            .bind(p.node)
+            .bind(format_time(p.at))
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("record promise"))?;
+        }
+        tx.commit()
+            .await
+            .map_err(query_error("record agent disposition"))?;
         Ok(true)
     }
 

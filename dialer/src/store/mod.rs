@@ -428,7 +428,7 @@ impl Store {
         .bind(p.contact_id)
         .bind(p.phone)
         .bind(p.promised_date)
-        .bind(p.amount.map(|a| a as i64))
+        .bind(p.amount.map(|a| i64::try_from(a).unwrap_or(i64::MAX)))
         .bind(p.node)
         .bind(format_time(p.at))
         .execute(&self.pool)

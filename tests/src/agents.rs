@@ -21,6 +21,8 @@ pub enum AgentBehaviour {
     RingForever,
     /// As `Answer`, registered (and called) over TCP.
     AnswerOverTcp,
+    /// As `Answer`, then the agent hangs up (BYE) this many ms later.
+    AnswerThenHangUp(u32),
 }
 
 /// A sipp agent softphone; killed when dropped.
@@ -118,6 +120,20 @@ impl SippAgent {
                 scenarios.join("uas_agent_answer.xml")
             }
             AgentBehaviour::Decline => scenarios.join("uas_agent_reject.xml"),
+            AgentBehaviour::AnswerThenHangUp(ms) => {
+                let xml = std::fs::read_to_string(scenarios.join("uas_agent_answer.xml"))
+                    .expect("tests/sipp/uas_agent_answer.xml");
+                let path = dir.path().join("uas_agent_hangup.xml");
+                std::fs::write(
+                    &path,
+                    xml.replace(
+                        "<recv request=\"BYE\" timeout=\"3600000\"",
+                        &format!("<recv request=\"BYE\" timeout=\"{ms}\""),
+                    ),
+                )
+                .expect("write scenario");
+                path
+            }
             AgentBehaviour::RingForever => {
                 // The answering scenario, ringing an hour instead of a second.
                 let xml = std::fs::read_to_string(scenarios.join("uas_agent_answer.xml"))

@@ -116,6 +116,22 @@ agent_ring_timeout_s = 10
     );
     let queues = String::from_utf8_lossy(&queues.stdout).to_string();
     assert!(queues.contains("cobranza,1,1,0,0,"), "{queues}");
+    // Speed of answer: the transfer's announcement plays while sipp rings
+    // its 1 s, so the agent answers about a second after the debtor queued.
+    let line = queues.lines().find(|l| l.starts_with("cobranza,")).unwrap();
+    let field = |i: usize| line.split(',').nth(i).unwrap().parse::<f64>().unwrap();
+    let (asa, talk) = (field(5), field(7));
+    assert!(
+        (0.9..4.0).contains(&asa),
+        "average speed of answer {asa} s\n{queues}"
+    );
+    assert!(
+        (5.0..16.0).contains(&talk),
+        "average talk {talk} s\n{queues}"
+    );
+    // The debtor hung up: the dialer hung up the agent's leg too.
+    let after_answer = &sipp[sipp.rfind("INVITE sip:").unwrap()..];
+    assert!(after_answer.contains("BYE sip:"), "sipp got BYE: {sipp}");
     let agents = dialer(
         campaign.dir.path(),
         &["report", "--db", "dialer.db", "--agents", "--format", "csv"],

@@ -108,3 +108,55 @@ password = "secret1001"
     assert!(log.contains("REGISTER accepted"), "{log}");
     assert!(log.contains("127.0.0.2"), "{log}");
 }
+
+#[test]
+fn a_softphone_that_unregisters_logs_its_agent_out() {
+    let mut carrier = SimCarrier::start(PLAN);
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.ring_timeout_s = 8.0;
+    spec.sections = r#"
+[registrar]
+min_expires_s = 30
+
+[[agent]]
+login = "agent1001"
+password = "secret1001"
+"#
+    .into();
+    let campaign = Campaign::write(&spec);
+    let dialer = campaign.spawn();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while UdpSocket::bind(("127.0.0.1", campaign.sip_port)).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the dialer did not open its SIP port"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (ok, trace) = sipp_client(
+        "uac_agent_unregister.xml",
+        campaign.sip_port,
+        &["-s", "agent1001", "-au", "agent1001", "-ap", "secret1001"],
+    );
+    assert!(ok, "registered, then unregistered: {trace}");
+    let out = wait_with_timeout(dialer, Duration::from_secs(60));
+    carrier.stop();
+    let log = dialer_tests::agents::without_colors(&text(&out));
+    let ready = log.find("agent=agent1001 state=\"ready\"").expect(&log);
+    let gone = log
+        .find("no softphone registered any more agent=agent1001 expired=false")
+        .expect(&log);
+    let logged_out = gone
+        + log[gone..]
+            .find("agent=agent1001 state=\"logged_out\"")
+            .expect(&log);
+    assert!(ready < gone, "{log}");
+    // Logged out when the softphone left (not when the run ended, ~5 s later).
+    let time_of = |at: usize| {
+        let line_start = log[..at].rfind('\n').map_or(0, |i| i + 1);
+        chrono::DateTime::parse_from_rfc3339(log[line_start..].split_whitespace().next().unwrap())
+            .unwrap()
+    };
+    let delay = time_of(logged_out) - time_of(gone);
+    assert!(delay.num_milliseconds() < 500, "{delay:?}\n{log}");
+}

@@ -20,7 +20,6 @@ pub use service::{AgentsOptions, start};
 
 use crate::acd::{AgentRequest, OfferFailure, QueueCallId, Requirement};
 use crate::config::OverflowConfig;
-use crate::ivr::interp::Vars;
 use crate::sip::registrar::Binding;
 
 /// What a call actor tells the ACD about its debtor.
@@ -30,7 +29,8 @@ enum Request {
         call: QueueCallId,
         queue: String,
         skills: Vec<Requirement>,
-        vars: Vars,
+        /// From the debtor's segment ([`crate::config::QueueConfig::priority_of`]).
+        priority: i32,
         pop: serde_json::Value,
         events: mpsc::UnboundedSender<QueueEvent>,
         reply: oneshot::Sender<Result<(), String>>,
@@ -129,7 +129,7 @@ impl Agents {
         call: QueueCallId,
         queue: &str,
         skills: Vec<Requirement>,
-        vars: Vars,
+        priority: i32,
         pop: serde_json::Value,
         events: mpsc::UnboundedSender<QueueEvent>,
     ) -> Result<(), String> {
@@ -139,7 +139,7 @@ impl Agents {
                 call,
                 queue: queue.to_owned(),
                 skills,
-                vars,
+                priority,
                 pop,
                 events,
                 reply,

@@ -18,7 +18,6 @@ use crate::acd::{
     QueueId, QueueSpec, Router,
 };
 use crate::config::{AgentsConfig, OverflowConfig};
-use crate::ivr::interp::Vars;
 use crate::sip::SipEndpoint;
 use crate::sip::registrar::{
     IncomingRegister, RegisterReply, Registrar, RegistrarEvent, RegistrarPolicy,
@@ -263,7 +262,7 @@ impl Service {
                 call,
                 queue,
                 skills,
-                vars,
+                priority,
                 pop,
                 events,
                 reply,
@@ -272,7 +271,6 @@ impl Service {
                     let _ = reply.send(Err(format!("no queue is named '{queue}'")));
                     return;
                 };
-                let priority = self.priority(&queue, &vars);
                 match self
                     .router
                     .handle_enqueue(now, call, queue_id, skills, priority)
@@ -314,19 +312,6 @@ impl Service {
                 let _ = reply.send(self.snapshot(now));
             }
         }
-    }
-
-    /// The debtor's priority in `queue`, from the segment variable.
-    fn priority(&self, queue: &str, vars: &Vars) -> i32 {
-        let Some(q) = self.config.queue(queue) else {
-            return 0;
-        };
-        q.priority_by
-            .as_ref()
-            .and_then(|var| vars.get(&var.to_lowercase()).or_else(|| vars.get(var)))
-            .and_then(|segment| q.priority.get(segment.trim()))
-            .copied()
-            .unwrap_or(0)
     }
 
     /// Carries out the router's and registrar's decisions.

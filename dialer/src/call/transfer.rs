@@ -98,6 +98,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
         return HangupBy::Dialer;
     };
     let call = QueueCallId(t.record.attempt as u64);
+    let priority = queue.priority_of(&request.vars);
     let skills_text = request
         .skills
         .iter()
@@ -111,7 +112,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
             campaign_id: ctx.campaign_id,
             queue: &queue_name,
             skills: &skills_text,
-            priority: 0,
+            priority,
             at: Utc::now(),
         })
         .await
@@ -133,7 +134,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
             call,
             &queue_name,
             request.skills.clone(),
-            request.vars.clone(),
+            priority,
             pop,
             events_tx,
         )

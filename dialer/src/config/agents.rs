@@ -148,6 +148,19 @@ pub struct QueueConfig {
     pub priority: BTreeMap<String, i32>,
 }
 
+impl QueueConfig {
+    /// A debtor's priority in this queue: the `priority` of the segment
+    /// named by their `priority_by` column (0 for other segments).
+    pub fn priority_of(&self, vars: &BTreeMap<String, String>) -> i32 {
+        self.priority_by
+            .as_ref()
+            .and_then(|var| vars.get(&var.to_lowercase()).or_else(|| vars.get(var)))
+            .and_then(|segment| self.priority.get(segment.trim()))
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OverflowConfig {
     Queue(String),
@@ -365,11 +378,51 @@ impl Validator<'_> {
                 3600.0,
             )?,
         };
+        let at_registrar = |v: &Option<Spanned<u32>>| v.as_ref().map_or(0, |v| v.span().start);
+        let line = |offset| super::line_of(self.text, offset);
+        let clash = |key: &str, offset: usize, reason: String| ConfigError::Invalid {
+            path: self.path.to_owned(),
+            line: line(offset),
+            key: key.into(),
+            reason,
+        };
         if out.min_expires_s > out.max_expires_s {
-            return Err(self.invalid(
-                r.min_expires_s.as_ref().expect("only set values can clash"),
+            return Err(clash(
                 "registrar.min_expires_s",
+                at_registrar(&r.min_expires_s),
                 format!("is above registrar.max_expires_s ({})", out.max_expires_s),
+            ));
+        }
+        if !(out.min_expires_s..=out.max_expires_s).contains(&out.default_expires_s) {
+            return Err(clash(
+                "registrar.default_expires_s",
+                at_registrar(&r.default_expires_s),
+                format!(
+                    "{} is outside min_expires_s-max_expires_s ({}-{})",
+                    out.default_expires_s, out.min_expires_s, out.max_expires_s
+                ),
+            ));
+        }
+        if out.realm.is_empty()
+            || out
+                .realm
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            return Err(clash(
+                "registrar.realm",
+                0,
+                format!(
+                    "'{}' cannot go in a digest challenge (no quotes, backslashes or control characters)",
+                    out.realm
+                ),
+            ));
+        }
+        if out.keepalive_s > 0.0 && out.keepalive_s < 5.0 {
+            return Err(clash(
+                "registrar.keepalive_s",
+                r.keepalive_s.as_ref().map_or(0, |v| v.span().start),
+                "0 (never) or at least 5 seconds".into(),
             ));
         }
         Ok(out)
@@ -384,8 +437,25 @@ impl Validator<'_> {
     ) -> Result<QueueConfig, ConfigError> {
         let key = |field: &str| format!("queue[{index}].{field}");
         let name = q.name.get_ref().trim().to_owned();
-        if name.is_empty() {
-            return Err(self.invalid(&q.name, &key("name"), "must not be empty".into()));
+        // The name goes into reports and voicemail file names.
+        let valid = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_alphanumeric() || "-_.".contains(c))
+            && !name.starts_with('.');
+        if !valid {
+            return Err(self.invalid(
+                &q.name,
+                &key("name"),
+                format!("'{name}' is not a queue name (letters, digits, '-', '_', '.')"),
+            ));
+        }
+        if !q.priority.is_empty() && q.priority_by.is_none() {
+            return Err(self.invalid(
+                &q.name,
+                &key("priority"),
+                "priority needs priority_by: the contact column that names the segment".into(),
+            ));
         }
         if earlier.iter().any(|e| e.name == name) {
             return Err(self.invalid(
@@ -622,5 +692,23 @@ overflow = "voicemail"
 
         let err = parse("[api]\nbind = \"localhost\"\n").unwrap_err();
         assert!(err.contains("`api.bind`"), "{err}");
+
+        let err = parse("[api]\nbind = \"127.0.0.1:8080\"\ntoken = \"corto\"\n").unwrap_err();
+        assert!(err.contains("`api.token`") && err.contains("16"), "{err}");
+
+        let err = parse("[[queue]]\nname = \"../etc\"\n").unwrap_err();
+        assert!(err.contains("`queue[0].name`"), "{err}");
+
+        let err = parse("[[queue]]\nname = \"a\"\npriority = { mora_tardia = 10 }\n").unwrap_err();
+        assert!(err.contains("priority_by"), "{err}");
+
+        let err = parse("[registrar]\ndefault_expires_s = 30\n").unwrap_err();
+        assert!(err.contains("`registrar.default_expires_s`"), "{err}");
+
+        let err = parse("[registrar]\nrealm = \"mi \\\"realm\\\"\"\n").unwrap_err();
+        assert!(err.contains("`registrar.realm`"), "{err}");
+
+        let err = parse("[registrar]\nkeepalive_s = 0.5\n").unwrap_err();
+        assert!(err.contains("`registrar.keepalive_s`"), "{err}");
     }
 }

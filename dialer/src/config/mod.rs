@@ -411,6 +411,17 @@ impl Validator<'_> {
                 ));
             }
         };
+        if let Some(name) = &t.caller_name
+            && name
+                .chars()
+                .any(|c| c == '"' || c == '\\' || c.is_control())
+        {
+            return Err(self.invalid(
+                &t.caller_id,
+                &key("caller_name"),
+                format!("'{name}' cannot be a caller name (no quotes, backslashes or control characters)"),
+            ));
+        }
         let caller_id = t.caller_id.get_ref().trim().to_owned();
         if phonenumber::parse(None, &caller_id).is_err() || !caller_id.starts_with('+') {
             return Err(self.invalid(

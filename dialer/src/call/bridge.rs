@@ -24,24 +24,31 @@ use crate::campaign::{Contact, HangupBy};
 use crate::sip::registrar::Binding;
 use crate::sip::{CallLeg, InviteTarget, LegEvent};
 
-/// An agent's softphone, ringing.
-pub(super) struct AgentLeg {
-    pub login: String,
-    name: String,
-    /// The agent's other softphones, tried when this one cannot be reached.
-    others: Vec<Binding>,
-    pub leg: CallLeg,
-    pub deadline: Instant,
-    pub ring_timeout: Duration,
+/// One of the agent's softphones, ringing.
+struct Phone {
+    leg: CallLeg,
     socket: UdpSocket,
     local: LocalAudio,
+}
+
+/// An agent's softphones, all ringing at once: the first to answer takes
+/// the call and the others are cancelled.
+pub(super) struct AgentLeg {
+    pub login: String,
+    phones: Vec<Phone>,
+    /// Why the softphones that gave up did (what the offer failed with,
+    /// once none is left).
+    failures: Vec<(OfferFailure, String)>,
+    pub deadline: Instant,
+    pub ring_timeout: Duration,
 }
 
 /// What the agent's leg did.
 pub(super) enum AgentOutcome {
     Pending,
     Failed(OfferFailure, String),
-    Answered(Vec<u8>),
+    /// This softphone answered, with this SDP.
+    Answered(usize, Vec<u8>),
 }
 
 /// Headers carry one line of text; a name with a line break must not
@@ -62,8 +69,7 @@ fn display_name(value: &str) -> String {
     header_text(value).replace(['"', '\\'], "")
 }
 
-/// INVITEs the agent's newest registered softphone (the others are tried
-/// if it cannot be reached).
+/// INVITEs every registered softphone of the agent.
 pub(super) fn ring_agent(
     t: &Talk<'_>,
     contact: &Contact,
@@ -73,19 +79,9 @@ pub(super) fn ring_agent(
     ring_timeout: Duration,
 ) -> Result<AgentLeg, String> {
     let ctx = t.ctx;
-    let (binding, others) = contacts.split_first().ok_or("no softphone registered")?;
-    let socket = ctx.ports.bind().map_err(|e| format!("no RTP port: {e}"))?;
-    let port = socket
-        .local_addr()
-        .map_err(|e| format!("no RTP port: {e}"))?
-        .port();
-    let local = LocalAudio {
-        ip: ctx.ports.ip(),
-        port,
-        codecs: vec![Codec::Pcmu, Codec::Pcma],
-        dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
-        session_id: rand::random::<u32>().into(),
-    };
+    if contacts.is_empty() {
+        return Err("no softphone registered".into());
+    }
     let mut headers = vec![
         ("X-Attempt-Id".to_owned(), t.record.attempt.to_string()),
         ("X-Campaign-Id".to_owned(), ctx.campaign_id.to_string()),
@@ -107,120 +103,158 @@ pub(super) fn ring_agent(
             ),
         ));
     }
-    let target = InviteTarget {
-        request_uri: binding.contact.clone(),
-        destination: binding.source,
-        transport: binding.transport,
-        caller_user: contact.phone.clone(),
-        caller_name: Some(display_name(&contact.name)),
-        credentials: None,
-        headers,
-    };
-    let call_id = format!("{:032x}@dialer", rand::random::<u128>());
-    tracing::info!(agent = %login, %name, contact = %binding.contact, to = %binding.source, "ringing agent");
-    let leg = ctx.sip.invite_target(&target, call_id, local.offer())?;
+    let mut phones = Vec::new();
+    let mut problems = Vec::new();
+    for binding in contacts {
+        let phone = (|| -> Result<Phone, String> {
+            let socket = ctx.ports.bind().map_err(|e| format!("no RTP port: {e}"))?;
+            let port = socket
+                .local_addr()
+                .map_err(|e| format!("no RTP port: {e}"))?
+                .port();
+            let local = LocalAudio {
+                ip: ctx.ports.ip(),
+                port,
+                codecs: vec![Codec::Pcmu, Codec::Pcma],
+                dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
+                session_id: rand::random::<u32>().into(),
+            };
+            let target = InviteTarget {
+                request_uri: binding.contact.clone(),
+                destination: binding.source,
+                transport: binding.transport,
+                caller_user: contact.phone.clone(),
+                caller_name: Some(display_name(&contact.name)),
+                credentials: None,
+                headers: headers.clone(),
+            };
+            let call_id = format!("{:032x}@dialer", rand::random::<u128>());
+            tracing::info!(agent = %login, %name, contact = %binding.contact, to = %binding.source, "ringing agent");
+            let leg = ctx.sip.invite_target(&target, call_id, local.offer())?;
+            Ok(Phone { leg, socket, local })
+        })();
+        match phone {
+            Ok(phone) => phones.push(phone),
+            Err(e) => problems.push(format!("{}: {e}", binding.contact)),
+        }
+    }
+    if phones.is_empty() {
+        return Err(problems.join("; "));
+    }
     Ok(AgentLeg {
         login: login.to_owned(),
-        name: name.to_owned(),
-        others: others.to_vec(),
-        leg,
+        phones,
+        failures: Vec::new(),
         deadline: Instant::now() + ring_timeout,
         ring_timeout,
-        socket,
-        local,
     })
 }
 
 impl AgentLeg {
-    pub(super) fn on_event(&mut self, event: LegEvent) -> AgentOutcome {
+    /// The next thing one of the softphones did, and which one.
+    pub(super) async fn next_event(&mut self) -> (usize, LegEvent) {
+        let events = self.phones.iter_mut().map(|p| Box::pin(p.leg.next_event()));
+        let (event, index, _) = futures::future::select_all(events).await;
+        (index, event)
+    }
+
+    pub(super) fn on_event(&mut self, index: usize, event: LegEvent) -> AgentOutcome {
         let login = &self.login;
-        match event {
+        let failure = match event {
             LegEvent::Trying
             | LegEvent::Ringing { .. }
             | LegEvent::RemoteHangup
-            | LegEvent::Dtmf(_) => AgentOutcome::Pending,
-            LegEvent::Answered { sdp } => AgentOutcome::Answered(sdp),
+            | LegEvent::Dtmf(_) => return AgentOutcome::Pending,
+            LegEvent::Answered { sdp } => return AgentOutcome::Answered(index, sdp),
             LegEvent::Failed { code, reason } => {
                 let why = match code {
                     403 | 486 | 600 | 603 => OfferFailure::Rejected,
                     _ => OfferFailure::NoAnswer,
                 };
-                AgentOutcome::Failed(why, format!("agent {login} answered {code} {reason}"))
+                (why, format!("agent {login} answered {code} {reason}"))
             }
-            LegEvent::NoResponse => AgentOutcome::Failed(
+            LegEvent::NoResponse => (
                 OfferFailure::Unreachable,
                 format!("agent {login}'s softphone did not respond"),
             ),
-            LegEvent::TransportError(e) => AgentOutcome::Failed(
+            LegEvent::TransportError(e) => (
                 OfferFailure::Unreachable,
                 format!("agent {login}'s softphone unreachable: {e}"),
             ),
-            LegEvent::AnsweredAfterCancel => AgentOutcome::Failed(
+            LegEvent::AnsweredAfterCancel => (
                 OfferFailure::NoAnswer,
                 format!("agent {login} answered after the offer was withdrawn"),
             ),
+        };
+        self.phones.remove(index);
+        self.failures.push(failure);
+        if !self.phones.is_empty() {
+            return AgentOutcome::Pending;
+        }
+        // Every softphone gave up: a decline anywhere is the agent declining.
+        let why = [
+            OfferFailure::Rejected,
+            OfferFailure::NoAnswer,
+            OfferFailure::Unreachable,
+        ]
+        .into_iter()
+        .find(|w| self.failures.iter().any(|(f, _)| f == w))
+        .unwrap_or(OfferFailure::Unreachable);
+        let notes: Vec<String> = self.failures.drain(..).map(|(_, note)| note).collect();
+        AgentOutcome::Failed(why, notes.join("; "))
+    }
+
+    /// Withdraws the offer (CANCEL to every softphone) in the background:
+    /// a softphone gone silent must not hold up the debtor's call.
+    pub(super) fn cancel(self) {
+        let login = self.login;
+        for mut phone in self.phones {
+            let login = login.clone();
+            tokio::spawn(async move {
+                if let Err(e) = phone.leg.cancel().await {
+                    tracing::debug!(error = %e, agent = %login, "CANCEL to agent failed");
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(5), phone.leg.next_event()).await;
+            });
         }
     }
 
-    /// The agent's next softphone, when this one could not be reached.
-    pub(super) fn next_softphone(
-        self,
-        t: &Talk<'_>,
-        contact: &Contact,
-    ) -> Option<Result<AgentLeg, String>> {
-        (!self.others.is_empty()).then(|| {
-            ring_agent(
-                t,
-                contact,
-                &self.login,
-                &self.name,
-                &self.others,
-                self.ring_timeout,
-            )
-        })
-    }
-
-    /// Withdraws the offer (CANCEL) in the background: a softphone gone
-    /// silent must not hold up the debtor's call while the CANCEL waits.
-    pub(super) fn cancel(mut self) {
-        tokio::spawn(async move {
-            if let Err(e) = self.leg.cancel().await {
-                tracing::debug!(error = %e, agent = %self.login, "CANCEL to agent failed");
-            }
-            let _ = tokio::time::timeout(Duration::from_secs(5), self.leg.next_event()).await;
-        });
-    }
-
-    /// The agent answered: start their media and bridge it to the debtor's.
-    pub(super) fn connect(self, t: &mut Talk<'_>, sdp: &[u8]) -> Result<Bridge, String> {
-        let agreed = match self.local.accept_answer(sdp) {
+    /// Softphone `index` answered: cancel the others, start its media and
+    /// bridge it to the debtor's.
+    pub(super) fn connect(
+        mut self,
+        index: usize,
+        t: &mut Talk<'_>,
+        sdp: &[u8],
+    ) -> Result<Bridge, String> {
+        let phone = self.phones.remove(index);
+        let login = self.login.clone();
+        self.cancel();
+        let agreed = match phone.local.accept_answer(sdp) {
             Ok(agreed) => agreed,
             Err(e) => {
-                let mut leg = self.leg;
+                let mut leg = phone.leg;
                 tokio::spawn(async move {
                     leg.hangup().await.ok();
                 });
-                return Err(format!(
-                    "agent {}'s answer is unusable: {e}; hung up",
-                    self.login
-                ));
+                return Err(format!("agent {login}'s answer is unusable: {e}; hung up"));
             }
         };
         let session = RtpSession::new(SessionConfig {
             codec: agreed.codec,
             dtmf_payload_type: agreed.dtmf_payload_type,
-            offered_dtmf_payload_type: Some(self.local.dtmf_payload_type),
+            offered_dtmf_payload_type: Some(phone.local.dtmf_payload_type),
             remote_ip: agreed.remote.ip(),
             record_limit: None,
             ssrc: rand::random(),
         });
-        let media = MediaSession::start(self.socket, agreed.remote, session);
+        let media = MediaSession::start(phone.socket, agreed.remote, session);
         t.media.stop_playback();
         MediaSession::bridge(t.media, &media);
-        tracing::info!(agent = %self.login, codec = agreed.codec.name(), debtor_codec = t.codec.name(), "bridged");
+        tracing::info!(agent = %login, codec = agreed.codec.name(), debtor_codec = t.codec.name(), "bridged");
         Ok(Bridge {
-            login: self.login,
-            leg: self.leg,
+            login,
+            leg: phone.leg,
             media,
         })
     }

@@ -224,30 +224,18 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                     return overflow(t, &request, row, &from, to, prompt).await;
                 }
             },
-            event = async { ringing.as_mut().expect("guarded").leg.next_event().await }, if ringing.is_some() => {
+            (index, event) = async { ringing.as_mut().expect("guarded").next_event().await }, if ringing.is_some() => {
                 let agent = ringing.as_mut().expect("guarded by ringing.is_some()");
-                match agent.on_event(event) {
+                match agent.on_event(index, event) {
                     AgentOutcome::Pending => {}
                     AgentOutcome::Failed(why, note) => {
                         t.record.notes.push(note);
-                        let agent = ringing.take().expect("failed while ringing");
-                        // Another softphone of the same agent, if this one is gone.
-                        let retried = match why {
-                            OfferFailure::Unreachable => agent.next_softphone(t, request.contact),
-                            _ => None,
-                        };
-                        match retried {
-                            Some(Ok(next)) => ringing = Some(next),
-                            Some(Err(e)) => {
-                                t.record.notes.push(e);
-                                acd.agents.offer_failed(call, why);
-                            }
-                            None => acd.agents.offer_failed(call, why),
-                        }
+                        ringing = None;
+                        acd.agents.offer_failed(call, why);
                     }
-                    AgentOutcome::Answered(sdp) => {
+                    AgentOutcome::Answered(index, sdp) => {
                         let agent = ringing.take().expect("answered while ringing");
-                        match agent.connect(t, &sdp) {
+                        match agent.connect(index, t, &sdp) {
                             Ok(bridge) => {
                                 acd.agents.offer_answered(call);
                                 log_store(ctx.store.queue_answered(row, &bridge.login, Utc::now()).await);

@@ -529,3 +529,6 @@ fn samples_in(d: Duration) -> i64 {
 fn duration_of(samples: i64) -> Duration {
     Duration::from_micros(samples.max(0) as u64 * 1_000_000 / u64::from(SAMPLE_RATE))
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,12 +3,16 @@
 //! The spine hears RFC 4733 telephone-events carried in RTP, the way most
 //! trunks deliver DTMF. One key press arrives as many packets (updates while
 //! the key is held, then the end packet sent three times); the collector
-//! reports it exactly once.
+//! reports it exactly once. Trunks that leave the keys in the audio are
+//! heard by the in-band detector ([`inband`]), which also reports each press
+//! once.
 
 #![deny(clippy::disallowed_methods)]
 
+pub mod inband;
 pub mod rfc4733;
 
+pub use inband::{InbandConfig, InbandConfigError, InbandDetector, InbandDigit};
 pub use rfc4733::{DigitCollector, TelephoneEvent, event_packets};
 
 /// The key a telephone-event code stands for (RFC 4733 §3.2), if it is a key.

@@ -1,5 +1,6 @@
 //! The in-band detector against generated audio: every key, the Q.24 limits
-//! of frequency, twist, level and duration, noise, G.711 and chunking.
+//! of frequency, twist, level and duration, noise, synthetic speech, prompt
+//! echo, G.711 and chunking.
 
 use super::*;
 use crate::codec::Codec;
@@ -99,6 +100,12 @@ impl Audio {
         for x in &mut self.0 {
             *x += sigma * noise.gaussian();
         }
+        self
+    }
+
+    fn gain_db(mut self, db: f32) -> Audio {
+        let g = 10f32.powf(db / 20.0);
+        self.0.iter_mut().for_each(|x| *x *= g);
         self
     }
 
@@ -489,3 +496,5 @@ fn counts_samples_fed() {
     detector.handle_samples(&[0; 61]);
     assert_eq!(detector.samples_seen(), 161);
 }
+
+mod speech;

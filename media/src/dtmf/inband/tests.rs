@@ -310,16 +310,23 @@ fn keys_down_to_minus_25_dbm0_are_heard_and_fainter_ones_are_not() {
 }
 
 #[test]
-fn forty_ms_is_accepted_wherever_it_falls_in_the_windows() {
-    for (i, key) in KEYS_ALL.chars().enumerate() {
-        for offset in (0..HOP as u32).step_by(4) {
-            let pcm = Audio::default()
-                .silence(100)
-                .silence_samples(offset as usize + i)
-                .key(key, -10.0, 40)
-                .silence(100)
-                .pcm();
-            assert_eq!(keys(&pcm), key.to_string(), "{key}, offset {offset}");
+fn forty_ms_and_36_ms_are_accepted_wherever_they_fall_in_the_windows() {
+    for millis in [36, 40] {
+        for (i, key) in KEYS_ALL.chars().enumerate() {
+            for offset in (0..HOP as u32).step_by(4) {
+                let pcm = Audio::default()
+                    .silence(100)
+                    .silence_samples(offset as usize + i)
+                    .key(key, -10.0, millis)
+                    .silence(100)
+                    .pcm();
+                let heard = keys(&pcm);
+                assert_eq!(
+                    heard,
+                    key.to_string(),
+                    "{key}, {millis} ms, offset {offset}"
+                );
+            }
         }
     }
 }

@@ -6,9 +6,10 @@
 //! telephone-event path that turns key presses into digits. It knows nothing
 //! of campaigns, SIP dialogs or the store.
 //!
-//! Decision logic (`rtp::RtpSession`, `dtmf::DigitCollector`) is sans-IO:
-//! it is fed datagrams and instants and returns what happened. The tokio
-//! driver in `rtp::driver` owns the socket and the 20 ms clock.
+//! Decision logic (`rtp::RtpSession`, `dtmf::DigitCollector`,
+//! `dtmf::InbandDetector`) is sans-IO: it is fed datagrams, samples and
+//! instants and returns what happened. The tokio driver in `rtp::driver`
+//! owns the socket and the 20 ms clock.
 
 // Drivers read the clock; the pure cores below deny it (clippy.toml).
 #![allow(clippy::disallowed_methods)]

@@ -3,15 +3,18 @@
 //! Most trunks deliver DTMF as RFC 4733 telephone-events in RTP: one key
 //! press arrives as many packets (updates while the key is held, then the
 //! end packet sent three times) and the collector reports it exactly once.
-//! Some send SIP INFO ([`info`]), some both; [`merge`] makes a press that
-//! arrives several ways count once.
+//! Some send SIP INFO ([`info`]); old gear leaves the keys in the audio,
+//! heard by the in-band detector ([`inband`]); some do two at once, and
+//! [`merge`] makes a press that arrives several ways count once.
 
 #![deny(clippy::disallowed_methods)]
 
+pub mod inband;
 pub mod info;
 pub mod merge;
 pub mod rfc4733;
 
+pub use inband::{InbandConfig, InbandConfigError, InbandDetector, InbandDigit};
 pub use info::{InfoDtmf, parse_info};
 pub use merge::{DtmfSource, KeyMerger};
 pub use rfc4733::{DigitCollector, TelephoneEvent, event_packets};

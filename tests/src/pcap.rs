@@ -135,6 +135,42 @@ pub fn write_tone(path: &Path, lead_s: f64, hz: f64, seconds: f64) -> io::Result
     w.write(path)
 }
 
+/// A PCMU stream with key presses as tones in the audio (in-band DTMF):
+/// `lead_s` of silence, then each key as its two Q.23 tones for 100 ms,
+/// 150 ms apart, then `tail_s` of silence.
+pub fn write_inband_dtmf(path: &Path, digits: &str, lead_s: f64, tail_s: f64) -> io::Result<()> {
+    let mut pcm: Vec<i16> = vec![0; (lead_s * 8_000.0) as usize];
+    for key in digits.chars() {
+        let (low, high) = media::dtmf::inband::key_frequencies(key).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("bad digit {key}"))
+        })?;
+        for i in 0..800 {
+            let t = i as f64 / 8_000.0;
+            let s = (t * f64::from(low) * std::f64::consts::TAU).sin()
+                + (t * f64::from(high) * std::f64::consts::TAU).sin();
+            pcm.push((s * 5_000.0) as i16);
+        }
+        pcm.extend(std::iter::repeat_n(0, 1_200));
+    }
+    pcm.extend(std::iter::repeat_n(0, (tail_s * 8_000.0) as usize));
+    let mut coded = Vec::new();
+    media::Codec::Pcmu.encode(&pcm, &mut coded);
+    let mut w = Writer {
+        ssrc: 0x5EED_0003,
+        seq: 3000,
+        ts: 480_000,
+        at_us: 0,
+        frames: Vec::new(),
+    };
+    for chunk in coded.chunks(160) {
+        let ts = w.ts;
+        w.packet(0, false, ts, chunk);
+        w.ts = w.ts.wrapping_add(160);
+        w.at_us += PTIME_US;
+    }
+    w.write(path)
+}
+
 impl Writer {
     fn write(self, path: &Path) -> io::Result<()> {
         let w = self;

@@ -247,6 +247,7 @@ impl AgentLeg {
             remote_ip: agreed.remote.ip(),
             record_limit: None,
             ssrc: rand::random(),
+            inband_dtmf: false,
         });
         let media = MediaSession::start(phone.socket, agreed.remote, session);
         t.media.stop_playback();

@@ -405,6 +405,7 @@ async fn run_leg(
         remote_ip: agreed.remote.ip(),
         record_limit: None,
         ssrc: rand::random(),
+        inband_dtmf: ctx.dtmf.contains(&media::dtmf::DtmfSource::InBand),
     });
     // The opening is queued on the session before its task starts, so the
     // very first packet carries it.

@@ -2,9 +2,10 @@
 //! see it: the debtor's SIP leg and media, the record being built, and the
 //! debtor's side reduced to what those loops decide on ([`Input`]).
 //!
-//! Key presses come from RFC 4733 events in the media and from SIP INFO,
-//! each counted only when the trunk is expected to send that way (its
-//! `dtmf` setting), and a press that arrives both ways counts once.
+//! Key presses come from RFC 4733 events in the media, from SIP INFO and
+//! from tones in the audio (in-band), each counted only when the trunk is
+//! expected to send that way (its `dtmf` setting); a press that arrives
+//! several ways counts once.
 
 use std::net::SocketAddr;
 
@@ -63,7 +64,10 @@ impl Talk<'_> {
                     MediaEvent::Digit(key) if self.accept(key, DtmfSource::Rfc4733) => {
                         return Input::Key(key);
                     }
-                    MediaEvent::Digit(_) => {}
+                    MediaEvent::InbandDigit(key) if self.accept(key, DtmfSource::InBand) => {
+                        return Input::Key(key);
+                    }
+                    MediaEvent::Digit(_) | MediaEvent::InbandDigit(_) => {}
                     MediaEvent::PlaybackFinished(id) => return Input::PlaybackFinished(id),
                     MediaEvent::Silent(limit) => {
                         self.lost = Some(limit);

@@ -466,11 +466,12 @@ impl Validator<'_> {
             let source = match method.trim().to_ascii_lowercase().as_str() {
                 "rfc4733" | "rfc2833" => media::dtmf::DtmfSource::Rfc4733,
                 "info" => media::dtmf::DtmfSource::Info,
+                "inband" => media::dtmf::DtmfSource::InBand,
                 other => {
                     return Err(self.invalid(
                         &t.dtmf,
                         &key("dtmf"),
-                        format!("unknown DTMF method '{other}' (supported: rfc4733, info)"),
+                        format!("unknown DTMF method '{other}' (supported: rfc4733, info, inband)"),
                     ));
                 }
             };

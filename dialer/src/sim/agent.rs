@@ -202,6 +202,7 @@ async fn take_call(
             remote_ip: agreed.remote.ip(),
             record_limit: None,
             ssrc: rand::random(),
+            inband_dtmf: false,
         }),
     );
     if let Some(greeting) = &plan.greeting {

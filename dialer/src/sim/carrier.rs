@@ -334,6 +334,7 @@ async fn answer(
             remote_ip: agreed.remote.ip(),
             record_limit: Some(8_000 * 600),
             ssrc: rand::random(),
+            inband_dtmf: false,
         }),
     );
     let mut presses = behaviour.digits.clone();

@@ -61,6 +61,8 @@ pub enum MediaEvent {
     ForeignSource(SocketAddr),
     /// No RTP from the far end for the watched time ([`MediaCommand::WatchSilence`]).
     Silent(Duration),
+    /// A key press heard in the far end's audio (in-band DTMF).
+    InbandDigit(char),
 }
 
 /// The media side of a finished call.
@@ -233,6 +235,9 @@ async fn run(
                 // tick tries again.
                 let Ok((len, from)) = received else { continue };
                 let received = session.handle_datagram(from, &buf[..len]);
+                while let Some(key) = session.take_inband_digit() {
+                    let _ = events.send(MediaEvent::InbandDigit(key));
+                }
                 if !matches!(received, Received::Foreign(_))
                     && let Some((_, since)) = silence.as_mut()
                 {
@@ -276,6 +281,7 @@ mod tests {
             remote_ip: "127.0.0.1".parse().unwrap(),
             record_limit: record.then_some(8_000 * 10),
             ssrc,
+            inband_dtmf: false,
         }
     }
 

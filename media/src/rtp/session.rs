@@ -14,7 +14,7 @@ use std::sync::Arc;
 use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 
 use crate::codec::{Codec, FRAME_SAMPLES};
-use crate::dtmf::{DigitCollector, TelephoneEvent, event_packets};
+use crate::dtmf::{DigitCollector, InbandDetector, TelephoneEvent, event_packets};
 
 /// What a session needs to know about the call.
 #[derive(Debug, Clone)]
@@ -31,6 +31,8 @@ pub struct SessionConfig {
     /// Keep the decoded audio the far end sends, up to this many samples.
     pub record_limit: Option<usize>,
     pub ssrc: u32,
+    /// Listen for key presses in the far end's audio (in-band DTMF).
+    pub inband_dtmf: bool,
 }
 
 /// What one received datagram turned out to be.
@@ -86,6 +88,9 @@ pub struct RtpSession {
     relay: Option<VecDeque<Vec<i16>>>,
     /// Bridged: the other leg's audio, coded for this one, to send next.
     fed: VecDeque<u8>,
+    /// Key presses heard in the far end's audio, when listening for them.
+    inband: Option<InbandDetector>,
+    inband_keys: VecDeque<char>,
 }
 
 /// A bridged leg keeps at most this much of the other leg's audio queued
@@ -113,8 +118,15 @@ impl RtpSession {
             stats: RtpStats::default(),
             relay: None,
             fed: VecDeque::new(),
+            inband: config.inband_dtmf.then(InbandDetector::default),
+            inband_keys: VecDeque::new(),
             config,
         }
+    }
+
+    /// The next key press heard in the audio (in-band), if listening.
+    pub fn take_inband_digit(&mut self) -> Option<char> {
+        self.inband_keys.pop_front()
     }
 
     /// Starts (or stops) keeping the far end's decoded audio for another
@@ -280,13 +292,25 @@ impl RtpSession {
         if let Some(rec) = &mut self.recording {
             rec.store(codec, packet.timestamp(), packet.payload());
         }
-        if let Some(relay) = &mut self.relay {
+        if self.relay.is_some() || self.inband.is_some() {
             let mut pcm = Vec::with_capacity(packet.payload().len());
             codec.decode(packet.payload(), &mut pcm);
-            if relay.len() >= MAX_RELAY_FRAMES {
-                relay.pop_front();
+            if let Some(detector) = &mut self.inband {
+                // Our own prompt's echo must not pass for a key.
+                detector.set_playing(self.playback.is_some());
+                detector.handle_samples(&pcm);
+                while let Some(digit) = detector.poll_digit() {
+                    if self.inband_keys.len() < 16 {
+                        self.inband_keys.push_back(digit.key);
+                    }
+                }
             }
-            relay.push_back(pcm);
+            if let Some(relay) = &mut self.relay {
+                if relay.len() >= MAX_RELAY_FRAMES {
+                    relay.pop_front();
+                }
+                relay.push_back(pcm);
+            }
         }
         Received::Audio
     }
@@ -330,6 +354,7 @@ mod tests {
             remote_ip: "10.1.1.1".parse().unwrap(),
             record_limit: record.then_some(80_000),
             ssrc: 0x1234_5678,
+            inband_dtmf: false,
         })
     }
 

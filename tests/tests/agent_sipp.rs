@@ -80,6 +80,7 @@ agent_ring_timeout_s = 10
     assert!(invite.contains("X-Contact-Id: D-1"), "{invite}");
     assert!(invite.contains("X-Debtor-Name: María Pérez"), "{invite}");
     assert!(invite.contains("X-Debtor-Balance: 1234.50"), "{invite}");
+    assert!(invite.contains("X-Debtor-Due-Date: 2026-12-15"), "{invite}");
 
     // The report: answered, transferred, taken by the agent.
     let rows = campaign.report();

@@ -36,15 +36,8 @@ password = "secret1001"
 "#
     .into();
     let campaign = Campaign::write(&spec);
-    let dialer = campaign.spawn();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while UdpSocket::bind(("127.0.0.1", campaign.sip_port)).is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "the dialer did not open its SIP port"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut dialer = campaign.spawn();
+    wait_for_sip(&mut dialer, campaign.sip_port);
 
     let (refused, trace) = sipp_client(
         "uac_invite_refused.xml",
@@ -124,15 +117,8 @@ password = "secret1001"
 "#
     .into();
     let campaign = Campaign::write(&spec);
-    let dialer = campaign.spawn();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while UdpSocket::bind(("127.0.0.1", campaign.sip_port)).is_ok() {
-        assert!(
-            Instant::now() < deadline,
-            "the dialer did not open its SIP port"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut dialer = campaign.spawn();
+    wait_for_sip(&mut dialer, campaign.sip_port);
     let (ok, trace) = sipp_client(
         "uac_agent_unregister.xml",
         campaign.sip_port,
@@ -159,4 +145,24 @@ password = "secret1001"
     };
     let delay = time_of(logged_out) - time_of(gone);
     assert!(delay.num_milliseconds() < 500, "{delay:?}\n{log}");
+}
+
+/// Waits until the dialer listens on its SIP port (or says why it stopped).
+fn wait_for_sip(dialer: &mut std::process::Child, port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        if let Ok(Some(status)) = dialer.try_wait() {
+            let mut err = String::new();
+            if let Some(mut e) = dialer.stderr.take() {
+                use std::io::Read;
+                let _ = e.read_to_string(&mut err);
+            }
+            panic!("the dialer stopped before listening ({status}): {err}");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the dialer did not open its SIP port"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -45,10 +45,14 @@ name = "Ana López"
 password = "secret1001"
 skills = ["cobranza:7"]
 
+[[agent]]
+login = "agent1002"
+password = "secret1002"
+
 [[queue]]
 name = "cobranza"
 skills = ["cobranza"]
-wrap_up_s = 2
+wrap_up_s = 30
 "#
     );
     let campaign = Campaign::write(&spec);
@@ -164,6 +168,15 @@ wrap_up_s = 2
             .await
             .unwrap();
         assert_eq!(wrong.status(), 401);
+        // Another agent, with their own right password, did not take the call.
+        let someone_else = http
+            .post(format!("{base}/calls/{attempt}/disposition"))
+            .basic_auth("agent1002", Some("secret1002"))
+            .json(&serde_json::json!({ "agent": "agent1002", "disposition": "x" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(someone_else.status(), 403);
         let recorded = http
             .post(format!("{base}/calls/{attempt}/disposition"))
             .header("authorization", BASIC)
@@ -217,6 +230,32 @@ wrap_up_s = 2
                 .is_some_and(|c| c.starts_with("sip:agent1001@127.0.0.1")),
             "{board}"
         );
+
+        // The call ends; the agent, in a 30 s wrap-up, finishes it at once
+        // and the pause asked during the call begins.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let message = tokio::time::timeout_at(deadline, socket.next())
+                .await
+                .expect("wrap-up within 30 s")
+                .expect("the socket stays open")
+                .expect("a message");
+            let value: serde_json::Value =
+                serde_json::from_str(message.to_text().unwrap()).unwrap();
+            if value["state"] == "wrap_up" {
+                break;
+            }
+        }
+        let ended = http
+            .post(format!("{base}/agents/agent1001/wrap-up/end"))
+            .header("authorization", BASIC)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ended.status(), 200);
+        let view: serde_json::Value = ended.json().await.unwrap();
+        assert_eq!(view["state"], "paused", "{view}");
+        assert_eq!(view["reason"], "comida", "{view}");
         (pop, states, attempt)
     });
 
@@ -272,10 +311,17 @@ wrap_up_s = 2
         .find(|l| l.starts_with("agent1001,"))
         .expect(&agents);
     assert!(line.starts_with("agent1001,1,0,"), "{agents}");
-    // The run let the wrap-up run its 2 s, then the pause asked during the
-    // call began.
+    // The agent ended the 30 s wrap-up at once.
     let wrap_up_s: f64 = line.split(',').nth(7).unwrap().parse().unwrap();
-    assert!((1.5..4.0).contains(&wrap_up_s), "{agents}");
+    assert!(wrap_up_s < 5.0, "{agents}");
+    // The softphone was told where the call's data is.
+    assert!(
+        agent.messages().contains(&format!(
+            "Call-Info: <http://127.0.0.1:{api_port}/calls/{attempt}?agent=agent1001>;purpose=info"
+        )),
+        "{}",
+        agent.messages()
+    );
     let log = without_colors(&text(&out));
     let wrap_up = log.find("state=\"wrap_up\"").expect(&log);
     let paused = log.find("state=\"paused\" reason=\"comida\"").expect(&log);

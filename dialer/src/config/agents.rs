@@ -418,11 +418,11 @@ impl Validator<'_> {
                 ),
             ));
         }
-        if out.keepalive_s > 0.0 && out.keepalive_s < 5.0 {
+        if out.keepalive_s > 0.0 && out.keepalive_s < 1.0 {
             return Err(clash(
                 "registrar.keepalive_s",
                 r.keepalive_s.as_ref().map_or(0, |v| v.span().start),
-                "0 (never) or at least 5 seconds".into(),
+                "0 (never) or at least 1 second".into(),
             ));
         }
         Ok(out)

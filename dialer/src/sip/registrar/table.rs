@@ -416,6 +416,11 @@ impl Registrar {
                 f.locked_until.is_some_and(|t| t > now)
                     || f.first_at.is_some_and(|t| now.duration_since(t) < window)
             });
+            if self.failures.len() >= MAX_TRACKED_SOURCES {
+                // Too many sources failing at once: refuse without tracking
+                // one more, so the table stays bounded.
+                return RegisterReply::Forbidden { reason };
+            }
         }
         let policy = &self.policy;
         let f = self.failures.entry(ip).or_default();

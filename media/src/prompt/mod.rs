@@ -2,10 +2,12 @@
 //!
 //! Operators bring prompts from studios and TTS tools at whatever rate and
 //! depth those produce (22.05 kHz espeak output, 44.1 kHz/24-bit studio
-//! files, 8 kHz µ-law telephony WAVs). [`Prompt::load`] reads any of them,
-//! mixes to mono, resamples to 8 kHz and encodes both G.711 laws, so a call
-//! only copies bytes that are already shared (`Arc<[u8]>`).
+//! files, 8 kHz µ-law telephony WAVs, MP3, Ogg Vorbis, FLAC).
+//! [`Prompt::load`] reads any of them, mixes to mono, resamples to 8 kHz
+//! and encodes both G.711 laws, so a call only copies bytes that are
+//! already shared (`Arc<[u8]>`).
 
+mod compressed;
 mod render;
 pub mod template;
 mod wav;
@@ -38,6 +40,8 @@ pub enum PromptError {
     },
     #[error("prompt {path}: not a usable WAV file: {reason}")]
     Wav { path: PathBuf, reason: String },
+    #[error("prompt {path}: {reason}")]
+    Decode { path: PathBuf, reason: String },
     #[error("prompt {path}: the file holds no audio")]
     Empty { path: PathBuf },
     #[error("prompt {path}: cannot resample from {rate} Hz: {reason}")]
@@ -49,14 +53,36 @@ pub enum PromptError {
 }
 
 impl Prompt {
-    /// Reads a WAV file (PCM 8/16/24/32-bit, float, µ-law or A-law; any rate,
-    /// any channel count) and prepares it for 8 kHz G.711 calls.
+    /// Reads a WAV file (PCM 8/16/24/32-bit, float, µ-law or A-law) or an
+    /// MP3, Ogg Vorbis or FLAC file, at any rate and channel count, and
+    /// prepares it for 8 kHz G.711 calls.
     pub fn load(path: &Path) -> Result<Prompt, PromptError> {
         let bytes = std::fs::read(path).map_err(|source| PromptError::Io {
             path: path.to_owned(),
             source,
         })?;
-        let samples = samples_8k_from_wav(&bytes).map_err(|e| e.at(path))?;
+        let samples = if bytes.starts_with(b"RIFF") {
+            samples_8k_from_wav(&bytes).map_err(|e| e.at(path))?
+        } else {
+            let extension = path.extension().and_then(|e| e.to_str());
+            let decoded =
+                compressed::decode(bytes, extension).map_err(|reason| PromptError::Decode {
+                    path: path.to_owned(),
+                    reason,
+                })?;
+            if decoded.samples.is_empty() {
+                return Err(PromptError::Empty {
+                    path: path.to_owned(),
+                });
+            }
+            resample_to_8k(&decoded.samples, decoded.rate).map_err(|reason| {
+                PromptError::Resample {
+                    path: path.to_owned(),
+                    rate: decoded.rate,
+                    reason,
+                }
+            })?
+        };
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -252,6 +278,31 @@ mod tests {
             assert!(peak.unwrap() > 12_000, "{path:?}: level lost");
             assert_eq!(prompt.encoded(Codec::Pcmu).len(), prompt.samples().len());
         }
+    }
+
+    #[test]
+    fn mp3_ogg_and_flac_become_8k_with_same_duration_and_pitch() {
+        let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+        // 44.1 kHz stereo MP3, 48 kHz mono Ogg Vorbis, 16 kHz 24-bit FLAC.
+        for name in ["tono-440.mp3", "tono-440.ogg", "tono-440.flac"] {
+            let path = fixtures.join(name);
+            let prompt = Prompt::load(&path).unwrap_or_else(|e| panic!("{e}"));
+            let secs = prompt.duration().as_secs_f32();
+            // MP3 adds encoder delay and padding (tens of ms).
+            assert!((secs - 1.5).abs() < 0.08, "{name}: {secs} s");
+            let f = estimated_frequency(prompt.samples());
+            assert!((f - 440.0).abs() < 10.0, "{name}: {f} Hz");
+            let peak = prompt.samples().iter().map(|s| s.unsigned_abs()).max();
+            assert!(peak.unwrap() > 12_000, "{name}: level lost");
+            assert_eq!(prompt.name(), "tono-440");
+        }
+        let err = Prompt::load(&fixtures.join("roto.mp3"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("roto.mp3") && err.contains("not MP3, Ogg Vorbis, FLAC or WAV"),
+            "{err}"
+        );
     }
 
     #[test]

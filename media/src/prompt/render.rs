@@ -57,9 +57,13 @@ impl Manifest {
     }
 }
 
+/// The formats a phrase file may have, tried in this order.
+const PHRASE_EXTENSIONS: [&str; 4] = ["wav", "mp3", "ogg", "flac"];
+
 /// Where a `file:NAME` part's audio is: a path (a name with `/` or `.`,
 /// relative to `base_dir`), or a phrase of the prompts folder (listed in
-/// its manifest, or `NAME.wav`). The error says what was looked for.
+/// its manifest, or `NAME.wav`, `.mp3`, `.ogg`, `.flac`). The error says
+/// what was looked for.
 pub fn phrase_file(
     name: &str,
     base_dir: &Path,
@@ -89,9 +93,14 @@ pub fn phrase_file(
         None
     };
     let listed = manifest.as_ref().and_then(|m| m.phrase(dir, name));
-    let path = listed
-        .clone()
-        .unwrap_or_else(|| dir.join(format!("{name}.wav")));
+    // Not listed: the phrase's file by name, in any format prompts load from.
+    let path = listed.clone().unwrap_or_else(|| {
+        PHRASE_EXTENSIONS
+            .iter()
+            .map(|ext| dir.join(format!("{name}.{ext}")))
+            .find(|p| p.is_file())
+            .unwrap_or_else(|| dir.join(format!("{name}.wav")))
+    });
     if path.is_file() {
         return Ok(path);
     }
@@ -102,9 +111,8 @@ pub fn phrase_file(
             path.display()
         ),
         None => format!(
-            "file:{name}: no phrase '{name}' in {} (no {}.wav, not in its manifest)",
+            "file:{name}: no phrase '{name}' in {} (no {name}.wav, .mp3, .ogg or .flac, not in its manifest)",
             dir.display(),
-            name
         ),
     })
 }

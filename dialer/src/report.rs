@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::store::{AttemptRow, PromiseRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
-pub const CSV_HEADER: [&str; 27] = [
+pub const CSV_HEADER: [&str; 28] = [
     "attempt_id",
     "campaign",
     "contact_id",
@@ -35,6 +35,7 @@ pub const CSV_HEADER: [&str; 27] = [
     "queue",
     "agent",
     "agent_disposition",
+    "recording",
 ];
 
 fn parse(at: &Option<String>) -> Option<DateTime<Utc>> {
@@ -96,6 +97,7 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
             opt(&r.queue),
             opt(&r.agent),
             opt(&r.agent_disposition),
+            opt(&r.recording),
         ])?;
     }
     w.flush()?;
@@ -276,6 +278,7 @@ mod tests {
             queue: None,
             agent: None,
             agent_disposition: None,
+            recording: Some("recordings/recordatorio/7.wav".into()),
         }
     }
 
@@ -305,6 +308,7 @@ mod tests {
         assert_eq!(&record[4], "José Muñoz, \"Pepe\"");
         assert_eq!(&record[17], "2.5", "ring_s");
         assert_eq!(&record[18], "12.2", "talk_s");
+        assert_eq!(&record[27], "recordings/recordatorio/7.wav", "recording");
     }
 
     #[test]

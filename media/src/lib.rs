@@ -17,6 +17,7 @@
 pub mod codec;
 pub mod dtmf;
 pub mod prompt;
+pub mod record;
 pub mod rtp;
 pub mod say;
 pub mod sdp;

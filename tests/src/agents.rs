@@ -338,6 +338,25 @@ pub fn wav_samples(path: &Path) -> Vec<i16> {
     media::prompt::samples_8k_from_wav(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
+/// Reads a call recording: (left, right) = (the debtor, what the debtor
+/// heard); asserts it is 16-bit stereo at 8 kHz.
+pub fn stereo_wav(path: &Path) -> (Vec<i16>, Vec<i16>) {
+    let mut wav =
+        hound::WavReader::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let spec = wav.spec();
+    assert_eq!(
+        (spec.channels, spec.sample_rate, spec.bits_per_sample),
+        (2, 8_000, 16),
+        "{}",
+        path.display()
+    );
+    let samples: Vec<i16> = wav.samples::<i16>().map(Result::unwrap).collect();
+    (
+        samples.iter().step_by(2).copied().collect(),
+        samples.iter().skip(1).step_by(2).copied().collect(),
+    )
+}
+
 /// baresip as an agent's softphone; killed when dropped.
 pub struct Baresip {
     child: Option<Child>,

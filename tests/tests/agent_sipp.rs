@@ -10,7 +10,9 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{SippAgent, pcmu_audio, tone_windows, transfer_spec, wav_samples};
+use dialer_tests::agents::{
+    SippAgent, pcmu_audio, stereo_wav, tone_windows, transfer_spec, wav_samples,
+};
 use dialer_tests::capture::Capture;
 use dialer_tests::{Campaign, SimCarrier, dialer, json_field, text};
 
@@ -30,6 +32,7 @@ fn a_debtor_who_presses_1_talks_to_a_registered_sipp_agent() {
     let mut carrier = SimCarrier::start(PLAN);
     let (mut spec, _flow) = transfer_spec(carrier.port, ("D-1", "55 1234 0001", "María Pérez"));
     spec.name = "asesores".into();
+    spec.campaign_extra.push_str("record = true\n");
     spec.sections = r#"
 [registrar]
 realm = "dialer.test"
@@ -107,6 +110,22 @@ agent_ring_timeout_s = 10
         debtor_tone >= 30,
         "the agent heard the debtor's tone in {debtor_tone} windows of 0.1 s ({} packets)",
         datagrams.len()
+    );
+
+    // The call recording has the whole conversation: the debtor on the
+    // left, the agent (what the debtor heard once bridged) on the right.
+    let (left, right) = stereo_wav(std::path::Path::new(&row["recording"]));
+    let debtor_left = tone_windows(&left, 400.0, 800);
+    let agent_right = tone_windows(&right, 1_000.0, 800);
+    assert!(
+        debtor_left >= 30 && agent_right >= 30,
+        "recording {}: debtor in {debtor_left}, agent in {agent_right} windows of 0.1 s",
+        row["recording"]
+    );
+    assert_eq!(
+        tone_windows(&left, 1_000.0, 800),
+        0,
+        "the agent is not on the debtor's side"
     );
 
     // Queue and agent figures.

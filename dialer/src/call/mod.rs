@@ -56,6 +56,8 @@ pub struct CallContext {
     pub acd: Option<Arc<AcdContext>>,
     /// How the trunk sends key presses (others are ignored).
     pub dtmf: Vec<media::dtmf::DtmfSource>,
+    /// Record answered calls: the writer and the campaign's directory.
+    pub recordings: Option<(media::record::Recorder, std::path::PathBuf)>,
 }
 
 /// What transfers to agents need.
@@ -145,6 +147,8 @@ struct Record {
     outcome: Option<String>,
     flow_path: Vec<String>,
     inputs: Vec<(String, String)>,
+    /// The call recording, once written.
+    recording: Option<String>,
 }
 
 impl CallContext {
@@ -201,6 +205,7 @@ pub async fn place_call(
         outcome: None,
         flow_path: Vec::new(),
         inputs: Vec::new(),
+        recording: None,
     };
     let request = InviteRequest {
         call_id,
@@ -246,6 +251,7 @@ pub async fn place_call(
                 outcome: record.outcome,
                 flow_path: record.flow_path,
                 inputs: record.inputs,
+                recording: record.recording,
             },
         )
         .await?;
@@ -416,7 +422,16 @@ async fn run_leg(
     if let Some(prompt) = &opening {
         session.play(prompt.encoded(agreed.codec), OPENING_PLAYBACK);
     }
+    if ctx.recordings.is_some() {
+        // From the very first packet, the opening included.
+        session.start_tape();
+    }
     let mut media = MediaSession::start(socket, agreed.remote, session);
+    let recording = ctx.recordings.as_ref().map(|(recorder, dir)| {
+        let (tap, written) = recorder.open(dir.join(format!("{}.wav", record.attempt)));
+        media.record(tap);
+        written
+    });
     if let Some(limit) = ctx.timing.rtp_timeout {
         media.watch_silence(limit);
     }
@@ -460,6 +475,27 @@ async fn run_leg(
         record.notes.push(format!("BYE failed: {e}"));
     }
     let report = media.finish().await;
+    if let Some(written) = recording {
+        match written.await {
+            Ok(w) if w.error.is_none() => {
+                record.recording = Some(w.path.display().to_string());
+                if report.recording_gaps > 0 {
+                    record.notes.push(format!(
+                        "recording has {} gaps of 20 ms (the disk was behind)",
+                        report.recording_gaps
+                    ));
+                }
+            }
+            Ok(w) => record.notes.push(format!(
+                "recording {} not written: {}",
+                w.path.display(),
+                w.error.unwrap_or_default()
+            )),
+            Err(_) => record
+                .notes
+                .push("recording not written: the recorder was too far behind".into()),
+        }
+    }
     if let Some(addr) = foreign {
         record.notes.push(format!(
             "ignored {} RTP packets from unexpected source {addr} (expected {})",

@@ -267,6 +267,12 @@ pub async fn run(
         stop: stop.child_token(),
         acd: running_acd.as_ref().map(|a| a.context.clone()),
         dtmf: trunk.dtmf.clone(),
+        recordings: campaign.recordings.as_ref().map(|dir| {
+            (
+                media::record::Recorder::start(),
+                dir.join(file_name(&campaign.name)),
+            )
+        }),
     });
     let total = to_dial.len();
     info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");
@@ -573,6 +579,21 @@ impl RunSummary {
         }
         out
     }
+}
+
+/// A campaign's name as one safe directory name: letters (accents
+/// included), digits, `-` and `_` kept, everything else `_`.
+fn file_name(name: &str) -> String {
+    name.trim()
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

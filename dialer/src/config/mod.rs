@@ -132,6 +132,8 @@ pub struct CampaignConfig {
     pub wait_for_digits_s: f64,
     /// Hard limit on an answered call's length.
     pub max_call_s: f64,
+    /// Where answered calls are recorded (`record = true`), else `None`.
+    pub recordings: Option<PathBuf>,
 }
 
 /// What is wrong with a configuration file.
@@ -293,6 +295,13 @@ impl Config {
                 120.0,
             )?,
             max_call_s: v.seconds(&c.max_call_s, "campaign.max_call_s", 1.0, 86_400.0)?,
+            recordings: c.record.then(|| match &c.recordings {
+                Some(dir) => resolve(dir),
+                None => database_path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join("recordings"),
+            }),
         };
         Ok(Config {
             path: path.to_owned(),

@@ -178,6 +178,11 @@ pub(super) struct RawCampaign {
     pub(super) wait_for_digits_s: Spanned<f64>,
     #[serde(default = "default_max_call")]
     pub(super) max_call_s: Spanned<f64>,
+    /// Record every answered call (two-channel WAV).
+    #[serde(default)]
+    pub(super) record: bool,
+    /// Where recordings go; default `recordings/` next to the database.
+    pub(super) recordings: Option<PathBuf>,
 }
 
 fn default_ring_timeout() -> Spanned<f64> {

@@ -84,6 +84,8 @@ pub struct FinishedAttempt {
     pub flow_path: Vec<String>,
     /// Keys entered, per node.
     pub inputs: Vec<(String, String)>,
+    /// The call recording's path.
+    pub recording: Option<String>,
 }
 
 /// A promise to pay (promesa de pago) made on a call.
@@ -146,6 +148,8 @@ pub struct AttemptRow {
     pub queue: Option<String>,
     pub agent: Option<String>,
     pub agent_disposition: Option<String>,
+    /// The call recording's path, when recorded.
+    pub recording: Option<String>,
 }
 
 /// Stored time format: UTC, milliseconds, sortable as text.
@@ -375,7 +379,8 @@ impl Store {
             .then(|| serde_json::to_string(&f.inputs).expect("pairs of strings serialize"));
         sqlx::query(
             "UPDATE attempts SET ended_at = ?, sip_code = ?, sip_reason = ?, disposition = ?,
-               digits = ?, hangup_by = ?, note = ?, outcome = ?, flow_path = ?, inputs = ?
+               digits = ?, hangup_by = ?, note = ?, outcome = ?, flow_path = ?, inputs = ?,
+               recording = ?
              WHERE id = ?",
         )
         .bind(format_time(f.ended_at))
@@ -388,6 +393,7 @@ impl Store {
         .bind(&f.outcome)
         .bind((!f.flow_path.is_empty()).then(|| f.flow_path.join(" > ")))
         .bind(inputs)
+        .bind(&f.recording)
         .bind(attempt)
         .execute(&self.pool)
         .await
@@ -401,7 +407,7 @@ impl Store {
             "SELECT a.id, k.name AS campaign, a.contact_id, a.attempt_no, c.name, a.phone, a.trunk,
                     a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
                     a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note,
-                    a.outcome, a.flow_path, a.inputs,
+                    a.outcome, a.flow_path, a.inputs, a.recording,
                     (SELECT q.queue FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS queue,
                     (SELECT q.agent FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS agent,
                     (SELECT d.disposition FROM agent_dispositions d WHERE d.attempt_id = a.id ORDER BY d.id DESC LIMIT 1) AS agent_disposition
@@ -563,6 +569,7 @@ mod tests {
                     outcome: Some("promise_to_pay".into()),
                     flow_path: vec!["saludo".into(), "menu".into()],
                     inputs: vec![("menu".into(), "2".into())],
+                    recording: Some("grabaciones/1.wav".into()),
                 },
             )
             .await
@@ -580,6 +587,7 @@ mod tests {
         assert_eq!(row.outcome.as_deref(), Some("promise_to_pay"));
         assert_eq!(row.flow_path.as_deref(), Some("saludo > menu"));
         assert_eq!(row.inputs.as_deref(), Some(r#"[["menu","2"]]"#));
+        assert_eq!(row.recording.as_deref(), Some("grabaciones/1.wav"));
         store
             .record_promise(&NewPromise {
                 attempt: id,

@@ -37,6 +37,10 @@ pub enum MediaCommand {
     },
     /// End the bridge; back to prompts and silence.
     Disconnect,
+    /// Record both directions into this recording, from now or from when
+    /// [`RtpSession::start_tape`] was called on the session before its task
+    /// started (it is finished when the media ends).
+    Record(crate::record::Tap),
     /// Report [`MediaEvent::Silent`] once if nothing comes from the far end
     /// for this long (measured from now and from each packet heard).
     WatchSilence(Duration),
@@ -74,6 +78,8 @@ pub struct MediaReport {
     /// Sends that failed (the first error is kept for the log).
     pub send_errors: u64,
     pub first_send_error: Option<String>,
+    /// Recorded chunks the writer was too far behind to take.
+    pub recording_gaps: u64,
 }
 
 /// A running media task for one call.
@@ -133,6 +139,11 @@ impl MediaSession {
         });
     }
 
+    /// Records both directions of the call from now on.
+    pub fn record(&self, tap: crate::record::Tap) {
+        self.send(MediaCommand::Record(tap));
+    }
+
     pub fn disconnect(&self) {
         self.send(MediaCommand::Disconnect);
     }
@@ -181,6 +192,14 @@ async fn run(
     let mut peer: Option<Peer> = None;
     // (how long, since when) for the far end's silence watch.
     let mut silence: Option<(Duration, tokio::time::Instant)> = None;
+    let mut tap: Option<crate::record::Tap> = None;
+    let tape = |session: &mut RtpSession, tap: &mut Option<crate::record::Tap>| {
+        if let Some(tap) = tap {
+            while let Some((channel, at, pcm)) = session.take_taped() {
+                tap.chunk(channel, at, pcm);
+            }
+        }
+    };
     loop {
         tokio::select! {
             biased;
@@ -203,6 +222,12 @@ async fn run(
                 Some(MediaCommand::WatchSilence(limit)) => {
                     silence = Some((limit, tokio::time::Instant::now()));
                 }
+                Some(MediaCommand::Record(t)) => {
+                    if !session.is_taping() {
+                        session.start_tape();
+                    }
+                    tap = Some(t);
+                }
             },
             pcm = async { peer.as_mut().expect("guarded by peer.is_some()").1.recv().await }, if peer.is_some() => {
                 match pcm {
@@ -216,6 +241,7 @@ async fn run(
             }
             _ = tick.tick() => {
                 let finished = session.next_packet(&mut packet);
+                tape(&mut session, &mut tap);
                 if let Err(e) = socket.send_to(&packet, remote).await {
                     report.send_errors += 1;
                     report.first_send_error.get_or_insert_with(|| e.to_string());
@@ -235,6 +261,7 @@ async fn run(
                 // tick tries again.
                 let Ok((len, from)) = received else { continue };
                 let received = session.handle_datagram(from, &buf[..len]);
+                tape(&mut session, &mut tap);
                 while let Some(key) = session.take_inband_digit() {
                     let _ = events.send(MediaEvent::InbandDigit(key));
                 }
@@ -264,6 +291,8 @@ async fn run(
     }
     report.stats = session.stats();
     report.recording = session.take_recording();
+    // Dropping the tap finishes the file.
+    report.recording_gaps = tap.map_or(0, |t| t.dropped);
     report
 }
 

@@ -15,6 +15,7 @@ use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 
 use crate::codec::{Codec, FRAME_SAMPLES};
 use crate::dtmf::{DigitCollector, InbandDetector, TelephoneEvent, event_packets};
+use crate::record::{Channel, MAX_SKEW};
 
 /// What a session needs to know about the call.
 #[derive(Debug, Clone)]
@@ -91,6 +92,48 @@ pub struct RtpSession {
     /// Key presses heard in the far end's audio, when listening for them.
     inband: Option<InbandDetector>,
     inband_keys: VecDeque<char>,
+    /// The call recording's chunks, while recording.
+    tape: Option<Tape>,
+}
+
+/// Both directions of the call, in chunks placed on one timeline: sample
+/// `n` is `n / 8000` s after recording started, counted by packets sent.
+#[derive(Debug)]
+struct Tape {
+    /// Packets sent when recording started.
+    origin: u64,
+    /// The far end's RTP timestamp that lines up with a timeline sample.
+    far_anchor: Option<(u32, u64)>,
+    chunks: VecDeque<(Channel, u64, Vec<i16>)>,
+}
+
+/// Recorded chunks waiting for the driver, at most (it takes them after
+/// every packet, so this only bounds a stalled driver).
+const MAX_TAPE_CHUNKS: usize = 64;
+
+impl Tape {
+    fn push(&mut self, channel: Channel, at: u64, pcm: Vec<i16>) {
+        if self.chunks.len() >= MAX_TAPE_CHUNKS {
+            self.chunks.pop_front();
+        }
+        self.chunks.push_back((channel, at, pcm));
+    }
+
+    /// Where the far end's packet with `timestamp` goes, `now` being the
+    /// send side's position: by its timestamp from the first one, so jitter
+    /// and reordering do not move it; re-anchored at `now` when that is
+    /// implausible (a new source after re-INVITE, a timestamp jump).
+    fn far_position(&mut self, timestamp: u32, now: u64) -> u64 {
+        if let Some((first, anchor)) = self.far_anchor {
+            let offset = i64::from(timestamp.wrapping_sub(first) as i32);
+            let at = anchor as i64 + offset;
+            if at >= 0 && (at - now as i64).unsigned_abs() <= MAX_SKEW {
+                return at as u64;
+            }
+        }
+        self.far_anchor = Some((timestamp, now));
+        now
+    }
 }
 
 /// A bridged leg keeps at most this much of the other leg's audio queued
@@ -120,8 +163,36 @@ impl RtpSession {
             fed: VecDeque::new(),
             inband: config.inband_dtmf.then(InbandDetector::default),
             inband_keys: VecDeque::new(),
+            tape: None,
             config,
         }
+    }
+
+    /// Starts recording both directions from the next packet; the chunks
+    /// come out of [`RtpSession::take_taped`].
+    pub fn start_tape(&mut self) {
+        self.tape = Some(Tape {
+            origin: self.stats.sent,
+            far_anchor: None,
+            chunks: VecDeque::new(),
+        });
+    }
+
+    pub fn is_taping(&self) -> bool {
+        self.tape.is_some()
+    }
+
+    /// The next recorded chunk: which direction, its first sample's place
+    /// on the recording's timeline, the samples (8 kHz).
+    pub fn take_taped(&mut self) -> Option<(Channel, u64, Vec<i16>)> {
+        self.tape.as_mut()?.chunks.pop_front()
+    }
+
+    /// Where the send side is on the recording's timeline.
+    fn tape_now(&self) -> u64 {
+        self.tape
+            .as_ref()
+            .map_or(0, |t| (self.stats.sent - t.origin) * FRAME_SAMPLES as u64)
     }
 
     /// The next key press heard in the audio (in-band), if listening.
@@ -250,6 +321,15 @@ impl RtpSession {
         // The builder only fails on payload types above 127 or more than 15
         // CSRCs; ours are 0, 8 or a dynamic type from 96-127.
         out.extend_from_slice(&built.expect("valid payload type and no CSRC"));
+        if self.tape.is_some() {
+            // What the far end hears; during a key press, the audio it replaces.
+            let mut pcm = Vec::with_capacity(FRAME_SAMPLES);
+            codec.decode(&frame, &mut pcm);
+            let at = self.tape_now();
+            if let Some(tape) = &mut self.tape {
+                tape.push(Channel::Sent, at, pcm);
+            }
+        }
         self.started = true;
         self.sequence = self.sequence.next();
         self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
@@ -292,9 +372,14 @@ impl RtpSession {
         if let Some(rec) = &mut self.recording {
             rec.store(codec, packet.timestamp(), packet.payload());
         }
-        if self.relay.is_some() || self.inband.is_some() {
+        if self.relay.is_some() || self.inband.is_some() || self.tape.is_some() {
             let mut pcm = Vec::with_capacity(packet.payload().len());
             codec.decode(packet.payload(), &mut pcm);
+            let now = self.tape_now();
+            if let Some(tape) = &mut self.tape {
+                let at = tape.far_position(packet.timestamp(), now);
+                tape.push(Channel::FarEnd, at, pcm.clone());
+            }
             if let Some(detector) = &mut self.inband {
                 // Our own prompt's echo must not pass for a key.
                 detector.set_playing(self.playback.is_some());
@@ -468,5 +553,60 @@ mod tests {
         let stats = s.stats();
         assert_eq!((stats.foreign, stats.ignored, stats.received), (1, 1, 0));
         assert_eq!(s.take_recording().unwrap().len(), 0);
+    }
+
+    /// Recording places what we send by packets sent, and what the far end
+    /// sends by its timestamps from where its first packet arrived: a
+    /// reordered packet lands in its place, a timestamp jump re-anchors.
+    #[test]
+    fn the_tape_places_both_directions_on_one_timeline() {
+        let with_ssrc = |ssrc| {
+            let mut s = session(Codec::Pcmu, false);
+            s.config.ssrc = ssrc;
+            s.timestamp = ssrc.rotate_left(16);
+            s
+        };
+        let mut us = session(Codec::Pcmu, false);
+        let mut them = with_ssrc(77);
+        us.play(vec![0x00u8; 160 * 10].into(), 1);
+        us.next_packet(&mut Vec::new()); // before recording: not on the tape
+        us.start_tape();
+        let from: SocketAddr = FAR.parse().unwrap();
+        let mut packets = Vec::new();
+        for _ in 0..4 {
+            let mut p = Vec::new();
+            them.next_packet(&mut p);
+            packets.push(p);
+        }
+        let mut out = Vec::new();
+        us.next_packet(&mut out); // sample 0
+        us.next_packet(&mut out); // sample 160
+        us.handle_datagram(from, &packets[0]); // arrives at 320
+        us.handle_datagram(from, &packets[2]); // two packets later
+        us.handle_datagram(from, &packets[1]); // reordered
+        let mut got = Vec::new();
+        while let Some((channel, at, pcm)) = us.take_taped() {
+            assert_eq!(pcm.len(), 160);
+            got.push((channel, at));
+        }
+        assert_eq!(
+            got,
+            [
+                (Channel::Sent, 0),
+                (Channel::Sent, 160),
+                (Channel::FarEnd, 320),
+                (Channel::FarEnd, 640),
+                (Channel::FarEnd, 480),
+            ]
+        );
+        // A far end restarting its timestamps far away is re-anchored at now.
+        let mut jumped = with_ssrc(0x5555_0000);
+        let mut p = Vec::new();
+        jumped.next_packet(&mut p);
+        us.handle_datagram(from, &p);
+        assert_eq!(
+            us.take_taped().map(|(c, at, _)| (c, at)),
+            Some((Channel::FarEnd, 320))
+        );
     }
 }

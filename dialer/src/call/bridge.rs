@@ -14,7 +14,7 @@ use std::time::Duration;
 use media::Codec;
 use media::rtp::{MediaSession, RtpSession, SessionConfig};
 use media::sdp::{DEFAULT_DTMF_PAYLOAD_TYPE, LocalAudio};
-use tokio::net::UdpSocket;
+use std::net::UdpSocket;
 use tokio::time::{Instant, sleep_until};
 
 use super::Talk;

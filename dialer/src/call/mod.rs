@@ -272,7 +272,7 @@ async fn run_leg(
     contact: &Contact,
     mut leg: crate::sip::CallLeg,
     local: &LocalAudio,
-    socket: tokio::net::UdpSocket,
+    socket: std::net::UdpSocket,
     plan: CallPlan,
     started: Instant,
     record: &mut Record,

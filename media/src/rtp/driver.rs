@@ -1,21 +1,19 @@
-//! The tokio side of a call's media: one task owns the socket and the clock.
+//! The call's side of its media: a handle to the session running on a
+//! media thread ([`super::engine`]).
 //!
-//! The task sends one packet every 20 ms on a fixed schedule (a late tick is
-//! caught up, so the average rate holds), reads whatever arrives, and talks
-//! to the call through two channels: commands in, events out. Dropping the
-//! [`MediaSession`] or calling [`MediaSession::finish`] ends it.
+//! The session sends one packet every 20 ms on a fixed schedule, reads
+//! whatever arrives, and talks to the call through two channels: commands
+//! in, events out. Dropping the [`MediaSession`] or calling
+//! [`MediaSession::finish`] ends it.
 
-use std::net::SocketAddr;
+use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
-use tokio::time::MissedTickBehavior;
+use tokio::sync::{mpsc, oneshot};
 
-use super::session::{Received, RtpSession, RtpStats};
-use crate::codec::PTIME_MS;
+use super::engine::{self, Adopt, Control};
+use super::session::{RtpSession, RtpStats};
 
 /// What the call asks of its media.
 #[derive(Debug)]
@@ -45,9 +43,6 @@ pub enum MediaCommand {
     /// for this long (measured from now and from each packet heard).
     WatchSilence(Duration),
 }
-
-/// A bridged leg's other side: where our audio goes, where its audio comes from.
-type Peer = (mpsc::Sender<Vec<i16>>, mpsc::Receiver<Vec<i16>>);
 
 /// Chunks of audio in flight between two bridged legs, at most (about
 /// 0.3 s); a stalled leg drops audio rather than delaying it.
@@ -85,23 +80,28 @@ pub struct MediaReport {
 /// A running media task for one call.
 #[derive(Debug)]
 pub struct MediaSession {
-    commands: mpsc::UnboundedSender<MediaCommand>,
+    controls: mpsc::UnboundedSender<Control>,
     events: mpsc::UnboundedReceiver<MediaEvent>,
-    task: JoinHandle<MediaReport>,
     next_playback: u64,
 }
 
 impl MediaSession {
-    /// Starts sending to `remote` from `socket` at once (the first packet
-    /// leaves immediately) and reading what arrives.
+    /// Starts sending to `remote` from `socket` (non-blocking) at once
+    /// (the first packet leaves within a millisecond) and reading what
+    /// arrives, on a media thread.
     pub fn start(socket: UdpSocket, remote: SocketAddr, session: RtpSession) -> MediaSession {
-        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (controls, control_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
-        let task = tokio::spawn(run(socket, remote, session, command_rx, event_tx));
+        engine::adopt(Adopt {
+            socket,
+            remote,
+            session,
+            controls: control_rx,
+            events: event_tx,
+        });
         MediaSession {
-            commands,
+            controls,
             events,
-            task,
             // Ids of playbacks started on the session before it was handed
             // over (see `RtpSession::play`) are below this.
             next_playback: 1 << 32,
@@ -154,11 +154,11 @@ impl MediaSession {
     }
 
     pub fn send(&self, command: MediaCommand) {
-        // The task only ends when this handle goes away, so it is listening.
-        let _ = self.commands.send(command);
+        // The session only ends when this handle goes away, so it is listening.
+        let _ = self.controls.send(Control::Command(command));
     }
 
-    /// The next event; pending forever once the task has ended.
+    /// The next event; pending forever once the media has ended.
     pub async fn event(&mut self) -> MediaEvent {
         match self.events.recv().await {
             Some(event) => event,
@@ -168,132 +168,13 @@ impl MediaSession {
 
     /// Stops the task and returns what it saw.
     pub async fn finish(self) -> MediaReport {
-        drop(self.commands);
-        self.task.await.unwrap_or_else(|e| MediaReport {
-            first_send_error: Some(format!("media task failed: {e}")),
+        let (done, report) = oneshot::channel();
+        let _ = self.controls.send(Control::Finish(done));
+        report.await.unwrap_or_else(|_| MediaReport {
+            first_send_error: Some("the call's media failed (see the log)".into()),
             ..MediaReport::default()
         })
     }
-}
-
-async fn run(
-    socket: UdpSocket,
-    remote: SocketAddr,
-    mut session: RtpSession,
-    mut commands: mpsc::UnboundedReceiver<MediaCommand>,
-    events: mpsc::UnboundedSender<MediaEvent>,
-) -> MediaReport {
-    let mut tick = tokio::time::interval(Duration::from_millis(u64::from(PTIME_MS)));
-    tick.set_missed_tick_behavior(MissedTickBehavior::Burst);
-    let mut report = MediaReport::default();
-    let mut packet = Vec::with_capacity(256);
-    let mut buf = vec![0u8; 2048];
-    let mut foreign_reported = false;
-    let mut peer: Option<Peer> = None;
-    // (how long, since when) for the far end's silence watch.
-    let mut silence: Option<(Duration, tokio::time::Instant)> = None;
-    let mut tap: Option<crate::record::Tap> = None;
-    let tape = |session: &mut RtpSession, tap: &mut Option<crate::record::Tap>| {
-        if let Some(tap) = tap {
-            while let Some((channel, at, pcm)) = session.take_taped() {
-                tap.chunk(channel, at, pcm);
-            }
-        }
-    };
-    loop {
-        tokio::select! {
-            biased;
-            command = commands.recv() => match command {
-                None => break,
-                Some(MediaCommand::Play(audio, id)) => session.play(audio, id),
-                Some(MediaCommand::StopPlayback) => session.stop_playback(),
-                Some(MediaCommand::Press { key, duration_ms }) => {
-                    session.press(key, duration_ms);
-                }
-                Some(MediaCommand::Connect { to_peer, from_peer }) => {
-                    session.stop_playback();
-                    session.set_relay(true);
-                    peer = Some((to_peer, from_peer));
-                }
-                Some(MediaCommand::Disconnect) => {
-                    session.set_relay(false);
-                    peer = None;
-                }
-                Some(MediaCommand::WatchSilence(limit)) => {
-                    silence = Some((limit, tokio::time::Instant::now()));
-                }
-                Some(MediaCommand::Record(t)) => {
-                    if !session.is_taping() {
-                        session.start_tape();
-                    }
-                    tap = Some(t);
-                }
-            },
-            pcm = async { peer.as_mut().expect("guarded by peer.is_some()").1.recv().await }, if peer.is_some() => {
-                match pcm {
-                    Some(pcm) => session.feed(&pcm),
-                    // The other leg ended: back to silence.
-                    None => {
-                        session.set_relay(false);
-                        peer = None;
-                    }
-                }
-            }
-            _ = tick.tick() => {
-                let finished = session.next_packet(&mut packet);
-                tape(&mut session, &mut tap);
-                if let Err(e) = socket.send_to(&packet, remote).await {
-                    report.send_errors += 1;
-                    report.first_send_error.get_or_insert_with(|| e.to_string());
-                }
-                if let Some(id) = finished {
-                    let _ = events.send(MediaEvent::PlaybackFinished(id));
-                }
-                if let Some((limit, since)) = silence
-                    && since.elapsed() >= limit
-                {
-                    silence = None;
-                    let _ = events.send(MediaEvent::Silent(limit));
-                }
-            }
-            received = socket.recv_from(&mut buf) => {
-                // Errors here are ICMP reports of earlier sends; the next
-                // tick tries again.
-                let Ok((len, from)) = received else { continue };
-                let received = session.handle_datagram(from, &buf[..len]);
-                tape(&mut session, &mut tap);
-                while let Some(key) = session.take_inband_digit() {
-                    let _ = events.send(MediaEvent::InbandDigit(key));
-                }
-                if !matches!(received, Received::Foreign(_))
-                    && let Some((_, since)) = silence.as_mut()
-                {
-                    *since = tokio::time::Instant::now();
-                }
-                if let Some((to_peer, _)) = &peer {
-                    while let Some(pcm) = session.take_relayed() {
-                        // A full channel means the other leg is behind: drop.
-                        let _ = to_peer.try_send(pcm);
-                    }
-                }
-                match received {
-                    Received::Digit(key) => {
-                        let _ = events.send(MediaEvent::Digit(key));
-                    }
-                    Received::Foreign(addr) if !foreign_reported => {
-                        foreign_reported = true;
-                        let _ = events.send(MediaEvent::ForeignSource(addr));
-                    }
-                    _ => {}
-                }
-            }
-        }
-    }
-    report.stats = session.stats();
-    report.recording = session.take_recording();
-    // Dropping the tap finishes the file.
-    report.recording_gaps = tap.map_or(0, |t| t.dropped);
-    report
 }
 
 #[cfg(test)]
@@ -312,6 +193,12 @@ mod tests {
             ssrc,
             inband_dtmf: false,
         }
+    }
+
+    fn socket() -> UdpSocket {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_nonblocking(true).unwrap();
+        s
     }
 
     fn tone(hz: f64, codec: Codec, seconds: f64) -> Arc<[u8]> {
@@ -336,9 +223,7 @@ mod tests {
     /// the legs are bridged, each hears the other's tone (transcoded).
     #[tokio::test]
     async fn bridged_legs_carry_each_others_audio_across_codecs() {
-        let sock = || async { UdpSocket::bind("127.0.0.1:0").await.unwrap() };
-        let (debtor, leg_a, leg_b, agent) =
-            (sock().await, sock().await, sock().await, sock().await);
+        let (debtor, leg_a, leg_b, agent) = (socket(), socket(), socket(), socket());
         let addr = |s: &UdpSocket| s.local_addr().unwrap();
         let (debtor_at, a_at, b_at, agent_at) =
             (addr(&debtor), addr(&leg_a), addr(&leg_b), addr(&agent));
@@ -385,8 +270,7 @@ mod tests {
     /// a key, the other hears the audio and the digit once.
     #[tokio::test]
     async fn two_sessions_talk_over_loopback() {
-        let a = UdpSocket::bind("127.0.0.1:0").await.unwrap();
-        let b = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let (a, b) = (socket(), socket());
         let (a_addr, b_addr) = (a.local_addr().unwrap(), b.local_addr().unwrap());
         let mut sender = MediaSession::start(a, b_addr, RtpSession::new(config(1, false)));
         let mut receiver = MediaSession::start(b, a_addr, RtpSession::new(config(2, true)));

@@ -1,14 +1,17 @@
-//! RTP for one call: packet state (sans-IO), the tokio driver, and ports.
+//! RTP for calls: packet state (sans-IO), the media threads, a call's handle, ports.
 //!
 //! [`RtpSession`] decides what goes in each 20 ms packet and what a received
 //! datagram means (audio, a key press, a stranger's packet). [`JitterBuffer`]
 //! turns the far end's packets, as they arrive, into a steady 20 ms of audio
-//! per tick. [`driver`] owns the UDP socket and the clock and runs one
-//! session per call until the call ends. [`PortPool`] hands out the even
+//! per tick. [`engine`] runs every call's session on a few media threads,
+//! each owning the sockets of its calls and sending on a shared clock;
+//! [`driver`] is a call's handle to its session. [`PortPool`] hands out the even
 //! local ports SDP advertises.
 
 pub mod driver;
+pub mod engine;
 mod jitter;
+mod poll;
 mod ports;
 mod session;
 

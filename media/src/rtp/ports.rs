@@ -9,7 +9,7 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use tokio::net::UdpSocket;
+use std::net::UdpSocket;
 
 /// Hands out UDP sockets bound to even ports of `[first, last]` on one address.
 #[derive(Debug)]
@@ -43,15 +43,15 @@ impl PortPool {
         self.ip
     }
 
-    /// Binds the next free even port of the range.
+    /// Binds the next free even port of the range (non-blocking).
     pub fn bind(&self) -> io::Result<UdpSocket> {
         for _ in 0..self.slots {
             let slot = self.cursor.fetch_add(1, Ordering::Relaxed) % self.slots;
             let port = self.first + (slot * 2) as u16;
-            match std::net::UdpSocket::bind(SocketAddr::new(self.ip, port)) {
+            match UdpSocket::bind(SocketAddr::new(self.ip, port)) {
                 Ok(socket) => {
                     socket.set_nonblocking(true)?;
-                    return UdpSocket::from_std(socket);
+                    return Ok(socket);
                 }
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse => continue,
                 Err(e) => return Err(e),
@@ -73,9 +73,11 @@ impl PortPool {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn hands_out_distinct_even_ports_and_reports_exhaustion() {
-        let pool = PortPool::new("127.0.0.1".parse().unwrap(), 41_001, 41_006).unwrap();
+    // Ports below the ephemeral range (32768-60999 here), where the
+    // sockets other tests bind to port 0 never land.
+    #[test]
+    fn hands_out_distinct_even_ports_and_reports_exhaustion() {
+        let pool = PortPool::new("127.0.0.1".parse().unwrap(), 21_001, 21_006).unwrap();
         let a = pool.bind().unwrap();
         let b = pool.bind().unwrap();
         let c = pool.bind().unwrap();
@@ -83,15 +85,15 @@ mod tests {
             .iter()
             .map(|s| s.local_addr().unwrap().port())
             .collect();
-        assert_eq!(ports, vec![41_002, 41_004, 41_006]);
+        assert_eq!(ports, vec![21_002, 21_004, 21_006]);
         let err = pool.bind().unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
         drop(b);
-        assert_eq!(pool.bind().unwrap().local_addr().unwrap().port(), 41_004);
+        assert_eq!(pool.bind().unwrap().local_addr().unwrap().port(), 21_004);
     }
 
     #[test]
     fn empty_range_is_an_error() {
-        assert!(PortPool::new("127.0.0.1".parse().unwrap(), 41_011, 41_011).is_err());
+        assert!(PortPool::new("127.0.0.1".parse().unwrap(), 21_011, 21_011).is_err());
     }
 }

@@ -32,6 +32,14 @@ use crate::codec::PTIME_MS;
 /// Phase slots per packet time: one per millisecond tick.
 pub const SLOTS: usize = PTIME_MS as usize;
 
+/// How far (ms) a new call's second packet may move from the 20 ms grid
+/// its first set, to land in a less crowded slot.
+const MAX_SHIFT: u64 = 3;
+
+/// Calls a slot may gain before new calls move off the grid (about 40 µs
+/// of sending): few calls stay exactly on their grid.
+const SHIFT_BATCH: usize = 8;
+
 /// Readable sockets taken per tick, at most (the rest are reported at
 /// the next tick).
 const READY_PER_TICK: usize = 1024;
@@ -157,7 +165,9 @@ impl MediaThread {
 
     /// Sends the call's first packet at once (an answered call's message
     /// starts within a tick of the answer), then puts it in the emptiest
-    /// slot, its second packet 10 to 29 ms later and one every 20 ms after.
+    /// of the slots 17 to 23 ms later: the stream keeps within 3 ms of the
+    /// grid its first packet set (a far end's jitter buffer starts from
+    /// it), and calls that start together are spread.
     fn adopt(&mut self, adopt: Adopt, tick: u64) {
         let mut call = Call::new(adopt, tick);
         if !self.serve(&mut call, tick) {
@@ -174,14 +184,15 @@ impl MediaThread {
             self.free.push(index);
             return;
         }
-        let slot = (0..SLOTS)
-            .min_by_key(|&s| self.slots[s].len())
-            .expect("SLOTS > 0");
-        let mut wait = (slot + SLOTS - (tick as usize % SLOTS)) % SLOTS;
-        if wait < SLOTS / 2 {
-            wait += SLOTS;
-        }
-        call.due = tick + wait as u64;
+        // On the grid unless a slot nearby is less crowded by a batch or
+        // more (ties go to the smaller shift).
+        let on_grid = tick + SLOTS as u64;
+        let due = std::iter::once(on_grid)
+            .chain((1..=MAX_SHIFT).flat_map(|d| [on_grid - d, on_grid + d]))
+            .min_by_key(|&t| self.slots[t as usize % SLOTS].len() / SHIFT_BATCH)
+            .expect("a non-empty range");
+        let slot = due as usize % SLOTS;
+        call.due = due;
         self.calls[index] = Some(call);
         self.slots[slot].push(index);
     }
@@ -464,9 +475,10 @@ mod tests {
         seen
     }
 
-    /// Calls started together are spread over the 20 ms packet time: their
-    /// packets leave at many different phases, not in one burst, and each
-    /// call still sends one packet per 20 ms.
+    /// Calls started together are spread over the slots near their start
+    /// (up to 3 ms from their first packet's grid): their packets leave at
+    /// several phases, not in one burst, and each call still sends one
+    /// packet per 20 ms.
     #[tokio::test]
     async fn calls_are_spread_over_the_packet_time() {
         let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
@@ -492,19 +504,19 @@ mod tests {
             );
         }
         // Each call's phase: its median arrival offset within 20 ms.
-        let mut phases = std::collections::HashSet::new();
+        let mut phases: HashMap<u128, usize> = HashMap::new();
         for times in seen.values() {
             let mut offsets: Vec<u128> = times
                 .iter()
                 .map(|t| (*t - origin).as_micros() % 20_000 / 1_000)
                 .collect();
             offsets.sort_unstable();
-            phases.insert(offsets[offsets.len() / 2]);
+            *phases.entry(offsets[offsets.len() / 2]).or_default() += 1;
         }
+        // Started within a few ms, they fill up to 7 slots per thread, 8 calls each.
         assert!(
-            phases.len() >= 10,
-            "100 calls use only {} of the 20 ms phases: {phases:?}",
-            phases.len()
+            phases.len() >= 5 && phases.values().all(|&n| n <= 34),
+            "100 calls bunched on few phases: {phases:?}"
         );
     }
 

@@ -24,6 +24,8 @@ command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v kill >/dev/null 2>&1 || missing+=(procps)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 command -v baresip >/dev/null 2>&1 || missing+=(baresip)
+# libFuzzer (cargo-fuzz) is C++.
+command -v g++ >/dev/null 2>&1 || missing+=(g++)
 if [ "${#missing[@]}" -gt 0 ]; then
   echo "installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -42,3 +44,16 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 # The tests run the built binaries (dialer, sip-send), so build them first.
 cargo build --workspace --bins --locked
 cargo test --workspace --locked --no-fail-fast
+
+# Fuzz what the far end sends us (fuzz/, see docs/fuzzing.md): each target
+# for a short while, from its seeds. cargo-fuzz passes nightly-only flags;
+# RUSTC_BOOTSTRAP lets the one stable toolchain take them.
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  cargo install cargo-fuzz --locked --version 0.13.2
+fi
+for target in rtp sdp jitter; do
+  mkdir -p "fuzz/corpus/$target"
+  RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz "$target" \
+    "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
+    -max_total_time="${FUZZ_SECONDS:-20}" -rss_limit_mb=2048
+done

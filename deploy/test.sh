@@ -51,7 +51,7 @@ cargo test --workspace --locked --no-fail-fast
 if ! cargo fuzz --version >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked --version 0.13.2
 fi
-for target in rtp sdp jitter; do
+for target in rtp rtcp sdp jitter; do
   mkdir -p "fuzz/corpus/$target"
   RUSTC_BOOTSTRAP=1 cargo fuzz run --fuzz-dir fuzz "$target" \
     "fuzz/corpus/$target" "fuzz/seeds/$target" -- \

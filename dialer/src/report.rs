@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::store::{AttemptRow, PromiseRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
-pub const CSV_HEADER: [&str; 28] = [
+pub const CSV_HEADER: [&str; 34] = [
     "attempt_id",
     "campaign",
     "contact_id",
@@ -36,6 +36,12 @@ pub const CSV_HEADER: [&str; 28] = [
     "agent",
     "agent_disposition",
     "recording",
+    "rtp_received",
+    "rtp_lost",
+    "rtp_jitter_ms",
+    "far_lost",
+    "far_jitter_ms",
+    "rtt_ms",
 ];
 
 fn parse(at: &Option<String>) -> Option<DateTime<Utc>> {
@@ -67,6 +73,8 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
     w.write_record(CSV_HEADER)?;
     for r in rows {
         let opt = |v: &Option<String>| v.clone().unwrap_or_default();
+        let num = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
+        let ms = |v: Option<f64>| v.map(|x| format!("{x:.1}")).unwrap_or_default();
         w.write_record([
             r.id.to_string(),
             r.campaign.clone(),
@@ -98,6 +106,12 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
             opt(&r.agent),
             opt(&r.agent_disposition),
             opt(&r.recording),
+            num(r.rtp_received),
+            num(r.rtp_lost),
+            ms(r.rtp_jitter_ms),
+            num(r.far_lost),
+            ms(r.far_jitter_ms),
+            ms(r.rtt_ms),
         ])?;
     }
     w.flush()?;
@@ -279,6 +293,12 @@ mod tests {
             agent: None,
             agent_disposition: None,
             recording: Some("recordings/recordatorio/7.wav".into()),
+            rtp_received: Some(600),
+            rtp_lost: Some(4),
+            rtp_jitter_ms: Some(1.234),
+            far_lost: None,
+            far_jitter_ms: None,
+            rtt_ms: Some(18.06),
         }
     }
 
@@ -309,6 +329,11 @@ mod tests {
         assert_eq!(&record[17], "2.5", "ring_s");
         assert_eq!(&record[18], "12.2", "talk_s");
         assert_eq!(&record[27], "recordings/recordatorio/7.wav", "recording");
+        assert_eq!(&record[28], "600", "rtp_received");
+        assert_eq!(&record[29], "4", "rtp_lost");
+        assert_eq!(&record[30], "1.2", "rtp_jitter_ms");
+        assert_eq!(&record[31], "", "far_lost: the far end sent no RTCP");
+        assert_eq!(&record[33], "18.1", "rtt_ms");
     }
 
     #[test]

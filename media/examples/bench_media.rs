@@ -3,8 +3,12 @@
 //! tokio task and timer per call, in the same run.
 //!
 //! ```sh
-//! cargo run -p media --release --example bench_media -- [SECONDS] [CALLS...] [--only engine|tokio]
+//! cargo run -p media --release --example bench_media -- [SECONDS] [CALLS...] [--only tokio|engine|rtp-only]
 //! ```
+//!
+//! Three ways: a tokio task and timer per call; the engine as the dialer
+//! runs calls (RTP and RTCP sockets); the engine with RTP sockets only (as
+//! the baseline has).
 //!
 //! Every call has its own socket (its own port, as with a carrier) and
 //! plays a long prompt to one receiver socket on loopback. The receiver
@@ -32,7 +36,7 @@ const WARM_UP: Duration = Duration::from_secs(2);
 
 fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
-    // `--only engine` or `--only tokio` runs one side (for profiling).
+    // `--only MODE` runs one of them (for profiling).
     let only = args.iter().position(|a| a == "--only").map(|i| {
         args.remove(i);
         args.remove(i)
@@ -65,7 +69,7 @@ fn main() {
         "KB/call"
     );
     for &n in &counts {
-        for mode in [Mode::Tokio, Mode::Engine] {
+        for mode in [Mode::Tokio, Mode::Engine, Mode::EngineRtpOnly] {
             if only.as_ref().is_some_and(|o| o != mode.name()) {
                 continue;
             }
@@ -90,7 +94,10 @@ fn main() {
 #[derive(Clone, Copy, PartialEq)]
 enum Mode {
     Tokio,
+    /// As the dialer runs calls: RTP and RTCP sockets.
     Engine,
+    /// RTP sockets only, as the tokio baseline has.
+    EngineRtpOnly,
 }
 
 impl Mode {
@@ -98,6 +105,7 @@ impl Mode {
         match self {
             Mode::Tokio => "tokio",
             Mode::Engine => "engine",
+            Mode::EngineRtpOnly => "rtp-only",
         }
     }
 }
@@ -144,7 +152,17 @@ fn socket() -> UdpSocket {
 }
 
 fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
-    let receiver = UdpSocket::bind("127.0.0.1:0").expect("bind the receiver");
+    // The receiver, and a socket on the port above it that takes the
+    // calls' RTCP reports, as a carrier would (a closed port would answer
+    // each with an ICMP error). Ports are tried until both are free.
+    let (receiver, _rtcp) = (0..100)
+        .find_map(|_| {
+            let rtp = UdpSocket::bind("127.0.0.1:0").ok()?;
+            let port = rtp.local_addr().ok()?.port();
+            let rtcp = UdpSocket::bind(("127.0.0.1", port.checked_add(1)?)).ok()?;
+            Some((rtp, rtcp))
+        })
+        .expect("a free pair of ports for the receiver");
     let to = receiver.local_addr().expect("receiver address");
     let started = Instant::now();
     let measure_from = started + RAMP + WARM_UP;
@@ -162,13 +180,23 @@ fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
     let mut held_kb = (0_i64, 0_i64);
     let cpu_window;
     match mode {
-        Mode::Engine => {
+        Mode::Engine | Mode::EngineRtpOnly => {
             let mut calls = Vec::with_capacity(n);
             for i in 0..n {
                 pace(started, i, n);
                 let mut s = session(i as u32);
                 s.play(audio.clone(), 0);
-                calls.push(MediaSession::start(socket(), to, s));
+                // As a call has them: RTP and RTCP sockets (the receiver's
+                // port above takes the few reports, or refuses them).
+                calls.push(if mode == Mode::Engine {
+                    let pair = media::rtp::PortPair {
+                        rtp: socket(),
+                        rtcp: socket(),
+                    };
+                    MediaSession::start_pair(pair, to, s)
+                } else {
+                    MediaSession::start(socket(), to, s)
+                });
             }
             cpu_window = window(measure_from, measure_to, || {
                 held_kb = (rss_kb() - rss0, slab_kb() - slab0);

@@ -600,3 +600,27 @@ pub fn json_field(line: &str, field: &str) -> Option<String> {
         Some(rest.split([',', '}']).next()?.trim().to_owned())
     }
 }
+
+/// One answered call of a one-contact campaign against the simulated
+/// carrier with `plan`: the attempt's report row and the carrier's
+/// `calls.jsonl` line for it. `edit` adjusts the campaign first.
+pub fn carrier_call(
+    plan: &str,
+    edit: impl FnOnce(&mut CampaignSpec),
+) -> (BTreeMap<String, String>, String) {
+    let mut carrier = SimCarrier::start(plan);
+    let mut spec = CampaignSpec::new(carrier.port);
+    edit(&mut spec);
+    let campaign = Campaign::write(&spec);
+    let out = campaign.run(Duration::from_secs(60));
+    assert!(out.status.success(), "{}", text(&out));
+    let row = campaign
+        .report()
+        .into_iter()
+        .next()
+        .expect("the contact was called");
+    let line = carrier.call(&row["call_id"], Duration::from_secs(10));
+    carrier.stop();
+    assert_eq!(row["disposition"], "answered", "{row:?}");
+    (row, line)
+}

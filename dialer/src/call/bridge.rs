@@ -12,9 +12,9 @@
 use std::time::Duration;
 
 use media::Codec;
+use media::rtp::PortPair;
 use media::rtp::{MediaSession, RtpSession, SessionConfig};
 use media::sdp::{DEFAULT_DTMF_PAYLOAD_TYPE, LocalAudio};
-use std::net::UdpSocket;
 use tokio::time::{Instant, sleep_until};
 
 use super::Talk;
@@ -27,7 +27,7 @@ use crate::sip::{CallLeg, InviteTarget, LegEvent};
 /// One of the agent's softphones, ringing.
 struct Phone {
     leg: CallLeg,
-    socket: UdpSocket,
+    socket: PortPair,
     local: LocalAudio,
 }
 
@@ -108,10 +108,7 @@ pub(super) fn ring_agent(
     for binding in contacts {
         let phone = (|| -> Result<Phone, String> {
             let socket = ctx.ports.bind().map_err(|e| format!("no RTP port: {e}"))?;
-            let port = socket
-                .local_addr()
-                .map_err(|e| format!("no RTP port: {e}"))?
-                .port();
+            let port = socket.port();
             let local = LocalAudio {
                 ip: ctx.ports.ip(),
                 port,
@@ -249,7 +246,7 @@ impl AgentLeg {
             ssrc: rand::random(),
             inband_dtmf: false,
         });
-        let media = MediaSession::start(phone.socket, agreed.remote, session);
+        let media = MediaSession::start_pair(phone.socket, agreed.remote, session);
         t.media.stop_playback();
         MediaSession::bridge(t.media, &media);
         tracing::info!(agent = %login, codec = agreed.codec.name(), debtor_codec = t.codec.name(), "bridged");

@@ -149,6 +149,8 @@ struct Record {
     inputs: Vec<(String, String)>,
     /// The call recording, once written.
     recording: Option<String>,
+    /// Loss and jitter both ways, once the media has ended.
+    quality: Option<crate::store::MediaQuality>,
 }
 
 impl CallContext {
@@ -171,7 +173,7 @@ pub async fn place_call(
     attempt_no: u32,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
-    let rtp_port = socket.local_addr().map_err(CallError::NoPort)?.port();
+    let rtp_port = socket.port();
     let call_id = format!("{:032x}@dialer", rand::random::<u128>());
     let started = Instant::now();
     let attempt = ctx
@@ -206,6 +208,7 @@ pub async fn place_call(
         flow_path: Vec::new(),
         inputs: Vec::new(),
         recording: None,
+        quality: None,
     };
     let request = InviteRequest {
         call_id,
@@ -252,6 +255,7 @@ pub async fn place_call(
                 flow_path: record.flow_path,
                 inputs: record.inputs,
                 recording: record.recording,
+                quality: record.quality,
             },
         )
         .await?;
@@ -272,7 +276,7 @@ async fn run_leg(
     contact: &Contact,
     mut leg: crate::sip::CallLeg,
     local: &LocalAudio,
-    socket: std::net::UdpSocket,
+    socket: media::rtp::PortPair,
     plan: CallPlan,
     started: Instant,
     record: &mut Record,
@@ -285,6 +289,8 @@ async fn run_leg(
     let ring_deadline = started + ctx.timing.ring_timeout;
     let mut responded = false;
     let mut rang = false;
+    // A 183 with SDP came: its audio waits in the socket until the answer.
+    let mut early_media_offered = false;
     let mut cancelled_for = None::<Disposition>;
     // After CANCEL the 487 normally follows at once; give up waiting after
     // a transaction's lifetime.
@@ -295,11 +301,12 @@ async fn run_leg(
                 LegEvent::Trying => responded = true,
                 LegEvent::Ringing { code, early_media } => {
                     responded = true;
+                    early_media_offered |= early_media;
                     if !rang {
                         rang = true;
                         log_store(ctx.store.mark_ringing(record.attempt, Utc::now()).await);
                         if early_media {
-                            debug!(code, "early media offered; not played in the spine");
+                            debug!(code, "early media offered; set aside until the answer");
                         }
                     }
                 }
@@ -426,7 +433,17 @@ async fn run_leg(
         // From the very first packet, the opening included.
         session.start_tape();
     }
-    let mut media = MediaSession::start(socket, agreed.remote, session);
+    // Early media (a 183's ringback or announcement) waits in the socket
+    // unread: it is not the debtor, and a key tone in it is not a key.
+    let early = drain(&socket.rtp);
+    let mut media = MediaSession::start_pair(socket, agreed.remote, session);
+    // (A packet or two of the answered call itself may go too: 20 ms
+    // of a start that only the message plays over.)
+    if early_media_offered && early > 0 {
+        record.notes.push(format!(
+            "{early} RTP packets of early media before the answer, set aside"
+        ));
+    }
     let recording = ctx.recordings.as_ref().map(|(recorder, dir)| {
         let (tap, written) = recorder.open(dir.join(format!("{}.wav", record.attempt)));
         media.record(tap);
@@ -475,6 +492,14 @@ async fn run_leg(
         record.notes.push(format!("BYE failed: {e}"));
     }
     let report = media.finish().await;
+    record.quality = report.quality.map(|q| crate::store::MediaQuality {
+        received: q.received,
+        lost: q.lost,
+        jitter_ms: q.jitter_ms,
+        far_lost: q.far.map(|f| f.lost),
+        far_jitter_ms: q.far.map(|f| f.jitter_ms),
+        rtt_ms: q.rtt_ms,
+    });
     if let Some(written) = recording {
         match written.await {
             Ok(w) if w.error.is_none() => {
@@ -496,6 +521,12 @@ async fn run_leg(
                 .push("recording not written: the recorder was too far behind".into()),
         }
     }
+    if let Some(addr) = report.latched {
+        record.notes.push(format!(
+            "RTP came from {addr}, not {} as the SDP said: sent there (symmetric RTP)",
+            agreed.remote
+        ));
+    }
     if let Some(addr) = foreign {
         record.notes.push(format!(
             "ignored {} RTP packets from unexpected source {addr} (expected {})",
@@ -507,6 +538,15 @@ async fn run_leg(
             .notes
             .push(format!("{} RTP sends failed: {e}", report.send_errors));
     }
+}
+
+/// Reads and drops what waits on a non-blocking socket; how many datagrams.
+fn drain(socket: &std::net::UdpSocket) -> usize {
+    let mut buf = [0u8; 2048];
+    // Bounded: a socket buffer holds a few thousand at most.
+    (0..100_000)
+        .take_while(|_| socket.recv_from(&mut buf).is_ok())
+        .count()
 }
 
 /// Resolves when the dialer must end an answered call: it reached

@@ -180,7 +180,7 @@ async fn take_call(
     let socket = ports.bind().map_err(|e| e.to_string())?;
     let local = LocalAudio {
         ip: ports.ip(),
-        port: socket.local_addr().map_err(|e| e.to_string())?.port(),
+        port: socket.port(),
         codecs: Codec::ALL.to_vec(),
         dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
         session_id: rand::random::<u32>().into(),
@@ -192,7 +192,7 @@ async fn take_call(
         other => return Err(format!("no ACK for the agent's 200 OK ({other:?})")),
     }
     let answered = Instant::now();
-    let mut media = MediaSession::start(
+    let mut media = MediaSession::start_pair(
         socket,
         agreed.remote,
         RtpSession::new(SessionConfig {

@@ -55,6 +55,10 @@ pub struct CallLog {
     pub hangup_by: Option<String>,
     pub received_rtp_packets: u64,
     pub received_audio_s: f64,
+    /// Of the dialer's RTP packets, those that never came (by sequence).
+    pub received_rtp_lost: Option<i64>,
+    /// RTCP reports received from the dialer.
+    pub rtcp_reports_received: u64,
     /// Root mean square level of the received audio (0-32767).
     pub received_rms: f64,
     pub recording: Option<String>,
@@ -138,6 +142,8 @@ async fn serve(shared: Arc<Shared>, invite: IncomingInvite) {
         hangup_by: None,
         received_rtp_packets: 0,
         received_audio_s: 0.0,
+        received_rtp_lost: None,
+        rtcp_reports_received: 0,
         received_rms: 0.0,
         recording: None,
         note: None,
@@ -296,7 +302,12 @@ async fn answer(
     let socket = shared.ports.bind().map_err(|e| e.to_string())?;
     let local = LocalAudio {
         ip: shared.ports.ip(),
-        port: socket.local_addr().map_err(|e| e.to_string())?.port(),
+        // Behind a NAT, the SDP names a port nobody listens on.
+        port: if behaviour.behind_nat {
+            socket.port().wrapping_add(10_000)
+        } else {
+            socket.port()
+        },
         codecs: Codec::ALL.to_vec(),
         dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
         session_id: rand::random::<u32>().into(),
@@ -324,7 +335,7 @@ async fn answer(
     }
     log.outcome = "answered".into();
     let acked = Instant::now();
-    let mut media = MediaSession::start(
+    let mut media = MediaSession::start_pair(
         socket,
         agreed.remote,
         RtpSession::new(SessionConfig {
@@ -337,6 +348,9 @@ async fn answer(
             inband_dtmf: false,
         }),
     );
+    if let Some(n) = behaviour.drop_one_in {
+        media.drop_one_in(n);
+    }
     let mut presses = behaviour.digits.clone();
     presses.sort_by(|a, b| a.at_s.total_cmp(&b.at_s));
     let mut presses = presses.into_iter().peekable();
@@ -376,6 +390,10 @@ async fn answer(
     log.hangup_by = Some(hangup_by.into());
     let report = media.finish().await;
     log.received_rtp_packets = report.stats.received;
+    if let Some(q) = report.quality {
+        log.received_rtp_lost = Some(q.lost);
+        log.rtcp_reports_received = q.reports_received;
+    }
     if let Some(audio) = report.recording {
         log.received_audio_s = audio.len() as f64 / 8_000.0;
         let energy: f64 = audio.iter().map(|&s| f64::from(s) * f64::from(s)).sum();

@@ -108,6 +108,14 @@ pub struct Behaviour {
     pub tone_at_s: f64,
     #[serde(default = "default_tone_s")]
     pub tone_s: f64,
+    /// A bad line: one of every this many RTP packets the carrier sends is
+    /// lost on the way (none when absent).
+    pub drop_one_in: Option<u32>,
+    /// As behind a NAT: the carrier's SDP gives a port it neither sends
+    /// from nor listens on, so only a dialer that sends back where the
+    /// packets come from (symmetric RTP) is heard.
+    #[serde(default)]
+    pub behind_nat: bool,
 }
 
 fn default_tone_s() -> f64 {
@@ -137,6 +145,8 @@ impl Default for Behaviour {
             tone_hz: None,
             tone_at_s: 0.0,
             tone_s: default_tone_s(),
+            drop_one_in: None,
+            behind_nat: false,
         }
     }
 }

@@ -86,6 +86,21 @@ pub struct FinishedAttempt {
     pub inputs: Vec<(String, String)>,
     /// The call recording's path.
     pub recording: Option<String>,
+    /// Loss and jitter both ways, for answered calls.
+    pub quality: Option<MediaQuality>,
+}
+
+/// A call's media quality, as stored with its attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MediaQuality {
+    /// The far end's packets that reached us, and those that never did.
+    pub received: u64,
+    pub lost: i64,
+    pub jitter_ms: f64,
+    /// From the far end's RTCP: our packets it lost, its jitter, the round trip.
+    pub far_lost: Option<u32>,
+    pub far_jitter_ms: Option<f64>,
+    pub rtt_ms: Option<f64>,
 }
 
 /// A promise to pay (promesa de pago) made on a call.
@@ -150,6 +165,13 @@ pub struct AttemptRow {
     pub agent_disposition: Option<String>,
     /// The call recording's path, when recorded.
     pub recording: Option<String>,
+    /// Media quality (see [`MediaQuality`]).
+    pub rtp_received: Option<i64>,
+    pub rtp_lost: Option<i64>,
+    pub rtp_jitter_ms: Option<f64>,
+    pub far_lost: Option<i64>,
+    pub far_jitter_ms: Option<f64>,
+    pub rtt_ms: Option<f64>,
 }
 
 /// Stored time format: UTC, milliseconds, sortable as text.
@@ -380,7 +402,8 @@ impl Store {
         sqlx::query(
             "UPDATE attempts SET ended_at = ?, sip_code = ?, sip_reason = ?, disposition = ?,
                digits = ?, hangup_by = ?, note = ?, outcome = ?, flow_path = ?, inputs = ?,
-               recording = ?
+               recording = ?, rtp_received = ?, rtp_lost = ?, rtp_jitter_ms = ?,
+               far_lost = ?, far_jitter_ms = ?, rtt_ms = ?
              WHERE id = ?",
         )
         .bind(format_time(f.ended_at))
@@ -394,6 +417,15 @@ impl Store {
         .bind((!f.flow_path.is_empty()).then(|| f.flow_path.join(" > ")))
         .bind(inputs)
         .bind(&f.recording)
+        .bind(
+            f.quality
+                .map(|q| i64::try_from(q.received).unwrap_or(i64::MAX)),
+        )
+        .bind(f.quality.map(|q| q.lost))
+        .bind(f.quality.map(|q| q.jitter_ms))
+        .bind(f.quality.and_then(|q| q.far_lost).map(i64::from))
+        .bind(f.quality.and_then(|q| q.far_jitter_ms))
+        .bind(f.quality.and_then(|q| q.rtt_ms))
         .bind(attempt)
         .execute(&self.pool)
         .await
@@ -407,7 +439,8 @@ impl Store {
             "SELECT a.id, k.name AS campaign, a.contact_id, a.attempt_no, c.name, a.phone, a.trunk,
                     a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
                     a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note,
-                    a.outcome, a.flow_path, a.inputs, a.recording,
+                    a.outcome, a.flow_path, a.inputs, a.recording, a.rtp_received, a.rtp_lost,
+                    a.rtp_jitter_ms, a.far_lost, a.far_jitter_ms, a.rtt_ms,
                     (SELECT q.queue FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS queue,
                     (SELECT q.agent FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS agent,
                     (SELECT d.disposition FROM agent_dispositions d WHERE d.attempt_id = a.id ORDER BY d.id DESC LIMIT 1) AS agent_disposition
@@ -570,6 +603,14 @@ mod tests {
                     flow_path: vec!["saludo".into(), "menu".into()],
                     inputs: vec![("menu".into(), "2".into())],
                     recording: Some("grabaciones/1.wav".into()),
+                    quality: Some(MediaQuality {
+                        received: 480,
+                        lost: 3,
+                        jitter_ms: 1.25,
+                        far_lost: Some(0),
+                        far_jitter_ms: None,
+                        rtt_ms: Some(12.5),
+                    }),
                 },
             )
             .await
@@ -588,6 +629,9 @@ mod tests {
         assert_eq!(row.flow_path.as_deref(), Some("saludo > menu"));
         assert_eq!(row.inputs.as_deref(), Some(r#"[["menu","2"]]"#));
         assert_eq!(row.recording.as_deref(), Some("grabaciones/1.wav"));
+        assert_eq!((row.rtp_received, row.rtp_lost), (Some(480), Some(3)));
+        assert_eq!((row.rtp_jitter_ms, row.far_lost), (Some(1.25), Some(0)));
+        assert_eq!((row.far_jitter_ms, row.rtt_ms), (None, Some(12.5)));
         store
             .record_promise(&NewPromise {
                 attempt: id,

@@ -13,6 +13,8 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 use super::engine::{self, Adopt, Control};
+use super::ports::PortPair;
+use super::rtcp::CallQuality;
 use super::session::{RtpSession, RtpStats};
 
 /// What the call asks of its media.
@@ -42,6 +44,9 @@ pub enum MediaCommand {
     /// Report [`MediaEvent::Silent`] once if nothing comes from the far end
     /// for this long (measured from now and from each packet heard).
     WatchSilence(Duration),
+    /// Build but do not send one packet in this many (the simulated
+    /// carrier's bad line: the far end sees the gaps in the sequence).
+    DropOneIn(u32),
 }
 
 /// Chunks of audio in flight between two bridged legs, at most (about
@@ -75,6 +80,12 @@ pub struct MediaReport {
     pub first_send_error: Option<String>,
     /// Recorded chunks the writer was too far behind to take.
     pub recording_gaps: u64,
+    /// Loss, jitter and round trip both ways, when the call had RTCP.
+    pub quality: Option<CallQuality>,
+    /// Where the far end's audio came from, when that was not the port its
+    /// SDP gave and our audio went there instead (symmetric RTP, for a far
+    /// end behind NAT).
+    pub latched: Option<SocketAddr>,
 }
 
 /// A running media task for one call.
@@ -90,11 +101,29 @@ impl MediaSession {
     /// (the first packet leaves within a millisecond) and reading what
     /// arrives, on a media thread.
     pub fn start(socket: UdpSocket, remote: SocketAddr, session: RtpSession) -> MediaSession {
+        MediaSession::adopt(socket, None, remote, session)
+    }
+
+    /// [`MediaSession::start`] with RTCP too: reports go to the port above
+    /// `remote`'s (RFC 3550's pair) from `ports.rtcp`, and the far end's
+    /// are read there; [`MediaReport::quality`] has what they said.
+    pub fn start_pair(ports: PortPair, remote: SocketAddr, session: RtpSession) -> MediaSession {
+        let rtcp_remote = SocketAddr::new(remote.ip(), remote.port().wrapping_add(1));
+        MediaSession::adopt(ports.rtp, Some((ports.rtcp, rtcp_remote)), remote, session)
+    }
+
+    fn adopt(
+        socket: UdpSocket,
+        rtcp: Option<(UdpSocket, SocketAddr)>,
+        remote: SocketAddr,
+        session: RtpSession,
+    ) -> MediaSession {
         let (controls, control_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
         engine::adopt(Adopt {
             socket,
             remote,
+            rtcp,
             session,
             controls: control_rx,
             events: event_tx,
@@ -151,6 +180,11 @@ impl MediaSession {
     /// Reports [`MediaEvent::Silent`] after `limit` without a packet from the far end.
     pub fn watch_silence(&self, limit: Duration) {
         self.send(MediaCommand::WatchSilence(limit));
+    }
+
+    /// Simulates a lossy line: one packet in `n` is not sent (0 or 1: none).
+    pub fn drop_one_in(&self, n: u32) {
+        self.send(MediaCommand::DropOneIn(n));
     }
 
     pub fn send(&self, command: MediaCommand) {

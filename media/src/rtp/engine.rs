@@ -26,6 +26,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::driver::{MediaCommand, MediaEvent, MediaReport};
 use super::poll::Readable;
+use super::rtcp::Rtcp;
 use super::session::{Received, RtpSession};
 use crate::codec::PTIME_MS;
 
@@ -56,6 +57,8 @@ pub(super) enum Control {
 pub(super) struct Adopt {
     pub socket: UdpSocket,
     pub remote: SocketAddr,
+    /// The RTCP socket and where the far end's RTCP goes, if the call has them.
+    pub rtcp: Option<(UdpSocket, SocketAddr)>,
     pub session: RtpSession,
     pub controls: mpsc::UnboundedReceiver<Control>,
     pub events: mpsc::UnboundedSender<MediaEvent>,
@@ -170,19 +173,25 @@ impl MediaThread {
     /// it), and calls that start together are spread.
     fn adopt(&mut self, adopt: Adopt, tick: u64) {
         let mut call = Call::new(adopt, tick);
-        if !self.serve(&mut call, tick) {
+        if !serve(&mut call, tick, &mut self.packet) {
             return;
         }
         let index = self.free.pop().unwrap_or_else(|| {
             self.calls.push(None);
             self.calls.len() - 1
         });
-        if let Err(e) = self.readable.add(call.socket.as_raw_fd(), index as u64) {
+        if let Err(e) = self.readable.add(call.socket.as_raw_fd(), rtp_key(index)) {
             // Without it the call would never hear the far end: end it.
             tracing::error!(remote = %call.remote, "cannot watch a call's RTP socket: {e}");
             call.close();
             self.free.push(index);
             return;
+        }
+        if let Some(rtcp) = &call.rtcp
+            && let Err(e) = self.readable.add(rtcp.socket.as_raw_fd(), rtcp_key(index))
+        {
+            // The call goes on without the far end's reports.
+            tracing::warn!(remote = %call.remote, "cannot watch a call's RTCP socket: {e}");
         }
         // On the grid unless a slot nearby is less crowded by a batch or
         // more (ties go to the smaller shift).
@@ -202,14 +211,21 @@ impl MediaThread {
     /// port costs one read per tick.
     fn receive(&mut self) {
         let (calls, buf) = (&mut self.calls, &mut self.buf);
-        for index in self.readable.ready() {
-            let Some(Some(call)) = calls.get_mut(index as usize) else {
+        for key in self.readable.ready() {
+            let Some(Some(call)) = calls.get_mut((key / 2) as usize) else {
                 continue;
             };
             if call.failed {
                 continue;
             }
-            if catch_unwind(AssertUnwindSafe(|| call.receive(buf))).is_err() {
+            let read = || {
+                if key % 2 == 0 {
+                    call.receive(buf);
+                } else {
+                    call.receive_rtcp(buf);
+                }
+            };
+            if catch_unwind(AssertUnwindSafe(read)).is_err() {
                 tracing::error!(remote = %call.remote, "media of a call failed; it gets no more RTP");
                 call.failed = true;
             }
@@ -219,34 +235,65 @@ impl MediaThread {
     fn serve_slot(&mut self, tick: u64) {
         let slot = tick as usize % SLOTS;
         let mut indices = std::mem::take(&mut self.slots[slot]);
+        let (calls, packet) = (&mut self.calls, &mut self.packet);
+        let (readable, free) = (&self.readable, &mut self.free);
         indices.retain(|&index| {
-            let mut call = self.calls[index].take().expect("a slot names a live call");
-            if self.serve(&mut call, tick) {
-                self.calls[index] = Some(call);
-                true
-            } else {
-                self.readable.remove(call.socket.as_raw_fd());
-                self.free.push(index);
-                false
+            // Served where it lies: a call is too big to move twice a visit.
+            let call = calls[index].as_mut().expect("a slot names a live call");
+            if serve(call, tick, packet) {
+                return true;
             }
+            readable.remove(call.socket.as_raw_fd());
+            if let Some(rtcp) = &call.rtcp {
+                readable.remove(rtcp.socket.as_raw_fd());
+            }
+            calls[index] = None;
+            free.push(index);
+            false
         });
         self.slots[slot] = indices;
     }
+}
 
-    /// Serves one call's turn; false once its media has ended.
-    fn serve(&mut self, call: &mut Call, tick: u64) -> bool {
-        if call.failed {
-            return false;
-        }
-        let packet = &mut self.packet;
-        match catch_unwind(AssertUnwindSafe(|| call.serve(tick, packet))) {
-            Ok(alive) => alive,
-            Err(_) => {
-                tracing::error!(remote = %call.remote, "media of a call failed; it gets no more RTP");
-                false
-            }
+/// Serves one call's turn; false once its media has ended.
+fn serve(call: &mut Call, tick: u64, packet: &mut Vec<u8>) -> bool {
+    if call.failed {
+        return false;
+    }
+    match catch_unwind(AssertUnwindSafe(|| call.serve(tick, packet))) {
+        Ok(alive) => alive,
+        Err(_) => {
+            tracing::error!(remote = %call.remote, "media of a call failed; it gets no more RTP");
+            false
         }
     }
+}
+
+/// The epoll keys of a call's two sockets.
+fn rtp_key(index: usize) -> u64 {
+    index as u64 * 2
+}
+
+fn rtcp_key(index: usize) -> u64 {
+    index as u64 * 2 + 1
+}
+
+/// RTCP's report interval (RFC 3550 6.2: 5 s at least, each randomized
+/// over 0.5-1.5 of it); the first comes at half of it, so a call of a few
+/// seconds still reports.
+const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+
+fn rtcp_delay(base: Duration) -> Duration {
+    base.mul_f64(rand::random_range(0.5..1.5))
+}
+
+/// A call's RTCP side.
+struct RtcpLeg {
+    socket: UdpSocket,
+    remote: SocketAddr,
+    /// A report came from the far end (its address is latched).
+    heard: bool,
+    state: Rtcp,
 }
 
 /// A bridged leg's other side: where our audio goes, where its audio comes from.
@@ -262,18 +309,46 @@ struct Call {
     report: MediaReport,
     /// The tick of the next packet.
     due: u64,
+    /// The tick of the next RTCP report.
+    rtcp_due: u64,
     peer: Option<Peer>,
     /// (how long, since when) for the far end's silence watch.
     silence: Option<(Duration, Instant)>,
     tap: Option<crate::record::Tap>,
     foreign_reported: bool,
+    rtcp: Option<RtcpLeg>,
+    /// One packet in this many is not sent (a simulated bad line).
+    drop_one_in: Option<u32>,
+    /// A packet of the far end's has come (the first one latches).
+    heard: bool,
     /// Its media panicked: it is dropped at its next turn.
     failed: bool,
 }
 
 impl Call {
     fn new(a: Adopt, tick: u64) -> Call {
+        let now = Instant::now();
+        let rtcp = a.rtcp.map(|(socket, remote)| {
+            let local = socket
+                .local_addr()
+                .map_or_else(|_| "dialer".into(), |l| l.ip().to_string());
+            RtcpLeg {
+                state: Rtcp::new(
+                    a.session.ssrc(),
+                    &format!("{:08x}@{local}", a.session.ssrc()),
+                    now,
+                ),
+                socket,
+                remote,
+                heard: false,
+            }
+        });
         Call {
+            // Kept in ticks beside `due`: checking it costs no clock read.
+            rtcp_due: tick + rtcp_delay(RTCP_INTERVAL / 2).as_millis() as u64,
+            rtcp,
+            drop_one_in: None,
+            heard: false,
             socket: a.socket,
             remote: a.remote,
             session: a.session,
@@ -326,6 +401,10 @@ impl Call {
             self.due += SLOTS as u64;
         }
         self.tape();
+        if self.rtcp.is_some() && tick >= self.rtcp_due {
+            self.rtcp_due = tick + rtcp_delay(RTCP_INTERVAL).as_millis() as u64;
+            self.report_rtcp(false);
+        }
         if let Some((limit, since)) = self.silence
             && since.elapsed() >= limit
         {
@@ -351,6 +430,7 @@ impl Call {
                 self.session.set_relay(false);
                 self.peer = None;
             }
+            MediaCommand::DropOneIn(n) => self.drop_one_in = (n > 1).then_some(n),
             MediaCommand::WatchSilence(limit) => {
                 self.silence = Some((limit, Instant::now()));
             }
@@ -365,7 +445,10 @@ impl Call {
 
     fn send(&mut self, packet: &mut Vec<u8>) {
         let finished = self.session.next_packet(packet);
-        if let Err(e) = self.socket.send_to(packet, self.remote) {
+        let dropped = self
+            .drop_one_in
+            .is_some_and(|n| self.session.stats().sent.is_multiple_of(u64::from(n)));
+        if !dropped && let Err(e) = self.socket.send_to(packet, self.remote) {
             self.report.send_errors += 1;
             self.report
                 .first_send_error
@@ -373,6 +456,42 @@ impl Call {
         }
         if let Some(id) = finished {
             let _ = self.events.send(MediaEvent::PlaybackFinished(id));
+        }
+    }
+
+    /// Sends a report (at the end, the last one, with BYE).
+    fn report_rtcp(&mut self, last: bool) {
+        let Some(rtcp) = &mut self.rtcp else { return };
+        let now = Instant::now();
+        let stats = self.session.stats();
+        let packet = rtcp.state.report(
+            now,
+            std::time::SystemTime::now(),
+            stats.sent,
+            self.session.next_timestamp(),
+            last,
+        );
+        // Lost reports are not worth a retry: the next one says it all.
+        let _ = rtcp.socket.send_to(&packet, rtcp.remote);
+    }
+
+    /// Reads one RTCP datagram.
+    fn receive_rtcp(&mut self, buf: &mut [u8]) {
+        let Some(rtcp) = &mut self.rtcp else { return };
+        let Ok((len, from)) = rtcp.socket.recv_from(buf) else {
+            return;
+        };
+        if from.ip() != self.remote.ip() {
+            return;
+        }
+        // A report that does not parse is dropped; the call goes on.
+        let taken = rtcp
+            .state
+            .on_rtcp(&buf[..len], Instant::now(), std::time::SystemTime::now());
+        if taken.is_ok() && !rtcp.heard {
+            // As for RTP: reports go back where the first real one came from.
+            rtcp.heard = true;
+            rtcp.remote = from;
         }
     }
 
@@ -385,6 +504,35 @@ impl Call {
             Err(_) => return,
         };
         let received = self.session.handle_datagram(from, &buf[..len]);
+        let heard = matches!(
+            received,
+            Received::Audio | Received::Digit(_) | Received::DigitRepeat
+        );
+        if heard && !self.heard {
+            self.heard = true;
+            // Symmetric RTP: the far end's first packet says where it
+            // really is (the session only takes its SDP's address, so this
+            // is that host, another port: a NAT's). Our audio goes there.
+            if from != self.remote {
+                self.remote = from;
+                self.report.latched = Some(from);
+            }
+        }
+        if let Some(rtcp) = &mut self.rtcp
+            && matches!(
+                received,
+                Received::Audio | Received::Digit(_) | Received::DigitRepeat
+            )
+            && len >= 12
+        {
+            let b = &buf[..12];
+            rtcp.state.on_rtp(
+                u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+                u16::from_be_bytes([b[2], b[3]]),
+                u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+                Instant::now(),
+            );
+        }
         while let Some(key) = self.session.take_inband_digit() {
             let _ = self.events.send(MediaEvent::InbandDigit(key));
         }
@@ -422,7 +570,9 @@ impl Call {
     /// The report of the ended media; dropping the tap finishes the recording.
     fn close(&mut self) -> MediaReport {
         self.tape();
+        self.report_rtcp(true);
         let mut report = std::mem::take(&mut self.report);
+        report.quality = self.rtcp.as_ref().map(|r| r.state.quality());
         report.stats = self.session.stats();
         report.recording = self.session.take_recording();
         report.recording_gaps = self.tap.take().map_or(0, |t| t.dropped);
@@ -431,137 +581,4 @@ impl Call {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashMap;
-
-    use super::*;
-    use crate::codec::Codec;
-    use crate::rtp::{MediaSession, SessionConfig};
-
-    fn socket() -> UdpSocket {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.set_nonblocking(true).unwrap();
-        s
-    }
-
-    fn session(ssrc: u32) -> RtpSession {
-        RtpSession::new(SessionConfig {
-            codec: Codec::Pcmu,
-            dtmf_payload_type: Some(101),
-            offered_dtmf_payload_type: Some(101),
-            remote_ip: "127.0.0.1".parse().unwrap(),
-            record_limit: None,
-            ssrc,
-            inband_dtmf: false,
-        })
-    }
-
-    /// Arrivals per SSRC at `receiver` for `span`.
-    fn arrivals(receiver: &UdpSocket, span: Duration) -> HashMap<u32, Vec<Instant>> {
-        receiver
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        let mut seen: HashMap<u32, Vec<Instant>> = HashMap::new();
-        let mut buf = [0u8; 512];
-        let end = Instant::now() + span;
-        while Instant::now() < end {
-            if let Ok((len, _)) = receiver.recv_from(&mut buf)
-                && len >= 12
-            {
-                let ssrc = u32::from_be_bytes([buf[8], buf[9], buf[10], buf[11]]);
-                seen.entry(ssrc).or_default().push(Instant::now());
-            }
-        }
-        seen
-    }
-
-    /// Calls started together are spread over the slots near their start
-    /// (up to 3 ms from their first packet's grid): their packets leave at
-    /// several phases, not in one burst, and each call still sends one
-    /// packet per 20 ms.
-    #[tokio::test]
-    async fn calls_are_spread_over_the_packet_time() {
-        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let to = receiver.local_addr().unwrap();
-        let calls: Vec<MediaSession> = (0..100)
-            .map(|i| MediaSession::start(socket(), to, session(1_000 + i)))
-            .collect();
-        let origin = Instant::now();
-        let seen =
-            tokio::task::spawn_blocking(move || arrivals(&receiver, Duration::from_millis(1_000)))
-                .await
-                .unwrap();
-        for call in calls {
-            call.finish().await;
-        }
-        assert_eq!(seen.len(), 100, "every call sent");
-        for (ssrc, times) in &seen {
-            // 50 in the second; a loaded machine may lose a few to timing.
-            assert!(
-                times.len() >= 40,
-                "call {ssrc} sent {} packets in 1 s",
-                times.len()
-            );
-        }
-        // Each call's phase: its median arrival offset within 20 ms.
-        let mut phases: HashMap<u128, usize> = HashMap::new();
-        for times in seen.values() {
-            let mut offsets: Vec<u128> = times
-                .iter()
-                .map(|t| (*t - origin).as_micros() % 20_000 / 1_000)
-                .collect();
-            offsets.sort_unstable();
-            *phases.entry(offsets[offsets.len() / 2]).or_default() += 1;
-        }
-        // Started within a few ms, they fill up to 7 slots per thread, 8 calls each.
-        assert!(
-            phases.len() >= 5 && phases.values().all(|&n| n <= 34),
-            "100 calls bunched on few phases: {phases:?}"
-        );
-    }
-
-    /// A port flooded with junk costs its thread one read per tick: the
-    /// other calls keep their pace, and the flooded call keeps sending.
-    #[tokio::test]
-    async fn a_flooded_port_does_not_stall_the_others() {
-        let receiver = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let to = receiver.local_addr().unwrap();
-        let flooded = socket();
-        let target = flooded.local_addr().unwrap();
-        let calls: Vec<MediaSession> =
-            std::iter::once(MediaSession::start(flooded, to, session(1)))
-                .chain((2..=20).map(|i| MediaSession::start(socket(), to, session(i))))
-                .collect();
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flood = {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-                let mut sent = 0u32;
-                // Bounded: at most 200,000 datagrams or until told to stop.
-                while !stop.load(Ordering::Relaxed) && sent < 200_000 {
-                    let _ = s.send_to(&[0x80, 0, 0, 1, 0, 0, 0, 0, 9, 9, 9, 9], target);
-                    sent += 1;
-                }
-                sent
-            })
-        };
-        let seen =
-            tokio::task::spawn_blocking(move || arrivals(&receiver, Duration::from_millis(1_000)))
-                .await
-                .unwrap();
-        stop.store(true, Ordering::Relaxed);
-        let sent = flood.join().unwrap();
-        for call in calls {
-            call.finish().await;
-        }
-        assert!(sent > 1_000, "the flood ran ({sent} datagrams)");
-        for ssrc in 1..=20 {
-            let n = seen.get(&ssrc).map_or(0, Vec::len);
-            assert!(
-                n >= 40,
-                "call {ssrc} sent {n} packets in 1 s under the flood"
-            );
-        }
-    }
-}
+mod tests;

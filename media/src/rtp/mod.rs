@@ -13,6 +13,7 @@ pub mod engine;
 mod jitter;
 mod poll;
 mod ports;
+pub mod rtcp;
 mod session;
 
 pub use driver::{MediaCommand, MediaEvent, MediaReport, MediaSession};
@@ -20,5 +21,6 @@ pub use jitter::{
     Arrival, Frame, FrameKind, JitterBuffer, JitterConfig, JitterConfigError, JitterStats,
     MAX_DELAY_LIMIT, PacketHeader,
 };
-pub use ports::PortPool;
+pub use ports::{PortPair, PortPool};
+pub use rtcp::{CallQuality, FarView};
 pub use session::{Received, RtpSession, RtpStats, SessionConfig};

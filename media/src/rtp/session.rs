@@ -237,6 +237,15 @@ impl RtpSession {
         self.stats
     }
 
+    /// The RTP timestamp the next audio packet carries (for RTCP).
+    pub fn next_timestamp(&self) -> u32 {
+        self.timestamp
+    }
+
+    pub fn ssrc(&self) -> u32 {
+        self.config.ssrc
+    }
+
     /// Starts playing `audio` (already coded with this session's codec) from
     /// its beginning, replacing whatever was playing. `id` comes back from
     /// [`RtpSession::next_packet`] when it ends, so a caller that stopped one

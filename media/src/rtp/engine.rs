@@ -519,10 +519,7 @@ impl Call {
             }
         }
         if let Some(rtcp) = &mut self.rtcp
-            && matches!(
-                received,
-                Received::Audio | Received::Digit(_) | Received::DigitRepeat
-            )
+            && heard
             && len >= 12
         {
             let b = &buf[..12];

@@ -23,6 +23,69 @@ pub enum AgentBehaviour {
     AnswerOverTcp,
     /// As `Answer`, then the agent hangs up (BYE) this many ms later.
     AnswerThenHangUp(u32),
+    /// As `Answer`, then this many ms later the agent presses hold: a
+    /// re-INVITE `a=sendonly` (it goes on playing its tone, as hold music),
+    /// whose answer must say `a=recvonly` (sipp fails the call otherwise).
+    AnswerThenHold(u32),
+}
+
+/// The re-INVITE of [`AgentBehaviour::AnswerThenHold`], put into
+/// `uas_agent_answer.xml` before it waits for the BYE.
+fn hold_block(ms: u32) -> String {
+    format!(
+        r#"  <pause milliseconds="{ms}"/>
+  <send retrans="500">
+    <![CDATA[
+
+      INVITE [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      From: [$local_to];tag=[pid]SIPpTag31[call_number]
+      To: [$remote_from]
+      [last_Call-ID:]
+      CSeq: 201 INVITE
+      Contact: <sip:agent@[local_ip]:[local_port];transport=[transport]>
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=agent 53655765 2353687638 IN IP[local_ip_type] [local_ip]
+      s=sipp-agent
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=sendonly
+
+    ]]>
+  </send>
+  <recv response="100" optional="true">
+  </recv>
+  <recv response="200">
+    <action>
+      <ereg regexp="a=recvonly" search_in="body" check_it="true" assign_to="held"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+
+      ACK [next_url] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      From: [$local_to];tag=[pid]SIPpTag31[call_number]
+      To: [$remote_from]
+      [last_Call-ID:]
+      CSeq: 201 ACK
+      Max-Forwards: 70
+      Content-Length: 0
+
+    ]]>
+  </send>
+
+"#
+    )
 }
 
 /// A sipp agent softphone; killed when dropped.
@@ -134,6 +197,21 @@ impl SippAgent {
                 .expect("write scenario");
                 path
             }
+            AgentBehaviour::AnswerThenHold(ms) => {
+                let xml = std::fs::read_to_string(scenarios.join("uas_agent_answer.xml"))
+                    .expect("tests/sipp/uas_agent_answer.xml");
+                let wait = "  <!-- in call: wait for the far end's BYE";
+                assert!(xml.contains(wait), "uas_agent_answer.xml changed");
+                let xml = xml
+                    .replacen(wait, &format!("{}{wait}", hold_block(ms)), 1)
+                    .replace(
+                        "</scenario>",
+                        "  <Reference variables=\"held\"/>\n</scenario>",
+                    );
+                let path = dir.path().join("uas_agent_hold.xml");
+                std::fs::write(&path, xml).expect("write scenario");
+                path
+            }
             AgentBehaviour::RingForever => {
                 // The answering scenario, ringing an hour instead of a second.
                 let xml = std::fs::read_to_string(scenarios.join("uas_agent_answer.xml"))
@@ -223,6 +301,15 @@ impl Drop for SippAgent {
             let _ = child.wait();
         }
     }
+}
+
+/// The `[registrar]`, one agent with skill `cobranza`, and the `cobranza`
+/// queue with `queue` for its other keys: what a test of one agent's
+/// softphone puts in `spec.sections`.
+pub fn one_agent_sections(login: &str, password: &str, queue: &str) -> String {
+    format!(
+        "[registrar]\nmin_expires_s = 30\n\n[[agent]]\nlogin = \"{login}\"\npassword = \"{password}\"\nskills = [\"cobranza\"]\n\n[[queue]]\nname = \"cobranza\"\nskills = [\"cobranza\"]\n{queue}"
+    )
 }
 
 /// A one-debtor campaign against the carrier at `carrier_port` whose flow

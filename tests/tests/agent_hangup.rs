@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_spec, without_colors};
+use dialer_tests::agents::{
+    AgentBehaviour, SippAgent, one_agent_sections, transfer_spec, without_colors,
+};
 use dialer_tests::{Campaign, SimCarrier, json_field, text};
 
 const PLAN: &str = r#"
@@ -18,21 +20,7 @@ hangup_after_s = 40
 fn when_the_agent_hangs_up_the_debtor_is_hung_up_and_wrap_up_starts() {
     let mut carrier = SimCarrier::start(PLAN);
     let (mut spec, _flow) = transfer_spec(carrier.port, ("D-7", "55 1234 0007", "Pablo Ríos"));
-    spec.sections = r#"
-[registrar]
-min_expires_s = 30
-
-[[agent]]
-login = "agent5001"
-password = "secret5001"
-skills = ["cobranza"]
-
-[[queue]]
-name = "cobranza"
-skills = ["cobranza"]
-wrap_up_s = 2
-"#
-    .into();
+    spec.sections = one_agent_sections("agent5001", "secret5001", "wrap_up_s = 2\n");
     let campaign = Campaign::write(&spec);
     let agent = SippAgent::start_as(
         campaign.sip_port,

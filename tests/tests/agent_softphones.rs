@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_spec};
+use dialer_tests::agents::{AgentBehaviour, SippAgent, one_agent_sections, transfer_spec};
 use dialer_tests::{Campaign, SimCarrier, text, wait_with_timeout};
 
 const PLAN: &str = r#"
@@ -20,22 +20,11 @@ hangup_after_s = 10
 fn both_softphones_ring_and_the_one_that_answers_takes_the_call() {
     let mut carrier = SimCarrier::start(PLAN);
     let (mut spec, _flow) = transfer_spec(carrier.port, ("D-8", "55 1234 0008", "Inés Lara"));
-    spec.sections = r#"
-[registrar]
-min_expires_s = 30
-
-[[agent]]
-login = "agent7001"
-password = "secret7001"
-skills = ["cobranza"]
-
-[[queue]]
-name = "cobranza"
-skills = ["cobranza"]
-wrap_up_s = 0
-agent_ring_timeout_s = 8
-"#
-    .into();
+    spec.sections = one_agent_sections(
+        "agent7001",
+        "secret7001",
+        "wrap_up_s = 0\nagent_ring_timeout_s = 8\n",
+    );
     let campaign = Campaign::write(&spec);
     let child = campaign.spawn();
     std::thread::sleep(Duration::from_millis(300));

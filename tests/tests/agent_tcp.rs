@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use dialer_tests::agents::{AgentBehaviour, SippAgent, transfer_spec};
+use dialer_tests::agents::{AgentBehaviour, SippAgent, one_agent_sections, transfer_spec};
 use dialer_tests::{Campaign, SimCarrier, text};
 
 const PLAN: &str = r#"
@@ -18,25 +18,20 @@ hangup_after_s = 9
 fn a_softphone_registered_over_tcp_is_called_over_tcp() {
     let mut carrier = SimCarrier::start(PLAN);
     let (mut spec, _flow) = transfer_spec(carrier.port, ("D-6", "55 1234 0006", "Tomás Vega"));
-    spec.sections = r#"
-[registrar]
-min_expires_s = 30
-
-[[agent]]
-login = "agent4001"
-password = "secret4001"
-skills = ["cobranza"]
-
-[[queue]]
-name = "cobranza"
-skills = ["cobranza"]
-wrap_up_s = 1
-"#
-    .into();
+    spec.sections = one_agent_sections("agent4001", "secret4001", "wrap_up_s = 1\n");
     let campaign = Campaign::write(&spec);
     let child = campaign.spawn();
-    // The TCP listener must be up before sipp connects.
-    std::thread::sleep(Duration::from_millis(700));
+    // The TCP listener must be up before sipp connects (a loaded machine
+    // can take seconds to open the database first).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", campaign.sip_port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the dialer never listened on TCP port {}",
+            campaign.sip_port
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let agent = SippAgent::start_as(
         campaign.sip_port,
         "agent4001",

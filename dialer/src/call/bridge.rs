@@ -161,7 +161,8 @@ impl AgentLeg {
             LegEvent::Trying
             | LegEvent::Ringing { .. }
             | LegEvent::RemoteHangup
-            | LegEvent::Dtmf(_) => return AgentOutcome::Pending,
+            | LegEvent::Dtmf(_)
+            | LegEvent::Reoffer { .. } => return AgentOutcome::Pending,
             LegEvent::Answered { sdp } => return AgentOutcome::Answered(index, sdp),
             LegEvent::Failed { code, reason } => {
                 let why = match code {
@@ -247,6 +248,7 @@ impl AgentLeg {
             inband_dtmf: false,
         });
         let media = MediaSession::start_pair(phone.socket, agreed.remote, session);
+        let offers = super::reoffer::Offers::new(&phone.local, &agreed, &media, Instant::now());
         t.media.stop_playback();
         MediaSession::bridge(t.media, &media);
         tracing::info!(agent = %login, codec = agreed.codec.name(), debtor_codec = t.codec.name(), "bridged");
@@ -254,6 +256,7 @@ impl AgentLeg {
             login,
             leg: phone.leg,
             media,
+            offers,
         })
     }
 }
@@ -263,6 +266,8 @@ pub(super) struct Bridge {
     pub login: String,
     leg: CallLeg,
     media: MediaSession,
+    /// The agent's softphone may hold (its hold key) and unhold.
+    offers: super::reoffer::Offers,
 }
 
 impl Bridge {
@@ -285,12 +290,16 @@ impl Bridge {
                     }
                     Input::PlaybackFinished(_) => {}
                 },
-                event = self.leg.next_event() => {
-                    if event == LegEvent::RemoteHangup {
+                event = self.leg.next_event() => match event {
+                    LegEvent::RemoteHangup => {
                         t.record.notes.push(format!("agent {} hung up", self.login));
                         break (HangupBy::Dialer, true);
                     }
-                }
+                    LegEvent::Reoffer { sdp } => {
+                        self.offers.answer(&mut self.leg, &self.media, &sdp, Instant::now()).await;
+                    }
+                    _ => {}
+                },
                 _ = self.media.event() => {}
                 _ = sleep_until(deadline) => {
                     t.record.notes.push(format!("agent talk reached {:.0} s; hung up", limit.as_secs_f64()));
@@ -302,6 +311,13 @@ impl Bridge {
                 }
             }
         };
+        let login = &self.login;
+        t.record.notes.extend(
+            self.offers
+                .notes(Instant::now())
+                .into_iter()
+                .map(|n| format!("agent {login}'s softphone: {n}")),
+        );
         t.media.disconnect();
         if !result.1
             && let Err(e) = self.leg.hangup().await

@@ -9,6 +9,7 @@
 mod bridge;
 mod flow;
 mod message;
+mod reoffer;
 mod talk;
 pub mod transfer;
 mod voicemail;
@@ -56,6 +57,8 @@ pub struct CallContext {
     pub acd: Option<Arc<AcdContext>>,
     /// How the trunk sends key presses (others are ignored).
     pub dtmf: Vec<media::dtmf::DtmfSource>,
+    /// The trunk's `symmetric_rtp`.
+    pub latch: media::rtp::Latch,
     /// Record answered calls: the writer and the campaign's directory.
     pub recordings: Option<(media::record::Recorder, std::path::PathBuf)>,
 }
@@ -345,7 +348,7 @@ async fn run_leg(
                     return;
                 }
                 // Not before the answer.
-                LegEvent::RemoteHangup | LegEvent::Dtmf(_) => {}
+                LegEvent::RemoteHangup | LegEvent::Dtmf(_) | LegEvent::Reoffer { .. } => {}
             },
             _ = sleep_until(response_deadline), if !responded => {
                 leg.abandon();
@@ -426,6 +429,7 @@ async fn run_leg(
         CallPlan::Message(prompt) => Some(prompt.clone()),
         CallPlan::Flow { opening, .. } => opening.clone(),
     };
+    session.set_latch(ctx.latch);
     if let Some(prompt) = &opening {
         session.play(prompt.encoded(agreed.codec), OPENING_PLAYBACK);
     }
@@ -458,6 +462,7 @@ async fn run_leg(
             .mark_answered(record.attempt, answered_utc, agreed.codec.name())
             .await,
     );
+    let offers = reoffer::Offers::new(local, &agreed, &media, Instant::now());
     let mut talk = Talk {
         ctx,
         leg: &mut leg,
@@ -469,6 +474,7 @@ async fn run_leg(
         max_deadline: answered_at + ctx.timing.max_call,
         keys: media::dtmf::KeyMerger::new(),
         lost: None,
+        offers,
     };
     let hangup_by = match plan {
         CallPlan::Message(_) => message::talk(&mut talk).await,
@@ -477,7 +483,10 @@ async fn run_leg(
         }
     };
     let foreign = talk.foreign;
-    if let Some(silent) = talk.lost {
+    let offer_notes = talk.offers.notes(Instant::now());
+    let lost = talk.lost;
+    record.notes.extend(offer_notes);
+    if let Some(silent) = lost {
         record.disposition = Disposition::MediaTimeout;
         record.notes.push(format!(
             "no RTP from {} for {:.0} s; hung up",

@@ -45,6 +45,8 @@ pub(super) struct Talk<'a> {
     pub keys: KeyMerger,
     /// Set when the far end went silent ([`Input::Lost`]).
     pub lost: Option<std::time::Duration>,
+    /// Hold, unhold and moves the far end asks for by re-INVITE.
+    pub offers: super::reoffer::Offers,
 }
 
 impl Talk<'_> {
@@ -57,6 +59,9 @@ impl Talk<'_> {
                     LegEvent::RemoteHangup => return Input::Hangup,
                     LegEvent::Dtmf(key) if self.accept(key, DtmfSource::Info) => {
                         return Input::Key(key);
+                    }
+                    LegEvent::Reoffer { sdp } => {
+                        self.offers.answer(self.leg, self.media, &sdp, Instant::now()).await;
                     }
                     _ => {}
                 },

@@ -241,11 +241,12 @@ pub fn parse(
         columns: headers.clone(),
     };
     let mut first_line_of_id: HashMap<String, u64> = HashMap::new();
+    let mut lines = LineCounter::default();
     for record in reader.records() {
         let record = record.map_err(csv_error)?;
         let line = record
             .position()
-            .map_or(0, |p| line_at(text.as_bytes(), p.byte() as usize));
+            .map_or(0, |p| lines.line_at(text.as_bytes(), p.byte() as usize));
         if record.iter().all(|f| f.trim().is_empty()) {
             continue;
         }
@@ -310,15 +311,30 @@ pub fn parse(
 
 /// The 1-based line a record starts on. csv's own line count skips blank
 /// lines, and its byte position points at the blank lines before a record.
-fn line_at(text: &[u8], mut byte: usize) -> u64 {
-    while matches!(text.get(byte), Some(b'\n' | b'\r')) {
-        byte += 1;
+/// Records come in order, so the count goes on from the previous one
+/// (counting from the top for every row would make a long list quadratic).
+#[derive(Default)]
+struct LineCounter {
+    byte: usize,
+    newlines: u64,
+}
+
+impl LineCounter {
+    fn line_at(&mut self, text: &[u8], mut byte: usize) -> u64 {
+        while matches!(text.get(byte), Some(b'\n' | b'\r')) {
+            byte += 1;
+        }
+        let byte = byte.min(text.len());
+        if byte < self.byte {
+            *self = LineCounter::default();
+        }
+        self.newlines += text[self.byte..byte]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.byte = byte;
+        self.newlines + 1
     }
-    text[..byte.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-        + 1
 }
 
 /// E.164 form of a phone number, or why it cannot be dialed.

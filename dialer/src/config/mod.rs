@@ -111,6 +111,9 @@ pub struct TrunkConfig {
     pub dtmf: Vec<media::dtmf::DtmfSource>,
     /// An answered call silent (no RTP) this long is hung up; 0 = never.
     pub rtp_timeout_s: f64,
+    /// Where the audio goes when the far end's packets come from elsewhere
+    /// than its SDP said (a NAT).
+    pub symmetric_rtp: media::rtp::Latch,
 }
 
 #[derive(Debug, Clone)]
@@ -495,6 +498,24 @@ impl Validator<'_> {
                 "list at least one DTMF method".into(),
             ));
         }
+        let symmetric_rtp = match t
+            .symmetric_rtp
+            .get_ref()
+            .trim()
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "port" => media::rtp::Latch::Port,
+            "address" => media::rtp::Latch::Address,
+            "off" => media::rtp::Latch::Off,
+            other => {
+                return Err(self.invalid(
+                    &t.symmetric_rtp,
+                    &key("symmetric_rtp"),
+                    format!("unknown value '{other}' (supported: port, address, off)"),
+                ));
+            }
+        };
         Ok(TrunkConfig {
             name,
             address,
@@ -515,6 +536,7 @@ impl Validator<'_> {
             )?,
             dtmf,
             rtp_timeout_s: self.seconds(&t.rtp_timeout_s, &key("rtp_timeout_s"), 0.0, 3600.0)?,
+            symmetric_rtp,
         })
     }
 }

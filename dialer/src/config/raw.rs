@@ -131,6 +131,12 @@ pub(super) struct RawTrunk {
     pub(super) dtmf: Spanned<Vec<String>>,
     #[serde(default = "default_rtp_timeout")]
     pub(super) rtp_timeout_s: Spanned<f64>,
+    #[serde(default = "default_symmetric_rtp")]
+    pub(super) symmetric_rtp: Spanned<String>,
+}
+
+fn default_symmetric_rtp() -> Spanned<String> {
+    Spanned::new(0..0, "port".into())
 }
 
 fn default_rtp_timeout() -> Spanned<f64> {

@@ -301,7 +301,7 @@ async fn answer(
     }
     let socket = shared.ports.bind().map_err(|e| e.to_string())?;
     let local = LocalAudio {
-        ip: shared.ports.ip(),
+        ip: behaviour.sdp_address.unwrap_or(shared.ports.ip()),
         // Behind a NAT, the SDP names a port nobody listens on.
         port: if behaviour.behind_nat {
             socket.port().wrapping_add(10_000)

@@ -116,6 +116,10 @@ pub struct Behaviour {
     /// packets come from (symmetric RTP) is heard.
     #[serde(default)]
     pub behind_nat: bool,
+    /// The address the carrier's SDP gives, when not its real one (a NAT
+    /// that rewrites the address: the SDP says a private one). Keep it a
+    /// loopback address nobody uses, e.g. 127.0.0.77.
+    pub sdp_address: Option<std::net::IpAddr>,
 }
 
 fn default_tone_s() -> f64 {
@@ -147,6 +151,7 @@ impl Default for Behaviour {
             tone_s: default_tone_s(),
             drop_one_in: None,
             behind_nat: false,
+            sdp_address: None,
         }
     }
 }

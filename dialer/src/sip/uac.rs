@@ -61,6 +61,10 @@ pub enum LegEvent {
     Dtmf(char),
     /// A 200 OK raced our CANCEL; rsipstack ACKed it and sent BYE.
     AnsweredAfterCancel,
+    /// A new offer in the dialog (re-INVITE or UPDATE with SDP: hold,
+    /// unhold, a new address), or a re-INVITE without SDP asking for ours
+    /// (`sdp` empty). Answer it with [`CallLeg::answer_offer`].
+    Reoffer { sdp: Vec<u8> },
 }
 
 enum Step {
@@ -75,6 +79,10 @@ pub struct CallLeg {
     states: DialogStateReceiver,
     invite: Option<JoinHandle<InviteAsyncResult>>,
     answered: bool,
+    /// CANCEL was sent: a 2xx after it is not an answer.
+    cancelled: bool,
+    /// A re-INVITE/UPDATE waiting for [`CallLeg::answer_offer`].
+    pending_offer: Option<rsipstack::dialog::dialog::TransactionHandle>,
     states_closed: bool,
     ended: bool,
 }
@@ -186,6 +194,8 @@ impl SipEndpoint {
             states,
             invite: Some(invite),
             answered: false,
+            cancelled: false,
+            pending_offer: None,
             states_closed: false,
             ended: false,
         })
@@ -289,11 +299,19 @@ impl CallLeg {
                 handle.reply(StatusCode::OK).await.ok();
                 None
             }
-            DialogState::Updated(_, _, handle) => {
-                // Session refresh (re-INVITE/UPDATE): keep the media as it is.
-                // Hold/unhold and address changes come with the media engine.
-                handle.reply(StatusCode::OK).await.ok();
-                None
+            DialogState::Updated(_, request, handle) => {
+                let is_invite = request.method == rsipstack::sip::Method::Invite;
+                if request.body.is_empty() && !is_invite {
+                    // A session refresh by UPDATE without SDP: nothing changes.
+                    handle.reply(StatusCode::OK).await.ok();
+                    return None;
+                }
+                // An offer to answer: held until the call says what to.
+                if let Some(earlier) = self.pending_offer.replace(handle) {
+                    // RFC 3261 §14.2: an offer while one is still open.
+                    earlier.reply(StatusCode::ServerInternalError).await.ok();
+                }
+                Some(LegEvent::Reoffer { sdp: request.body })
             }
             DialogState::Refer(_, _, handle) | DialogState::Publish(_, _, handle) => {
                 handle.reply(StatusCode::MethodNotAllowed).await.ok();
@@ -318,9 +336,14 @@ impl CallLeg {
             Ok((_, Some(resp))) if resp.status_code.kind() == StatusCodeKind::Successful => {
                 if self.answered {
                     None
-                } else {
+                } else if self.cancelled {
                     self.ended = true;
                     Some(LegEvent::AnsweredAfterCancel)
+                } else {
+                    // The INVITE's result can come before the dialog's
+                    // Confirmed state: it is the answer all the same.
+                    self.answered = true;
+                    Some(LegEvent::Answered { sdp: resp.body })
                 }
             }
             Ok((_, Some(resp))) => {
@@ -347,7 +370,8 @@ impl CallLeg {
 
     /// Sends CANCEL for a call that rings too long; the INVITE's 487 follows
     /// as [`LegEvent::Failed`].
-    pub async fn cancel(&self) -> Result<(), String> {
+    pub async fn cancel(&mut self) -> Result<(), String> {
+        self.cancelled = true;
         self.dialog.cancel().await.map_err(|e| e.to_string())
     }
 
@@ -359,6 +383,30 @@ impl CallLeg {
             invite.abort();
         }
         self.ended = true;
+    }
+
+    /// Answers the offer of the last [`LegEvent::Reoffer`]: 200 OK with our
+    /// SDP, or a refusal (488 Not Acceptable Here: the call goes on as it
+    /// was, RFC 3264 §8).
+    pub async fn answer_offer(&mut self, answer: Result<String, StatusCode>) {
+        let Some(handle) = self.pending_offer.take() else {
+            return;
+        };
+        let sent = match answer {
+            Ok(sdp) => {
+                handle
+                    .respond(
+                        StatusCode::OK,
+                        Some(vec![Header::ContentType("application/sdp".into())]),
+                        Some(sdp.into_bytes()),
+                    )
+                    .await
+            }
+            Err(status) => handle.reply(status).await,
+        };
+        if let Err(e) = sent {
+            debug!(error = %e, "answer to a re-INVITE not sent");
+        }
     }
 
     /// Ends an answered call with BYE.

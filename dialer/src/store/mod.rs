@@ -11,6 +11,7 @@
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -21,6 +22,9 @@ use sqlx::sqlite::{
 use crate::campaign::{Contact, Disposition, HangupBy};
 
 mod agents;
+mod writer;
+
+use writer::{Write, Writer};
 
 pub use agents::{
     AgentAccount, AgentDispositionRow, AgentEventRow, CallSummary, CallbackRow, FinishedQueueCall,
@@ -31,6 +35,11 @@ pub use agents::{
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
+    /// Attempt writes; none for a database opened to read reports.
+    writer: Option<Writer>,
+    /// Numbers put on the do-not-call list through this handle since it
+    /// opened, so a running campaign checks them without a query per call.
+    opted_out: Arc<Mutex<HashSet<String>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +54,8 @@ pub enum StoreError {
     },
     #[error("{path} is not a dialer database (no campaigns, contacts and attempts tables)")]
     NotOurs { path: PathBuf },
+    #[error("database opened to read reports: it takes no writes")]
+    ReadOnly,
     #[error("database: {what}: {source}")]
     Query {
         what: &'static str,
@@ -199,8 +210,9 @@ impl Store {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // One connection is the attempt writer's.
         let pool = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(5)
             .connect_with(options)
             .await
             .map_err(|source| StoreError::Open {
@@ -214,7 +226,15 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Store { pool })
+        let writer = pool.acquire().await.map_err(|source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Store {
+            pool,
+            writer: Some(Writer::start(writer)),
+            opted_out: Arc::default(),
+        })
     }
 
     /// Opens a database that `dialer run` made, for reading reports: never
@@ -252,7 +272,11 @@ impl Store {
                 path: path.to_owned(),
             });
         }
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            writer: None,
+            opted_out: Arc::default(),
+        })
     }
 
     /// The id of the campaign called `name`, creating it on first use.
@@ -337,32 +361,12 @@ impl Store {
 
     /// Writes an attempt before its INVITE leaves; returns its id.
     pub async fn begin_attempt(&self, a: &NewAttempt<'_>) -> Result<i64, StoreError> {
-        let done = sqlx::query(
-            "INSERT INTO attempts (campaign_id, contact_id, attempt_no, phone, trunk, call_id, started_at)
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(a.campaign_id)
-        .bind(a.contact_id)
-        .bind(a.attempt_no)
-        .bind(a.phone)
-        .bind(a.trunk)
-        .bind(a.call_id)
-        .bind(format_time(a.started_at))
-        .execute(&self.pool)
-        .await
-        .map_err(query_error("record attempt"))?;
-        Ok(done.last_insert_rowid())
+        self.write(Write::Begin(a.into())).await
     }
 
     /// Notes the first ring (180/183); later rings keep the first time.
     pub async fn mark_ringing(&self, attempt: i64, at: DateTime<Utc>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attempts SET ringing_at = COALESCE(ringing_at, ?) WHERE id = ?")
-            .bind(format_time(at))
-            .bind(attempt)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("record ringing"))?;
-        Ok(())
+        self.write(Write::Ringing { attempt, at }).await.map(drop)
     }
 
     pub async fn mark_answered(
@@ -371,25 +375,18 @@ impl Store {
         at: DateTime<Utc>,
         codec: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attempts SET answered_at = ?, codec = ? WHERE id = ?")
-            .bind(format_time(at))
-            .bind(codec)
-            .bind(attempt)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("record answer"))?;
-        Ok(())
+        self.write(Write::Answered {
+            attempt,
+            at,
+            codec: codec.to_owned(),
+        })
+        .await
+        .map(drop)
     }
 
     /// Appends a key press the moment it is heard.
     pub async fn add_digit(&self, attempt: i64, digit: char) -> Result<(), StoreError> {
-        sqlx::query("UPDATE attempts SET digits = digits || ? WHERE id = ?")
-            .bind(digit.to_string())
-            .bind(attempt)
-            .execute(&self.pool)
-            .await
-            .map_err(query_error("record digit"))?;
-        Ok(())
+        self.write(Write::Digit { attempt, digit }).await.map(drop)
     }
 
     pub async fn finish_attempt(
@@ -397,40 +394,20 @@ impl Store {
         attempt: i64,
         f: &FinishedAttempt,
     ) -> Result<(), StoreError> {
-        let inputs = (!f.inputs.is_empty())
-            .then(|| serde_json::to_string(&f.inputs).expect("pairs of strings serialize"));
-        sqlx::query(
-            "UPDATE attempts SET ended_at = ?, sip_code = ?, sip_reason = ?, disposition = ?,
-               digits = ?, hangup_by = ?, note = ?, outcome = ?, flow_path = ?, inputs = ?,
-               recording = ?, rtp_received = ?, rtp_lost = ?, rtp_jitter_ms = ?,
-               far_lost = ?, far_jitter_ms = ?, rtt_ms = ?
-             WHERE id = ?",
-        )
-        .bind(format_time(f.ended_at))
-        .bind(f.sip_code)
-        .bind(&f.sip_reason)
-        .bind(f.disposition.as_str())
-        .bind(&f.digits)
-        .bind(f.hangup_by.map(HangupBy::as_str))
-        .bind(&f.note)
-        .bind(&f.outcome)
-        .bind((!f.flow_path.is_empty()).then(|| f.flow_path.join(" > ")))
-        .bind(inputs)
-        .bind(&f.recording)
-        .bind(
-            f.quality
-                .map(|q| i64::try_from(q.received).unwrap_or(i64::MAX)),
-        )
-        .bind(f.quality.map(|q| q.lost))
-        .bind(f.quality.map(|q| q.jitter_ms))
-        .bind(f.quality.and_then(|q| q.far_lost).map(i64::from))
-        .bind(f.quality.and_then(|q| q.far_jitter_ms))
-        .bind(f.quality.and_then(|q| q.rtt_ms))
-        .bind(attempt)
-        .execute(&self.pool)
+        self.write(Write::Finish {
+            attempt,
+            finished: Box::new(f.clone()),
+        })
         .await
-        .map_err(query_error("finish attempt"))?;
-        Ok(())
+        .map(drop)
+    }
+
+    /// An attempt write, group-committed (see [`writer`]); durable once it returns.
+    async fn write(&self, write: Write) -> Result<i64, StoreError> {
+        match &self.writer {
+            Some(writer) => writer.write(write).await,
+            None => Err(StoreError::ReadOnly),
+        }
     }
 
     /// Every attempt, oldest first, optionally of one campaign.
@@ -498,17 +475,41 @@ impl Store {
         .execute(&self.pool)
         .await
         .map_err(query_error("add to do-not-call list"))?;
+        self.opted_out
+            .lock()
+            .expect("never poisoned: no panics while held")
+            .insert(phone.to_owned());
         Ok(())
     }
 
-    /// Whether a number is on the do-not-call list.
-    pub async fn is_do_not_call(&self, phone: &str) -> Result<bool, StoreError> {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM do_not_call WHERE phone = ?")
-            .bind(phone)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(query_error("check do-not-call list"))?;
-        Ok(found.is_some())
+    /// Whether this handle put the number on the do-not-call list since it
+    /// opened (no query: see [`Store::do_not_call_among`] for the rest).
+    pub fn opted_out_since_open(&self, phone: &str) -> bool {
+        self.opted_out
+            .lock()
+            .expect("never poisoned: no panics while held")
+            .contains(phone)
+    }
+
+    /// Which of these numbers are on the do-not-call list (a few hundred
+    /// per query, so a long list takes a few queries, not one per number).
+    pub async fn do_not_call_among(&self, phones: &[&str]) -> Result<HashSet<String>, StoreError> {
+        let mut found = HashSet::new();
+        for chunk in phones.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(", ");
+            let sql = format!("SELECT phone FROM do_not_call WHERE phone IN ({marks})");
+            let mut query = sqlx::query_scalar::<_, String>(&sql);
+            for phone in chunk {
+                query = query.bind(*phone);
+            }
+            found.extend(
+                query
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(query_error("check do-not-call list"))?,
+            );
+        }
+        Ok(found)
     }
 
     /// Every promise, oldest first, optionally of one campaign.
@@ -530,6 +531,9 @@ impl Store {
     }
 
     pub async fn close(&self) {
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
 }
@@ -654,7 +658,14 @@ mod tests {
             ),
             ("2026-12-15", Some(500), "abc@dialer")
         );
-        assert!(!store.is_do_not_call("+525512345678").await.unwrap());
+        assert!(
+            store
+                .do_not_call_among(&["+525512345678"])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(!store.opted_out_since_open("+525512345678"));
         store
             .add_do_not_call("+525512345678", "opt_out", Some((campaign, "C1", id)), now)
             .await
@@ -663,7 +674,14 @@ mod tests {
             .add_do_not_call("+525512345678", "opt_out", None, now)
             .await
             .unwrap();
-        assert!(store.is_do_not_call("+525512345678").await.unwrap());
+        assert_eq!(
+            store
+                .do_not_call_among(&["+525500000000", "+525512345678"])
+                .await
+                .unwrap(),
+            HashSet::from(["+525512345678".to_string()])
+        );
+        assert!(store.opted_out_since_open("+525512345678"));
         assert!(row.answered_at.as_deref().unwrap().ends_with('Z'));
         assert_eq!(
             store.attempted_contacts(campaign).await.unwrap(),
@@ -734,5 +752,110 @@ mod tests {
         assert_eq!(row.disposition.as_deref(), Some("unknown"));
         assert!(row.ended_at.is_some());
         assert_eq!(store.close_unfinished(now).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
+    async fn writes_made_together_commit_together_and_a_bad_one_fails_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        let store = Store::open(&dir.path().join("dialer.db")).await.unwrap();
+        let campaign = store.ensure_campaign("c", now).await.unwrap();
+        let contacts: Vec<Contact> = (0..40).map(|i| contact(&format!("C{i}"))).collect();
+        store.save_contacts(campaign, &contacts).await.unwrap();
+        let call_ids: Vec<String> = (0..41).map(|i| format!("call-{i}")).collect();
+        // 40 attempts and, among them, a second attempt 1 of C7: refused.
+        let begins = (0..41).map(|i| {
+            let store = store.clone();
+            let contact_id = format!("C{}", if i == 40 { 7 } else { i });
+            let call_id = call_ids[i].clone();
+            async move {
+                store
+                    .begin_attempt(&NewAttempt {
+                        campaign_id: campaign,
+                        contact_id: &contact_id,
+                        attempt_no: 1,
+                        phone: "+525512345678",
+                        trunk: "t",
+                        call_id: &call_id,
+                        started_at: now,
+                    })
+                    .await
+            }
+        });
+        let ids = futures::future::join_all(begins).await;
+        assert!(ids[..40].iter().all(Result::is_ok), "{ids:?}");
+        assert!(ids[40].is_err());
+        let ids: Vec<i64> = ids[..40].iter().map(|r| *r.as_ref().unwrap()).collect();
+        let distinct: HashSet<i64> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), 40);
+        let progress = ids.iter().enumerate().map(|(i, &id)| {
+            let store = store.clone();
+            async move {
+                match i % 3 {
+                    0 => store.mark_ringing(id, now).await,
+                    1 => store.mark_answered(id, now, "PCMA").await,
+                    _ => store.add_digit(id, '5').await,
+                }
+            }
+        });
+        assert!(
+            futures::future::join_all(progress)
+                .await
+                .iter()
+                .all(Result::is_ok)
+        );
+        let finishes = ids.iter().enumerate().map(|(i, &id)| {
+            let store = store.clone();
+            async move {
+                store
+                    .finish_attempt(
+                        id,
+                        &FinishedAttempt {
+                            ended_at: now,
+                            sip_code: Some(200),
+                            sip_reason: Some("OK".into()),
+                            disposition: Disposition::Answered,
+                            digits: "5".repeat(i % 3 / 2),
+                            hangup_by: Some(HangupBy::Dialer),
+                            note: Some(format!("call {i}")),
+                            outcome: None,
+                            flow_path: vec!["inicio".into()],
+                            inputs: Vec::new(),
+                            recording: None,
+                            quality: Some(MediaQuality {
+                                received: i as u64,
+                                lost: 1,
+                                jitter_ms: 0.5,
+                                far_lost: None,
+                                far_jitter_ms: None,
+                                rtt_ms: Some(1.5),
+                            }),
+                        },
+                    )
+                    .await
+            }
+        });
+        assert!(
+            futures::future::join_all(finishes)
+                .await
+                .iter()
+                .all(Result::is_ok)
+        );
+        let rows = store.attempts(None).await.unwrap();
+        assert_eq!(rows.len(), 40);
+        for row in &rows {
+            let i = ids.iter().position(|&id| id == row.id).unwrap();
+            assert_eq!(row.call_id, call_ids[i]);
+            assert_eq!(row.contact_id, format!("C{i}"));
+            assert_eq!(row.ringing_at.is_some(), i % 3 == 0, "{row:?}");
+            assert_eq!(row.codec.as_deref(), (i % 3 == 1).then_some("PCMA"));
+            assert_eq!(row.digits, "5".repeat(i % 3 / 2));
+            assert_eq!(row.note.as_deref(), Some(format!("call {i}").as_str()));
+            assert_eq!(row.disposition.as_deref(), Some("answered"));
+            assert_eq!(row.rtp_received, Some(i as i64));
+            assert_eq!(row.rtt_ms, Some(1.5));
+            assert_eq!(row.flow_path.as_deref(), Some("inicio"));
+        }
+        store.close().await;
     }
 }

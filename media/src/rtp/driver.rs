@@ -47,6 +47,12 @@ pub enum MediaCommand {
     /// Build but do not send one packet in this many (the simulated
     /// carrier's bad line: the far end sees the gaps in the sequence).
     DropOneIn(u32),
+    /// The far end moved its audio here (re-INVITE); RTCP goes to the
+    /// port above.
+    Retarget(SocketAddr),
+    /// On hold (true): send nothing, keep the playback where it is, and do
+    /// not count the far end's silence. Off hold: go on.
+    Hold(bool),
 }
 
 /// Chunks of audio in flight between two bridged legs, at most (about
@@ -185,6 +191,16 @@ impl MediaSession {
     /// Simulates a lossy line: one packet in `n` is not sent (0 or 1: none).
     pub fn drop_one_in(&self, n: u32) {
         self.send(MediaCommand::DropOneIn(n));
+    }
+
+    /// See [`MediaCommand::Retarget`].
+    pub fn retarget(&self, remote: SocketAddr) {
+        self.send(MediaCommand::Retarget(remote));
+    }
+
+    /// See [`MediaCommand::Hold`].
+    pub fn hold(&self, held: bool) {
+        self.send(MediaCommand::Hold(held));
     }
 
     pub fn send(&self, command: MediaCommand) {

@@ -321,6 +321,8 @@ struct Call {
     drop_one_in: Option<u32>,
     /// A packet of the far end's has come (the first one latches).
     heard: bool,
+    /// On hold: nothing is sent.
+    held: bool,
     /// Its media panicked: it is dropped at its next turn.
     failed: bool,
 }
@@ -349,6 +351,7 @@ impl Call {
             rtcp,
             drop_one_in: None,
             heard: false,
+            held: false,
             socket: a.socket,
             remote: a.remote,
             session: a.session,
@@ -397,8 +400,17 @@ impl Call {
             }
         }
         while self.due <= tick {
-            self.send(packet);
+            if self.held {
+                self.session.hold_frame();
+            } else {
+                self.send(packet);
+            }
             self.due += SLOTS as u64;
+        }
+        if self.held
+            && let Some((_, since)) = self.silence.as_mut()
+        {
+            *since = Instant::now();
         }
         self.tape();
         if self.rtcp.is_some() && tick >= self.rtcp_due {
@@ -431,6 +443,17 @@ impl Call {
                 self.peer = None;
             }
             MediaCommand::DropOneIn(n) => self.drop_one_in = (n > 1).then_some(n),
+            MediaCommand::Retarget(remote) => {
+                self.remote = remote;
+                self.session.set_remote_ip(remote.ip());
+                // The new address's first packet may latch again (a NAT).
+                self.heard = false;
+                if let Some(rtcp) = &mut self.rtcp {
+                    rtcp.remote = SocketAddr::new(remote.ip(), remote.port().saturating_add(1));
+                    rtcp.heard = false;
+                }
+            }
+            MediaCommand::Hold(held) => self.held = held,
             MediaCommand::WatchSilence(limit) => {
                 self.silence = Some((limit, Instant::now()));
             }
@@ -511,9 +534,9 @@ impl Call {
         if heard && !self.heard {
             self.heard = true;
             // Symmetric RTP: the far end's first packet says where it
-            // really is (the session only takes its SDP's address, so this
-            // is that host, another port: a NAT's). Our audio goes there.
-            if from != self.remote {
+            // really is (another port of its SDP's address, or with
+            // `Latch::Address` another address: a NAT's). Our audio goes there.
+            if from != self.remote && self.session.latch() != super::Latch::Off {
                 self.remote = from;
                 self.report.latched = Some(from);
             }

@@ -23,4 +23,4 @@ pub use jitter::{
 };
 pub use ports::{PortPair, PortPool};
 pub use rtcp::{CallQuality, FarView};
-pub use session::{Received, RtpSession, RtpStats, SessionConfig};
+pub use session::{Latch, Received, RtpSession, RtpStats, SessionConfig};

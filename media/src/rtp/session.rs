@@ -36,6 +36,22 @@ pub struct SessionConfig {
     pub inband_dtmf: bool,
 }
 
+/// Where a call's audio goes when the far end's packets come from another
+/// place than its SDP said (symmetric RTP, for a far end behind a NAT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Latch {
+    /// Only the SDP's address and port.
+    Off,
+    /// Another port of the SDP's address: the first packet from it moves
+    /// our audio there.
+    #[default]
+    Port,
+    /// Any address, until a packet of the SDP's address has come: the
+    /// first RTP packet with the call's payload types moves our audio there
+    /// (a NAT that rewrites the address too; trusts whoever sends first).
+    Address,
+}
+
 /// What one received datagram turned out to be.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
@@ -94,6 +110,7 @@ pub struct RtpSession {
     inband_keys: VecDeque<char>,
     /// The call recording's chunks, while recording.
     tape: Option<Tape>,
+    latch: Latch,
 }
 
 /// Both directions of the call, in chunks placed on one timeline: sample
@@ -164,8 +181,18 @@ impl RtpSession {
             inband: config.inband_dtmf.then(InbandDetector::default),
             inband_keys: VecDeque::new(),
             tape: None,
+            latch: Latch::default(),
             config,
         }
+    }
+
+    /// How the far end's packets from elsewhere are taken (see [`Latch`]).
+    pub fn set_latch(&mut self, latch: Latch) {
+        self.latch = latch;
+    }
+
+    pub fn latch(&self) -> Latch {
+        self.latch
     }
 
     /// Starts recording both directions from the next packet; the chunks
@@ -281,6 +308,20 @@ impl RtpSession {
 
     /// Builds the packet for the next 20 ms into `out`. Returns the id of
     /// the playback this packet ended, if it carried the last of it.
+    /// One packet time on hold: nothing is built or sent and the playback
+    /// waits where it is, but the clock goes on (the timestamp advances,
+    /// and the first packet after the hold is marked, RFC 3551 §4.1).
+    pub fn hold_frame(&mut self) {
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.started = false;
+    }
+
+    /// The far end moved its audio (a re-INVITE): take its packets from
+    /// this address from now on.
+    pub fn set_remote_ip(&mut self, ip: IpAddr) {
+        self.config.remote_ip = ip;
+    }
+
     pub fn next_packet(&mut self, out: &mut Vec<u8>) -> Option<u64> {
         out.clear();
         let codec = self.config.codec;
@@ -347,10 +388,23 @@ impl RtpSession {
     }
 
     /// Interprets one datagram received on the call's RTP port.
+    /// The call's audio or key-event payload type.
+    fn is_ours(&self, payload_type: u8) -> bool {
+        payload_type == self.config.codec.payload_type()
+            || Some(payload_type) == self.config.dtmf_payload_type
+            || Some(payload_type) == self.config.offered_dtmf_payload_type
+    }
+
     pub fn handle_datagram(&mut self, from: SocketAddr, data: &[u8]) -> Received {
         if from.ip() != self.config.remote_ip {
-            self.stats.foreign += 1;
-            return Received::Foreign(from);
+            let latches = self.latch == Latch::Address
+                && self.stats.received == 0
+                && RtpReader::new(data).is_ok_and(|p| self.is_ours(p.payload_type()));
+            if !latches {
+                self.stats.foreign += 1;
+                return Received::Foreign(from);
+            }
+            self.config.remote_ip = from.ip();
         }
         let Ok(packet) = RtpReader::new(data) else {
             self.stats.ignored += 1;

@@ -37,6 +37,27 @@ pub enum Direction {
     Inactive,
 }
 
+impl Direction {
+    /// The direction an answer gives to an offer of this one (RFC 3264 §6.1).
+    pub fn mirrored(self) -> Direction {
+        match self {
+            Direction::SendOnly => Direction::RecvOnly,
+            Direction::RecvOnly => Direction::SendOnly,
+            other => other,
+        }
+    }
+
+    /// The SDP attribute.
+    pub fn attribute(self) -> &'static str {
+        match self {
+            Direction::SendRecv => "sendrecv",
+            Direction::SendOnly => "sendonly",
+            Direction::RecvOnly => "recvonly",
+            Direction::Inactive => "inactive",
+        }
+    }
+}
+
 /// What both sides agreed for the call's audio.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NegotiatedAudio {
@@ -47,6 +68,15 @@ pub struct NegotiatedAudio {
     pub dtmf_payload_type: Option<u8>,
     pub ptime_ms: u32,
     pub direction: Direction,
+}
+
+impl NegotiatedAudio {
+    /// Whether the far end wants our audio: not when it only sends or is
+    /// inactive (on hold), nor at the old-style hold address `0.0.0.0`.
+    pub fn wants_our_audio(&self) -> bool {
+        matches!(self.direction, Direction::SendRecv | Direction::RecvOnly)
+            && !self.remote.ip().is_unspecified()
+    }
 }
 
 /// An SDP we cannot use, with the part that was wrong.
@@ -85,6 +115,17 @@ struct RemoteAudio {
 impl LocalAudio {
     /// Our SDP listing `codecs` (an offer lists all of ours; an answer the one chosen).
     pub fn to_sdp(&self, codecs: &[Codec], dtmf_payload_type: Option<u8>, version: u64) -> String {
+        self.to_sdp_directed(codecs, dtmf_payload_type, version, Direction::SendRecv)
+    }
+
+    /// As [`LocalAudio::to_sdp`], with the stream's direction.
+    pub fn to_sdp_directed(
+        &self,
+        codecs: &[Codec],
+        dtmf_payload_type: Option<u8>,
+        version: u64,
+        direction: Direction,
+    ) -> String {
         let ip_kind = if self.ip.is_ipv4() { "IP4" } else { "IP6" };
         let mut pts: Vec<String> = codecs
             .iter()
@@ -115,8 +156,53 @@ impl LocalAudio {
                 "a=rtpmap:{pt} telephone-event/8000\r\na=fmtp:{pt} 0-16\r\n"
             );
         }
-        sdp.push_str("a=ptime:20\r\na=sendrecv\r\n");
+        let _ = write!(sdp, "a=ptime:20\r\na={}\r\n", direction.attribute());
         sdp
+    }
+
+    /// Answers a new offer in an established call (re-INVITE or UPDATE:
+    /// hold, unhold, a new address). The call keeps its codec, so the offer
+    /// must list it; the answer mirrors the offer's direction and carries
+    /// `version` in `o=` (one more than our last SDP's).
+    pub fn answer_reoffer(
+        &self,
+        offer: &[u8],
+        codec: Codec,
+        version: u64,
+    ) -> Result<(NegotiatedAudio, String), SdpError> {
+        let remote = parse_remote_audio(offer)?;
+        if !remote.formats.iter().any(|f| f.codec == Some(codec)) {
+            return Err(SdpError::NoCommonCodec {
+                listed: listed(&remote),
+                supported: format!("{} (the call's codec)", codec.name()),
+            });
+        }
+        let direction = remote.direction.mirrored();
+        Ok(self.answer_with(&remote, codec, version, direction))
+    }
+
+    /// The agreement and our answer SDP, once the codec is chosen.
+    fn answer_with(
+        &self,
+        remote: &RemoteAudio,
+        codec: Codec,
+        version: u64,
+        direction: Direction,
+    ) -> (NegotiatedAudio, String) {
+        let dtmf = remote
+            .formats
+            .iter()
+            .find(|f| f.telephone_event)
+            .map(|f| f.payload_type);
+        let sdp = self.to_sdp_directed(&[codec], dtmf, version, direction);
+        let negotiated = NegotiatedAudio {
+            remote: remote.addr,
+            codec,
+            dtmf_payload_type: dtmf,
+            ptime_ms: remote.ptime_ms,
+            direction: remote.direction,
+        };
+        (negotiated, sdp)
     }
 
     /// The offer we put in an INVITE.
@@ -156,34 +242,26 @@ impl LocalAudio {
             .find(|f| f.codec.is_some_and(|c| self.codecs.contains(&c)))
             .ok_or_else(|| self.no_common_codec(&remote))?;
         let codec = format.codec.expect("found by having a codec");
-        let dtmf = remote
-            .formats
-            .iter()
-            .find(|f| f.telephone_event)
-            .map(|f| f.payload_type);
-        let sdp = self.to_sdp(&[codec], dtmf, 1);
-        let negotiated = NegotiatedAudio {
-            remote: remote.addr,
-            codec,
-            dtmf_payload_type: dtmf,
-            ptime_ms: remote.ptime_ms,
-            direction: remote.direction,
-        };
-        Ok((negotiated, sdp))
+        Ok(self.answer_with(&remote, codec, 1, Direction::SendRecv))
     }
 
     fn no_common_codec(&self, remote: &RemoteAudio) -> SdpError {
-        let listed: Vec<String> = remote
-            .formats
-            .iter()
-            .map(|f| format!("{} {}", f.payload_type, f.label))
-            .collect();
         let supported: Vec<&str> = self.codecs.iter().map(|c| c.name()).collect();
         SdpError::NoCommonCodec {
-            listed: listed.join(", "),
+            listed: listed(remote),
             supported: supported.join(", "),
         }
     }
+}
+
+/// The far end's formats, for messages: `0 PCMU/8000, 101 telephone-event/8000`.
+fn listed(remote: &RemoteAudio) -> String {
+    remote
+        .formats
+        .iter()
+        .map(|f| format!("{} {}", f.payload_type, f.label))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn parse_remote_audio(bytes: &[u8]) -> Result<RemoteAudio, SdpError> {
@@ -306,6 +384,44 @@ mod tests {
             "v=0\r\no=carrier 1 1 IN IP4 10.0.0.9\r\ns=-\r\nc=IN IP4 10.0.0.9\r\nt=0 0\r\n{m_line}\r\n{extra}"
         )
         .into_bytes()
+    }
+
+    #[test]
+    fn a_reoffer_is_answered_with_the_mirrored_direction_and_a_new_version() {
+        let hold = answer(
+            "m=audio 5000 RTP/AVP 8 0 101",
+            "a=rtpmap:101 telephone-event/8000\r\na=sendonly\r\n",
+        );
+        let (agreed, sdp) = local().answer_reoffer(&hold, Codec::Pcmu, 2).unwrap();
+        assert_eq!(agreed.remote, "10.0.0.9:5000".parse().unwrap());
+        assert_eq!(agreed.direction, Direction::SendOnly);
+        assert!(!agreed.wants_our_audio());
+        // The call keeps its codec, though the offer puts PCMA first.
+        assert!(sdp.contains("m=audio 40000 RTP/AVP 0 101\r\n"), "{sdp}");
+        assert!(sdp.contains("o=dialer 42 2 IN IP4"), "{sdp}");
+        assert!(sdp.contains("a=recvonly\r\n"), "{sdp}");
+
+        let unhold = answer("m=audio 5000 RTP/AVP 0", "a=sendrecv\r\n");
+        let (agreed, sdp) = local().answer_reoffer(&unhold, Codec::Pcmu, 3).unwrap();
+        assert!(agreed.wants_our_audio());
+        assert!(
+            sdp.contains("a=sendrecv\r\n") && sdp.contains(" 3 IN IP4"),
+            "{sdp}"
+        );
+
+        let inactive = answer("m=audio 5000 RTP/AVP 0", "a=inactive\r\n");
+        let (agreed, sdp) = local().answer_reoffer(&inactive, Codec::Pcmu, 4).unwrap();
+        assert!(!agreed.wants_our_audio() && sdp.contains("a=inactive\r\n"));
+
+        // RFC 2543 hold: the address 0.0.0.0.
+        let old_hold = b"v=0\r\no=x 1 2 IN IP4 10.0.0.9\r\ns=-\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\n";
+        let (agreed, _) = local().answer_reoffer(old_hold, Codec::Pcmu, 5).unwrap();
+        assert!(!agreed.wants_our_audio());
+
+        // A codec change mid-call is refused (the call goes on as it was).
+        let other = answer("m=audio 5000 RTP/AVP 8", "");
+        let err = local().answer_reoffer(&other, Codec::Pcmu, 6).unwrap_err();
+        assert!(err.to_string().contains("PCMU (the call's codec)"), "{err}");
     }
 
     #[test]

@@ -33,8 +33,8 @@ fuzz_target!(|data: &[u8]| {
         "127.0.0.2:4000".parse().unwrap()
     };
     // Twice: a repeat is what a duplicate packet looks like.
-    session.handle_datagram(from, datagram);
-    session.handle_datagram(from, datagram);
+    session.handle_datagram(std::time::Instant::now(), from, datagram);
+    session.handle_datagram(std::time::Instant::now(), from, datagram);
     while session.take_inband_digit().is_some() {}
     while session.take_relayed().is_some() {}
     let mut out = Vec::new();

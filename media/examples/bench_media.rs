@@ -233,7 +233,7 @@ fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
                             }
                             got = socket.recv_from(&mut buf) => {
                                 if let Ok((len, from)) = got {
-                                    s.handle_datagram(from, &buf[..len]);
+                                    s.handle_datagram(std::time::Instant::now(), from, &buf[..len]);
                                 }
                             }
                         }

@@ -400,6 +400,14 @@ impl Call {
             }
         }
         while self.due <= tick {
+            if let Some((to_peer, _)) = &self.peer {
+                // The far end's next 20 ms, out of the jitter buffer, to
+                // the other leg; a full channel means it is behind: drop.
+                self.session.relay_tick(Instant::now());
+                while let Some(pcm) = self.session.take_relayed() {
+                    let _ = to_peer.try_send(pcm);
+                }
+            }
             if self.held {
                 self.session.hold_frame();
             } else {
@@ -526,7 +534,8 @@ impl Call {
             // packet tries again.
             Err(_) => return,
         };
-        let received = self.session.handle_datagram(from, &buf[..len]);
+        let arrived = Instant::now();
+        let received = self.session.handle_datagram(arrived, from, &buf[..len]);
         let heard = matches!(
             received,
             Received::Audio | Received::Digit(_) | Received::DigitRepeat
@@ -550,7 +559,7 @@ impl Call {
                 u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
                 u16::from_be_bytes([b[2], b[3]]),
                 u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
-                Instant::now(),
+                arrived,
             );
         }
         while let Some(key) = self.session.take_inband_digit() {
@@ -559,13 +568,7 @@ impl Call {
         if !matches!(received, Received::Foreign(_))
             && let Some((_, since)) = self.silence.as_mut()
         {
-            *since = Instant::now();
-        }
-        if let Some((to_peer, _)) = &self.peer {
-            while let Some(pcm) = self.session.take_relayed() {
-                // A full channel means the other leg is behind: drop.
-                let _ = to_peer.try_send(pcm);
-            }
+            *since = arrived;
         }
         match received {
             Received::Digit(key) => {

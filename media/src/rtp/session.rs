@@ -1,7 +1,8 @@
 //! The packet state of one call's RTP stream, without sockets or clocks.
 //!
 //! The driver calls [`RtpSession::next_packet`] once per 20 ms and hands
-//! every received datagram to [`RtpSession::handle_datagram`]. Playback,
+//! every received datagram to [`RtpSession::handle_datagram`], with the
+//! instant it arrived (the bridge's jitter buffer measures by it). Playback,
 //! outgoing key presses, incoming digits and an optional recording of what
 //! the far end sent all live here, so they can be tested packet by packet.
 
@@ -10,12 +11,14 @@
 use std::collections::VecDeque;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Instant;
 
 use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 
 use crate::codec::{Codec, FRAME_SAMPLES};
 use crate::dtmf::{DigitCollector, InbandDetector, TelephoneEvent, event_packets};
 use crate::record::{Channel, MAX_SKEW};
+use crate::rtp::jitter::{JitterBuffer, JitterConfig, PacketHeader};
 
 /// What a session needs to know about the call.
 #[derive(Debug, Clone)]
@@ -102,15 +105,26 @@ pub struct RtpSession {
     recording: Option<Recording>,
     stats: RtpStats,
     /// Bridged: the far end's audio, decoded, for the other leg.
-    relay: Option<VecDeque<Vec<i16>>>,
+    relay: Option<Relay>,
     /// Bridged: the other leg's audio, coded for this one, to send next.
     fed: VecDeque<u8>,
+    /// `fed` ran dry (or has not started): wait until it holds two frames.
+    fed_waiting: bool,
     /// Key presses heard in the far end's audio, when listening for them.
     inband: Option<InbandDetector>,
     inband_keys: VecDeque<char>,
     /// The call recording's chunks, while recording.
     tape: Option<Tape>,
     latch: Latch,
+}
+
+/// The far end's audio on its way to a bridged leg: through a jitter
+/// buffer, so the other side hears it in order, steadily, with its losses
+/// concealed, one frame per packet time ([`RtpSession::relay_tick`]).
+#[derive(Debug)]
+struct Relay {
+    jitter: JitterBuffer,
+    frames: VecDeque<Vec<i16>>,
 }
 
 /// Both directions of the call, in chunks placed on one timeline: sample
@@ -178,6 +192,7 @@ impl RtpSession {
             stats: RtpStats::default(),
             relay: None,
             fed: VecDeque::new(),
+            fed_waiting: true,
             inband: config.inband_dtmf.then(InbandDetector::default),
             inband_keys: VecDeque::new(),
             tape: None,
@@ -231,15 +246,33 @@ impl RtpSession {
     /// leg ([`RtpSession::take_relayed`]). Stopping also drops audio fed
     /// from the other leg.
     pub fn set_relay(&mut self, on: bool) {
-        self.relay = on.then(VecDeque::new);
+        self.relay = on.then(|| Relay {
+            jitter: JitterBuffer::new(JitterConfig::default())
+                .expect("the default jitter buffer bounds are valid"),
+            frames: VecDeque::new(),
+        });
         if !on {
             self.fed.clear();
+            self.fed_waiting = true;
         }
     }
 
     /// The next decoded chunk of the far end's audio, while relaying.
     pub fn take_relayed(&mut self) -> Option<Vec<i16>> {
-        self.relay.as_mut()?.pop_front()
+        self.relay.as_mut()?.frames.pop_front()
+    }
+
+    /// One packet time of the relay, while relaying: the next 20 ms of the
+    /// far end's audio out of the jitter buffer (silence before it starts
+    /// and in its pauses, concealment over its losses).
+    pub fn relay_tick(&mut self, now: Instant) {
+        if let Some(relay) = &mut self.relay {
+            let frame = relay.jitter.poll_frame(now);
+            if relay.frames.len() >= MAX_RELAY_FRAMES {
+                relay.frames.pop_front();
+            }
+            relay.frames.push_back(frame.samples.to_vec());
+        }
     }
 
     /// Queues the other leg's audio (8 kHz PCM) to send on this leg, coded
@@ -327,11 +360,19 @@ impl RtpSession {
         let codec = self.config.codec;
         let mut frame = [codec.silence_byte(); FRAME_SAMPLES];
         let mut finished = None;
-        if !self.fed.is_empty() {
+        // The other leg's audio plays once two frames are queued, so one
+        // frame is always in hand: the two legs' packet times drift against
+        // each other by a millisecond or two, and without it every time the
+        // other leg's frame came a moment late this one would send a gap.
+        if self.fed_waiting && self.fed.len() >= 2 * FRAME_SAMPLES {
+            self.fed_waiting = false;
+        }
+        if !self.fed_waiting && !self.fed.is_empty() {
             let n = self.fed.len().min(FRAME_SAMPLES);
             for (slot, byte) in frame.iter_mut().zip(self.fed.drain(..n)) {
                 *slot = byte;
             }
+            self.fed_waiting = self.fed.is_empty();
         } else if let Some(playback) = &mut self.playback {
             let rest = &playback.audio[playback.position..];
             let n = rest.len().min(FRAME_SAMPLES);
@@ -395,7 +436,7 @@ impl RtpSession {
             || Some(payload_type) == self.config.offered_dtmf_payload_type
     }
 
-    pub fn handle_datagram(&mut self, from: SocketAddr, data: &[u8]) -> Received {
+    pub fn handle_datagram(&mut self, now: Instant, from: SocketAddr, data: &[u8]) -> Received {
         if from.ip() != self.config.remote_ip {
             let latches = self.latch == Latch::Address
                 && self.stats.received == 0
@@ -435,14 +476,20 @@ impl RtpSession {
         if let Some(rec) = &mut self.recording {
             rec.store(codec, packet.timestamp(), packet.payload());
         }
-        if self.relay.is_some() || self.inband.is_some() || self.tape.is_some() {
+        if let Some(relay) = &mut self.relay {
+            let header = PacketHeader {
+                ssrc: packet.ssrc(),
+                sequence: packet.sequence_number().into(),
+                timestamp: packet.timestamp(),
+                marker: packet.mark(),
+            };
+            relay
+                .jitter
+                .handle_g711(now, header, codec, packet.payload());
+        }
+        if self.inband.is_some() || self.tape.is_some() {
             let mut pcm = Vec::with_capacity(packet.payload().len());
             codec.decode(packet.payload(), &mut pcm);
-            let now = self.tape_now();
-            if let Some(tape) = &mut self.tape {
-                let at = tape.far_position(packet.timestamp(), now);
-                tape.push(Channel::FarEnd, at, pcm.clone());
-            }
             if let Some(detector) = &mut self.inband {
                 // Our own prompt's echo must not pass for a key.
                 detector.set_playing(self.playback.is_some());
@@ -453,11 +500,10 @@ impl RtpSession {
                     }
                 }
             }
-            if let Some(relay) = &mut self.relay {
-                if relay.len() >= MAX_RELAY_FRAMES {
-                    relay.pop_front();
-                }
-                relay.push_back(pcm);
+            let at_packet = self.tape_now();
+            if let Some(tape) = &mut self.tape {
+                let at = tape.far_position(packet.timestamp(), at_packet);
+                tape.push(Channel::FarEnd, at, pcm);
             }
         }
         Received::Audio
@@ -490,6 +536,12 @@ impl Recording {
 
 #[cfg(test)]
 mod tests {
+    /// Arrival instants for the tests' datagrams (only the bridge's jitter
+    /// buffer looks at them).
+    #[allow(clippy::disallowed_methods)]
+    fn now() -> Instant {
+        Instant::now()
+    }
     use super::*;
 
     const FAR: &str = "10.1.1.1:4000";
@@ -583,7 +635,7 @@ mod tests {
                 sender.press('3', 60);
             }
             sender.next_packet(&mut out);
-            if let Received::Digit(d) = receiver.handle_datagram(far, &out) {
+            if let Received::Digit(d) = receiver.handle_datagram(now(), far, &out) {
                 digits.push(d);
             }
         }
@@ -606,11 +658,11 @@ mod tests {
         other.next_packet(&mut out);
         let stranger: SocketAddr = "10.9.9.9:4000".parse().unwrap();
         assert_eq!(
-            s.handle_datagram(stranger, &out),
+            s.handle_datagram(now(), stranger, &out),
             Received::Foreign(stranger)
         );
         assert_eq!(
-            s.handle_datagram(FAR.parse().unwrap(), b"\x00\x01"),
+            s.handle_datagram(now(), FAR.parse().unwrap(), b"\x00\x01"),
             Received::Ignored
         );
         let stats = s.stats();
@@ -644,9 +696,9 @@ mod tests {
         let mut out = Vec::new();
         us.next_packet(&mut out); // sample 0
         us.next_packet(&mut out); // sample 160
-        us.handle_datagram(from, &packets[0]); // arrives at 320
-        us.handle_datagram(from, &packets[2]); // two packets later
-        us.handle_datagram(from, &packets[1]); // reordered
+        us.handle_datagram(now(), from, &packets[0]); // arrives at 320
+        us.handle_datagram(now(), from, &packets[2]); // two packets later
+        us.handle_datagram(now(), from, &packets[1]); // reordered
         let mut got = Vec::new();
         while let Some((channel, at, pcm)) = us.take_taped() {
             assert_eq!(pcm.len(), 160);
@@ -666,7 +718,7 @@ mod tests {
         let mut jumped = with_ssrc(0x5555_0000);
         let mut p = Vec::new();
         jumped.next_packet(&mut p);
-        us.handle_datagram(from, &p);
+        us.handle_datagram(now(), from, &p);
         assert_eq!(
             us.take_taped().map(|(c, at, _)| (c, at)),
             Some((Channel::FarEnd, 320))

@@ -2,8 +2,8 @@
 //!
 //! After the queue's overflow prompt, a beep, then what the debtor says is
 //! kept (up to the queue's `voicemail_max_s`, or until they hang up or
-//! press `#`) and written as an 8 kHz WAV file next to the database, with a
-//! row in `voicemails` naming it.
+//! press `#`) and written as an 8 kHz WAV file next to the database (on the
+//! blocking pool, off the call's task), with a row in `voicemails` naming it.
 
 use std::time::Duration;
 
@@ -77,8 +77,17 @@ pub(super) async fn record(t: &mut Talk<'_>, queue: &str, max: Duration) -> Hang
         return by;
     };
     let path = dir.join(format!("{}-{}.wav", t.record.attempt, queue));
-    let written = std::fs::create_dir_all(&dir)
-        .and_then(|()| media::prompt::write_mulaw_wav(&path, &samples));
+    // Disk writes wait on the disk: not on the call's task (a runtime
+    // worker that serves other calls), on the blocking pool.
+    let written = tokio::task::spawn_blocking({
+        let path = path.clone();
+        move || {
+            std::fs::create_dir_all(&dir)
+                .and_then(|()| media::prompt::write_mulaw_wav(&path, &samples))
+        }
+    })
+    .await
+    .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     match written {
         Ok(()) => {
             t.record

@@ -105,13 +105,15 @@ pub struct RtpSession {
     recording: Option<Recording>,
     stats: RtpStats,
     /// Bridged: the far end's audio, decoded, for the other leg.
-    relay: Option<Relay>,
+    /// Boxed, as `inband`: most calls never bridge, and a call's hot state
+    /// should stay small (the media threads visit thousands per tick).
+    relay: Option<Box<Relay>>,
     /// Bridged: the other leg's audio, coded for this one, to send next.
     fed: VecDeque<u8>,
     /// `fed` ran dry (or has not started): wait until it holds two frames.
     fed_waiting: bool,
     /// Key presses heard in the far end's audio, when listening for them.
-    inband: Option<InbandDetector>,
+    inband: Option<Box<InbandDetector>>,
     inband_keys: VecDeque<char>,
     /// The call recording's chunks, while recording.
     tape: Option<Tape>,
@@ -193,7 +195,7 @@ impl RtpSession {
             relay: None,
             fed: VecDeque::new(),
             fed_waiting: true,
-            inband: config.inband_dtmf.then(InbandDetector::default),
+            inband: config.inband_dtmf.then(Box::default),
             inband_keys: VecDeque::new(),
             tape: None,
             latch: Latch::default(),
@@ -246,10 +248,12 @@ impl RtpSession {
     /// leg ([`RtpSession::take_relayed`]). Stopping also drops audio fed
     /// from the other leg.
     pub fn set_relay(&mut self, on: bool) {
-        self.relay = on.then(|| Relay {
-            jitter: JitterBuffer::new(JitterConfig::default())
-                .expect("the default jitter buffer bounds are valid"),
-            frames: VecDeque::new(),
+        self.relay = on.then(|| {
+            Box::new(Relay {
+                jitter: JitterBuffer::new(JitterConfig::default())
+                    .expect("the default jitter buffer bounds are valid"),
+                frames: VecDeque::new(),
+            })
         });
         if !on {
             self.fed.clear();

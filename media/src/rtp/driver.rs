@@ -100,6 +100,16 @@ pub struct MediaSession {
     controls: mpsc::UnboundedSender<Control>,
     events: mpsc::UnboundedReceiver<MediaEvent>,
     next_playback: u64,
+    /// The media thread reads `controls` when the call is marked here.
+    inbox: Arc<engine::Inbox>,
+    key: u64,
+}
+
+impl Drop for MediaSession {
+    fn drop(&mut self) {
+        // The thread sees the channel closed (and ends the call) once told.
+        self.inbox.mark(self.key);
+    }
 }
 
 impl MediaSession {
@@ -126,17 +136,21 @@ impl MediaSession {
     ) -> MediaSession {
         let (controls, control_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::unbounded_channel();
-        engine::adopt(Adopt {
+        let key = engine::next_key();
+        let inbox = engine::adopt(Adopt {
             socket,
             remote,
             rtcp,
             session,
             controls: control_rx,
             events: event_tx,
+            key,
         });
         MediaSession {
             controls,
             events,
+            inbox,
+            key,
             // Ids of playbacks started on the session before it was handed
             // over (see `RtpSession::play`) are below this.
             next_playback: 1 << 32,
@@ -206,6 +220,7 @@ impl MediaSession {
     pub fn send(&self, command: MediaCommand) {
         // The session only ends when this handle goes away, so it is listening.
         let _ = self.controls.send(Control::Command(command));
+        self.inbox.mark(self.key);
     }
 
     /// The next event; pending forever once the media has ended.
@@ -220,6 +235,7 @@ impl MediaSession {
     pub async fn finish(self) -> MediaReport {
         let (done, report) = oneshot::channel();
         let _ = self.controls.send(Control::Finish(done));
+        self.inbox.mark(self.key);
         report.await.unwrap_or_else(|_| MediaReport {
             first_send_error: Some("the call's media failed (see the log)".into()),
             ..MediaReport::default()

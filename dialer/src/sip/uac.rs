@@ -307,8 +307,10 @@ impl CallLeg {
                     return None;
                 }
                 // An offer to answer: held until the call says what to.
+                // Every talk loop answers at once, so an earlier offer still
+                // here was left by a moment with nobody to answer it (the
+                // call ending); it gets 500 rather than block this one.
                 if let Some(earlier) = self.pending_offer.replace(handle) {
-                    // RFC 3261 §14.2: an offer while one is still open.
                     earlier.reply(StatusCode::ServerInternalError).await.ok();
                 }
                 Some(LegEvent::Reoffer { sdp: request.body })

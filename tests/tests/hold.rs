@@ -60,3 +60,20 @@ fn a_held_call_gets_no_audio_and_the_audio_follows_the_new_address() {
         call.sipp_messages
     );
 }
+
+/// A session refresh by re-INVITE without SDP asks for our offer: the 200
+/// OK carries the call's SDP (sendrecv, telephone-event; sipp checks), and
+/// the call goes on.
+#[test]
+fn a_reinvite_without_sdp_gets_our_offer() {
+    let call = single_call(SippOptions::new("uas_reinvite_no_sdp.xml"), |spec| {
+        spec.wait_for_digits_s = 10.0
+    });
+    assert!(
+        call.sipp_ok,
+        "sipp found no usable offer in the 200 OK\n{}",
+        call.sipp_messages
+    );
+    assert_eq!(call.row["disposition"], "answered", "{:?}", call.row);
+    assert_eq!(call.row["hangup_by"], "callee", "{:?}", call.row);
+}

@@ -25,6 +25,8 @@ use crate::sip::CallLeg;
 pub(super) struct Offers {
     local: LocalAudio,
     codec: Codec,
+    /// The telephone-event payload type in use, for an offer of ours.
+    dtmf: u8,
     /// Our last SDP's `o=` version (the INVITE's offer was 1).
     version: u64,
     remote: SocketAddr,
@@ -47,6 +49,7 @@ impl Offers {
         let mut offers = Offers {
             local: local.clone(),
             codec: agreed.codec,
+            dtmf: agreed.dtmf_payload_type.unwrap_or(local.dtmf_payload_type),
             version: 1,
             remote: agreed.remote,
             held_since: None,
@@ -78,9 +81,9 @@ impl Offers {
             } else {
                 Direction::SendRecv
             };
-            let sdp = self
-                .local
-                .to_sdp_directed(&[self.codec], None, self.version, direction);
+            let sdp =
+                self.local
+                    .to_sdp_directed(&[self.codec], Some(self.dtmf), self.version, direction);
             leg.answer_offer(Ok(sdp)).await;
             return;
         }

@@ -229,7 +229,7 @@ impl SippAgent {
             }
         };
         let port = free_port();
-        let media_port = free_port();
+        let media_port = crate::free_media_port(port);
         let child = Command::new(sipp)
             .arg(format!("127.0.0.1:{registrar_port}"))
             .arg("-sf")

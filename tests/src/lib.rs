@@ -53,6 +53,22 @@ pub fn require_tool(name: &str, package: &str) -> PathBuf {
     })
 }
 
+/// A free even port for sipp's media that keeps clear of `sip_port`: sipp
+/// binds the port and the three above it (audio RTP and RTCP, video RTP
+/// and RTCP), and a SIP port among them made sipp fail to start.
+pub fn free_media_port(sip_port: u16) -> u16 {
+    for _ in 0..100 {
+        let port = free_port();
+        let clear = !(port..=port.saturating_add(3)).contains(&sip_port)
+            && (port.saturating_add(2)..=port.saturating_add(3))
+                .all(|p| UdpSocket::bind(("127.0.0.1", p)).is_ok());
+        if clear {
+            return port;
+        }
+    }
+    panic!("no four free UDP ports in a row on loopback for sipp's media");
+}
+
 /// A port free for both UDP and TCP on 127.0.0.1.
 pub fn free_port() -> u16 {
     for _ in 0..100 {

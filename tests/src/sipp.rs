@@ -72,7 +72,7 @@ impl Sipp {
         let scenario = dir.path().join(options.scenario);
         std::fs::write(&scenario, xml).expect("write scenario");
         let port = free_port();
-        let media_port = free_port();
+        let media_port = crate::free_media_port(port);
         let mut command = Command::new(sipp);
         command
             .arg("-sf")

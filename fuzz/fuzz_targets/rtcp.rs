@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     let mut rtcp = Rtcp::new(7, "fuzz@127.0.0.1", now);
     rtcp.on_rtp(9, 1, 160, now);
     let _ = rtcp.on_rtcp(data, now + Duration::from_millis(5), wall);
-    let report = rtcp.report(now + Duration::from_millis(10), wall, 10, 1_760, true);
+    let report = rtcp.report(now + Duration::from_millis(10), wall, (10, 1_600), 1_760, true);
     assert!(!report.is_empty(), "our own report always codes");
     let _ = rtcp.quality();
 });

@@ -37,6 +37,7 @@ fn session(ssrc: u32, relay: bool) -> RtpSession {
         record_limit: None,
         ssrc,
         inband_dtmf: false,
+        ptime_ms: 20,
     });
     session.set_relay(relay);
     session

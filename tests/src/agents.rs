@@ -465,15 +465,22 @@ impl Baresip {
         let baresip = require_tool("baresip", "baresip");
         let dir = tempfile::tempdir().expect("temporary folder");
         let source = dir.path().join("tone.wav");
+        // baresip's aufile plays only at the codec's own rate.
+        let rate: u32 = if codec.starts_with("G722") {
+            16_000
+        } else {
+            8_000
+        };
         let spec = hound::WavSpec {
             channels: 1,
-            sample_rate: 8_000,
+            sample_rate: rate,
             bits_per_sample: 16,
             sample_format: hound::SampleFormat::Int,
         };
         let mut wav = hound::WavWriter::create(&source, spec).expect("write tone WAV");
-        for i in 0..8_000 * 30 {
-            let s = (i as f64 * tone_hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0;
+        for i in 0..rate * 30 {
+            let s =
+                (f64::from(i) * tone_hz * std::f64::consts::TAU / f64::from(rate)).sin() * 8_000.0;
             wav.write_sample(s as i16).expect("write tone WAV");
         }
         wav.finalize().expect("write tone WAV");
@@ -486,6 +493,7 @@ impl Baresip {
             .replace("@PORT@", &port.to_string())
             .replace("@DIR@", &dir.path().display().to_string())
             .replace("@SOURCE_WAV@", &source.display().to_string())
+            .replace("@SRATE@", &rate.to_string())
             .replace("@RTP_MIN@", &rtp.to_string())
             .replace("@RTP_MAX@", &(rtp + 19).to_string());
         std::fs::write(dir.path().join("config"), config).expect("write baresip config");

@@ -112,7 +112,9 @@ pub(super) fn ring_agent(
             let local = LocalAudio {
                 ip: ctx.ports.ip(),
                 port,
-                codecs: vec![Codec::Pcmu, Codec::Pcma],
+                // G.711 first (no transcoding state, as the trunks speak);
+                // G.722 for a softphone that takes nothing else.
+                codecs: Codec::ALL.to_vec(),
                 dtmf_payload_type: DEFAULT_DTMF_PAYLOAD_TYPE,
                 session_id: rand::random::<u32>().into(),
             };
@@ -246,6 +248,7 @@ impl AgentLeg {
             record_limit: None,
             ssrc: rand::random(),
             inband_dtmf: false,
+            ptime_ms: agreed.ptime_ms,
         });
         let media = MediaSession::start_pair(phone.socket, agreed.remote, session);
         let offers = super::reoffer::Offers::new(&phone.local, &agreed, &media, Instant::now());

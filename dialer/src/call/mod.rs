@@ -422,6 +422,7 @@ async fn run_leg(
         record_limit: None,
         ssrc: rand::random(),
         inband_dtmf: ctx.dtmf.contains(&media::dtmf::DtmfSource::InBand),
+        ptime_ms: agreed.ptime_ms,
     });
     // The opening is queued on the session before its task starts, so the
     // very first packet carries it.
@@ -430,6 +431,13 @@ async fn run_leg(
         CallPlan::Flow { opening, .. } => opening.clone(),
     };
     session.set_latch(ctx.latch);
+    if session.packet_ms() != agreed.ptime_ms {
+        record.notes.push(format!(
+            "the trunk asked for {} ms packets; we sent {} ms (packets of 20-120 ms in steps of 20 are sent as asked)",
+            agreed.ptime_ms,
+            session.packet_ms()
+        ));
+    }
     if let Some(prompt) = &opening {
         session.play(prompt.encoded(agreed.codec), OPENING_PLAYBACK);
     }

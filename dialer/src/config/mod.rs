@@ -463,7 +463,7 @@ impl Validator<'_> {
                 self.invalid(
                     &t.codecs,
                     &key("codecs"),
-                    format!("unknown codec '{name}' (supported: PCMU, PCMA)"),
+                    format!("unknown codec '{name}' (supported: PCMU, PCMA, G722)"),
                 )
             })?;
             if !codecs.contains(&codec) {

@@ -203,6 +203,7 @@ async fn take_call(
             record_limit: None,
             ssrc: rand::random(),
             inband_dtmf: false,
+            ptime_ms: agreed.ptime_ms,
         }),
     );
     if let Some(greeting) = &plan.greeting {

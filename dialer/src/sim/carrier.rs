@@ -346,6 +346,7 @@ async fn answer(
             record_limit: Some(8_000 * 600),
             ssrc: rand::random(),
             inband_dtmf: false,
+            ptime_ms: agreed.ptime_ms,
         }),
     );
     if let Some(n) = behaviour.drop_one_in {

@@ -258,6 +258,7 @@ mod tests {
             record_limit: record.then_some(8_000 * 10),
             ssrc,
             inband_dtmf: false,
+            ptime_ms: 20,
         }
     }
 

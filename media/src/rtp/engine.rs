@@ -573,6 +573,13 @@ impl Call {
 
     fn send(&mut self, packet: &mut Vec<u8>) {
         let finished = self.session.next_packet(packet);
+        if let Some(id) = finished {
+            let _ = self.events.send(MediaEvent::PlaybackFinished(id));
+        }
+        if packet.is_empty() {
+            // A packet longer than 20 ms is still filling.
+            return;
+        }
         let dropped = self
             .drop_one_in
             .is_some_and(|n| self.session.stats().sent.is_multiple_of(u64::from(n)));
@@ -581,9 +588,6 @@ impl Call {
             self.report
                 .first_send_error
                 .get_or_insert_with(|| e.to_string());
-        }
-        if let Some(id) = finished {
-            let _ = self.events.send(MediaEvent::PlaybackFinished(id));
         }
     }
 
@@ -595,7 +599,7 @@ impl Call {
         let packet = rtcp.state.report(
             now,
             std::time::SystemTime::now(),
-            stats.sent,
+            (stats.sent, stats.sent_octets),
             self.session.next_timestamp(),
             last,
         );

@@ -19,8 +19,6 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::codec::FRAME_SAMPLES;
-
 /// Seconds from the NTP epoch (1900) to the Unix epoch (1970).
 const NTP_UNIX_OFFSET: u64 = 2_208_988_800;
 
@@ -226,13 +224,13 @@ impl Rtcp {
     /// A compound report to send: a sender report (we send audio all call
     /// long) with a block on the far end's stream once it has sent any,
     /// and our CNAME; with `bye`, a BYE after them (the call's last).
-    /// `sent` is our packets so far, `rtp_time` the timestamp our next
-    /// packet carries.
+    /// `sent` is our packets and their payload octets so far, `rtp_time`
+    /// the timestamp our next packet carries.
     pub fn report(
         &mut self,
         now: Instant,
         wall: SystemTime,
-        sent: u64,
+        sent: (u64, u64),
         rtp_time: u32,
         bye: bool,
     ) -> Vec<u8> {
@@ -247,8 +245,9 @@ impl Rtcp {
         out.extend_from_slice(&self.ssrc.to_be_bytes());
         out.extend_from_slice(&ntp(wall).to_be_bytes());
         out.extend_from_slice(&rtp_time.to_be_bytes());
-        out.extend_from_slice(&(sent as u32).to_be_bytes());
-        out.extend_from_slice(&((sent * FRAME_SAMPLES as u64) as u32).to_be_bytes());
+        // Both counts wrap at 32 bits (RFC 3550 §6.4.1).
+        out.extend_from_slice(&(sent.0 as u32).to_be_bytes());
+        out.extend_from_slice(&(sent.1 as u32).to_be_bytes());
         for block in &reports {
             block.write(&mut out);
         }
@@ -549,11 +548,11 @@ mod tests {
         // A reports at 1000 ms; B gets it 15 ms later, answers 100 ms after
         // that; A gets B's report 15 ms later: a 30 ms round trip.
         let (i1, w1) = at(1_000);
-        let from_a = a.report(i1, w1, 50, 8_000, false);
+        let from_a = a.report(i1, w1, (50, 8_000), 8_000, false);
         let (i2, w2) = at(1_015);
         b.on_rtcp(&from_a, i2, w2).unwrap();
         let (i3, w3) = at(1_115);
-        let from_b = b.report(i3, w3, 50, 8_000, true);
+        let from_b = b.report(i3, w3, (50, 8_000), 8_000, true);
         let (i4, w4) = at(1_130);
         a.on_rtcp(&from_b, i4, w4).unwrap();
 
@@ -601,7 +600,7 @@ mod tests {
         ];
         assert!(rtcp.on_rtcp(&crash, t0, w0).is_err());
         // An SR claiming more report blocks than it holds.
-        let mut short = rtcp.report(t0, w0, 1, 160, false);
+        let mut short = rtcp.report(t0, w0, (1, 160), 160, false);
         short[0] |= 3;
         assert!(rtcp.on_rtcp(&short, t0, w0).is_err());
         assert_eq!(rtcp.quality().reports_received, 0);
@@ -614,7 +613,7 @@ mod tests {
         let (t0, w0) = start();
         let mut rtcp = Rtcp::new(0x1234, "dialer@127.0.0.1", t0);
         rtcp.on_rtp(9, 1, 160, t0);
-        let packet = rtcp.report(t0 + ms(20), w0, 50, 8_000, true);
+        let packet = rtcp.report(t0 + ms(20), w0, (50, 8_000), 8_000, true);
         let types: Vec<(u8, usize)> = {
             let mut rest = &packet[..];
             let mut seen = Vec::new();

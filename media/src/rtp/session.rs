@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use rtp_rs::{RtpPacketBuilder, RtpReader, Seq};
 
-use crate::codec::{Codec, FRAME_SAMPLES};
+use crate::codec::{Codec, Decoder, Encoder, FRAME_SAMPLES, PTIME_MS};
 use crate::dtmf::{DigitCollector, InbandDetector, TelephoneEvent, event_packets};
 use crate::record::{Channel, MAX_SKEW};
 use crate::rtp::jitter::{JitterBuffer, JitterConfig, PacketHeader};
@@ -37,6 +37,23 @@ pub struct SessionConfig {
     pub ssrc: u32,
     /// Listen for key presses in the far end's audio (in-band DTMF).
     pub inband_dtmf: bool,
+    /// The packet time the far end asked for (its SDP's `a=ptime`). We send
+    /// it when it is a multiple of 20 ms up to [`MAX_PACKET_MS`]; otherwise
+    /// 20 ms, as `a=ptime` is a recommendation (RFC 4566 §6) and every
+    /// receiver takes any packet time.
+    pub ptime_ms: u32,
+}
+
+/// The longest packet we send: 120 ms (960 bytes of G.711).
+pub const MAX_PACKET_MS: u32 = 120;
+
+/// The packet time we send, in 20 ms frames, for the far end's `a=ptime`.
+pub fn frames_per_packet(ptime_ms: u32) -> usize {
+    if (PTIME_MS..=MAX_PACKET_MS).contains(&ptime_ms) && ptime_ms.is_multiple_of(PTIME_MS) {
+        (ptime_ms / PTIME_MS) as usize
+    } else {
+        1
+    }
 }
 
 /// Where a call's audio goes when the far end's packets come from another
@@ -76,6 +93,8 @@ pub struct RtpStats {
     pub received: u64,
     pub foreign: u64,
     pub ignored: u64,
+    /// Payload octets sent (RTCP's sender octet count).
+    pub sent_octets: u64,
 }
 
 #[derive(Debug)]
@@ -118,6 +137,18 @@ pub struct RtpSession {
     /// The call recording's chunks, while recording.
     tape: Option<Tape>,
     latch: Latch,
+    /// 20 ms frames per packet sent, and the frames of the packet filling.
+    frames_per_packet: usize,
+    pending: Vec<u8>,
+    pending_timestamp: u32,
+    /// Frames built (sent, or replaced by key events): the send clock.
+    frames: u64,
+    /// The far end's stream, decoded when anything listens to it.
+    far_decoder: Decoder,
+    /// Our stream as sent, decoded for the tape.
+    sent_decoder: Decoder,
+    /// The other leg's audio, coded for this one.
+    fed_encoder: Encoder,
 }
 
 /// The far end's audio on its way to a bridged leg: through a jitter
@@ -130,10 +161,10 @@ struct Relay {
 }
 
 /// Both directions of the call, in chunks placed on one timeline: sample
-/// `n` is `n / 8000` s after recording started, counted by packets sent.
+/// `n` is `n / 8000` s after recording started, counted by frames sent.
 #[derive(Debug)]
 struct Tape {
-    /// Packets sent when recording started.
+    /// Frames sent when recording started.
     origin: u64,
     /// The far end's RTP timestamp that lines up with a timeline sample.
     far_anchor: Option<(u32, u64)>,
@@ -199,6 +230,13 @@ impl RtpSession {
             inband_keys: VecDeque::new(),
             tape: None,
             latch: Latch::default(),
+            frames_per_packet: frames_per_packet(config.ptime_ms),
+            pending: Vec::new(),
+            pending_timestamp: 0,
+            frames: 0,
+            far_decoder: Decoder::new(config.codec),
+            sent_decoder: Decoder::new(config.codec),
+            fed_encoder: Encoder::new(config.codec),
             config,
         }
     }
@@ -216,7 +254,7 @@ impl RtpSession {
     /// come out of [`RtpSession::take_taped`].
     pub fn start_tape(&mut self) {
         self.tape = Some(Tape {
-            origin: self.stats.sent,
+            origin: self.frames,
             far_anchor: None,
             chunks: VecDeque::new(),
         });
@@ -236,7 +274,7 @@ impl RtpSession {
     fn tape_now(&self) -> u64 {
         self.tape
             .as_ref()
-            .map_or(0, |t| (self.stats.sent - t.origin) * FRAME_SAMPLES as u64)
+            .map_or(0, |t| (self.frames - t.origin) * FRAME_SAMPLES as u64)
     }
 
     /// The next key press heard in the audio (in-band), if listening.
@@ -280,11 +318,11 @@ impl RtpSession {
     }
 
     /// Queues the other leg's audio (8 kHz PCM) to send on this leg, coded
-    /// with this leg's codec (which transcodes PCMU and PCMA). While fed
+    /// with this leg's codec (which transcodes between any two). While fed
     /// audio is queued it replaces any playback.
     pub fn feed(&mut self, pcm: &[i16]) {
         let mut coded = Vec::with_capacity(pcm.len());
-        self.config.codec.encode(pcm, &mut coded);
+        self.fed_encoder.encode(pcm, &mut coded);
         self.fed.extend(coded);
         let max = MAX_FED_FRAMES * FRAME_SAMPLES;
         if self.fed.len() > max {
@@ -343,14 +381,14 @@ impl RtpSession {
         true
     }
 
-    /// Builds the packet for the next 20 ms into `out`. Returns the id of
-    /// the playback this packet ended, if it carried the last of it.
     /// One packet time on hold: nothing is built or sent and the playback
     /// waits where it is, but the clock goes on (the timestamp advances,
     /// and the first packet after the hold is marked, RFC 3551 §4.1).
     pub fn hold_frame(&mut self) {
         self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
         self.started = false;
+        // A longer packet half filled before the hold is not sent after it.
+        self.pending.clear();
     }
 
     /// The far end moved its audio (a re-INVITE): take its packets from
@@ -359,6 +397,15 @@ impl RtpSession {
         self.config.remote_ip = ip;
     }
 
+    /// How many milliseconds of audio each packet we send carries.
+    pub fn packet_ms(&self) -> u32 {
+        self.frames_per_packet as u32 * PTIME_MS
+    }
+
+    /// The next 20 ms of the call, once per packet time: the playback's or
+    /// the other leg's next frame. Builds the packet to send into `out`,
+    /// which stays empty while a longer packet (40, 60 ms...) is filling.
+    /// Returns the id of the playback this frame ended, if it was its last.
     pub fn next_packet(&mut self, out: &mut Vec<u8>) -> Option<u64> {
         out.clear();
         let codec = self.config.codec;
@@ -387,24 +434,65 @@ impl RtpSession {
                 self.playback = None;
             }
         }
-        let event = match self.config.dtmf_payload_type {
-            Some(pt) => self.outgoing_events.pop_front().map(|e| (pt, e)),
-            None => None,
-        };
-        let (payload_type, marker, payload): (u8, bool, &[u8]) = match &event {
-            Some((pt, (first, bytes))) => {
-                if *first {
-                    self.event_timestamp = self.timestamp;
-                }
-                (*pt, *first, bytes)
+        if self.tape.is_some() {
+            // What the far end hears; during a key press, the audio it replaces.
+            let mut pcm = Vec::with_capacity(FRAME_SAMPLES);
+            self.sent_decoder.decode(&frame, &mut pcm);
+            let at = self.tape_now();
+            if let Some(tape) = &mut self.tape {
+                tape.push(Channel::Sent, at, pcm);
             }
-            None => (codec.payload_type(), !self.started, &frame),
-        };
-        let timestamp = if event.is_some() {
-            self.event_timestamp
+        }
+        let timestamp = self.timestamp;
+        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
+        self.frames += 1;
+        // A key press starts between audio packets, as telephone-events
+        // that take the place of the audio while it lasts.
+        if self.pending.is_empty()
+            && let Some(pt) = self.config.dtmf_payload_type
+            && let Some((first, bytes)) = self.outgoing_events.pop_front()
+        {
+            if first {
+                self.event_timestamp = timestamp;
+            }
+            self.build(out, pt, first, self.event_timestamp, &bytes);
+            return finished;
+        }
+        let marker = !self.started;
+        if self.frames_per_packet == 1 {
+            self.build(out, codec.payload_type(), marker, timestamp, &frame);
         } else {
-            self.timestamp
-        };
+            if self.pending.is_empty() {
+                self.pending_timestamp = timestamp;
+            }
+            self.pending.extend_from_slice(&frame);
+            if self.pending.len() < self.frames_per_packet * FRAME_SAMPLES {
+                return finished;
+            }
+            let pending = std::mem::take(&mut self.pending);
+            self.build(
+                out,
+                codec.payload_type(),
+                marker,
+                self.pending_timestamp,
+                &pending,
+            );
+            self.pending = pending;
+            self.pending.clear();
+        }
+        self.started = true;
+        finished
+    }
+
+    /// Writes one RTP packet into `out` and counts it.
+    fn build(
+        &mut self,
+        out: &mut Vec<u8>,
+        payload_type: u8,
+        marker: bool,
+        timestamp: u32,
+        payload: &[u8],
+    ) {
         let built = RtpPacketBuilder::new()
             .payload_type(payload_type)
             .marked(marker)
@@ -414,22 +502,11 @@ impl RtpSession {
             .payload(payload)
             .build();
         // The builder only fails on payload types above 127 or more than 15
-        // CSRCs; ours are 0, 8 or a dynamic type from 96-127.
+        // CSRCs; ours are 0, 8, 9 or a dynamic type from 96-127.
         out.extend_from_slice(&built.expect("valid payload type and no CSRC"));
-        if self.tape.is_some() {
-            // What the far end hears; during a key press, the audio it replaces.
-            let mut pcm = Vec::with_capacity(FRAME_SAMPLES);
-            codec.decode(&frame, &mut pcm);
-            let at = self.tape_now();
-            if let Some(tape) = &mut self.tape {
-                tape.push(Channel::Sent, at, pcm);
-            }
-        }
-        self.started = true;
         self.sequence = self.sequence.next();
-        self.timestamp = self.timestamp.wrapping_add(FRAME_SAMPLES as u32);
         self.stats.sent += 1;
-        finished
+        self.stats.sent_octets += payload.len() as u64;
     }
 
     /// Interprets one datagram received on the call's RTP port.
@@ -468,17 +545,32 @@ impl RtpSession {
                 None => Received::DigitRepeat,
             };
         }
-        let codec = match pt {
-            0 => Codec::Pcmu,
-            8 => Codec::Pcma,
+        // Another codec than the call's is taken as long as it needs no
+        // state (a G.711 peer switching law); the call's own is decoded as
+        // one stream.
+        let codec = match Codec::from_payload_type(pt) {
+            Some(codec) if codec == self.config.codec || codec != Codec::G722 => codec,
             _ => {
                 self.stats.ignored += 1;
                 return Received::Ignored;
             }
         };
         self.stats.received += 1;
+        let listened = self.recording.is_some()
+            || self.relay.is_some()
+            || self.inband.is_some()
+            || self.tape.is_some();
+        if !listened {
+            return Received::Audio;
+        }
+        let mut pcm = Vec::with_capacity(packet.payload().len());
+        if codec == self.config.codec {
+            self.far_decoder.decode(packet.payload(), &mut pcm);
+        } else {
+            codec.decode(packet.payload(), &mut pcm);
+        }
         if let Some(rec) = &mut self.recording {
-            rec.store(codec, packet.timestamp(), packet.payload());
+            rec.store(packet.timestamp(), &pcm);
         }
         if let Some(relay) = &mut self.relay {
             let header = PacketHeader {
@@ -487,28 +579,22 @@ impl RtpSession {
                 timestamp: packet.timestamp(),
                 marker: packet.mark(),
             };
-            relay
-                .jitter
-                .handle_g711(now, header, codec, packet.payload());
+            relay.jitter.handle_packet(now, header, &pcm);
         }
-        if self.inband.is_some() || self.tape.is_some() {
-            let mut pcm = Vec::with_capacity(packet.payload().len());
-            codec.decode(packet.payload(), &mut pcm);
-            if let Some(detector) = &mut self.inband {
-                // Our own prompt's echo must not pass for a key.
-                detector.set_playing(self.playback.is_some());
-                detector.handle_samples(&pcm);
-                while let Some(digit) = detector.poll_digit() {
-                    if self.inband_keys.len() < 16 {
-                        self.inband_keys.push_back(digit.key);
-                    }
+        if let Some(detector) = &mut self.inband {
+            // Our own prompt's echo must not pass for a key.
+            detector.set_playing(self.playback.is_some());
+            detector.handle_samples(&pcm);
+            while let Some(digit) = detector.poll_digit() {
+                if self.inband_keys.len() < 16 {
+                    self.inband_keys.push_back(digit.key);
                 }
             }
-            let at_packet = self.tape_now();
-            if let Some(tape) = &mut self.tape {
-                let at = tape.far_position(packet.timestamp(), at_packet);
-                tape.push(Channel::FarEnd, at, pcm);
-            }
+        }
+        let at_packet = self.tape_now();
+        if let Some(tape) = &mut self.tape {
+            let at = tape.far_position(packet.timestamp(), at_packet);
+            tape.push(Channel::FarEnd, at, pcm);
         }
         Received::Audio
     }
@@ -522,14 +608,12 @@ impl RtpSession {
 impl Recording {
     /// Places a packet's samples by RTP timestamp, so gaps stay silent and
     /// reordered packets land where they belong.
-    fn store(&mut self, codec: Codec, timestamp: u32, payload: &[u8]) {
+    fn store(&mut self, timestamp: u32, pcm: &[i16]) {
         let first = *self.first_timestamp.get_or_insert(timestamp);
         let offset = timestamp.wrapping_sub(first) as usize;
         if offset >= self.limit {
             return;
         }
-        let mut pcm = Vec::with_capacity(payload.len());
-        codec.decode(payload, &mut pcm);
         let end = (offset + pcm.len()).min(self.limit);
         if self.samples.len() < end {
             self.samples.resize(end, 0);
@@ -559,6 +643,7 @@ mod tests {
             record_limit: record.then_some(80_000),
             ssrc: 0x1234_5678,
             inband_dtmf: false,
+            ptime_ms: 20,
         })
     }
 
@@ -594,6 +679,81 @@ mod tests {
             assert_eq!(pair[1].ssrc(), 0x1234_5678);
         }
         assert_eq!(s.stats().sent, 4);
+    }
+
+    /// A far end asking for 40 ms gets packets of two frames every other
+    /// packet time, on one clock; a key press waits for the packet filling.
+    #[test]
+    fn longer_packet_times_carry_several_frames() {
+        let mut s = RtpSession::new(SessionConfig {
+            ptime_ms: 40,
+            ..session(Codec::Pcmu, false).config
+        });
+        assert_eq!(s.packet_ms(), 40);
+        let audio: Arc<[u8]> = (0..1600)
+            .map(|i| (i % 251) as u8)
+            .collect::<Vec<_>>()
+            .into();
+        s.play(audio.clone(), 1);
+        let mut out = Vec::new();
+        let mut packets = Vec::new();
+        for visit in 0..8 {
+            if visit == 1 {
+                s.press('5', 40);
+            }
+            s.next_packet(&mut out);
+            packets.push(out.clone());
+        }
+        let sent: Vec<RtpReader> = packets
+            .iter()
+            .filter(|p| !p.is_empty())
+            .map(|p| RtpReader::new(p).unwrap())
+            .collect();
+        // Visits 0-1: a 40 ms packet; 2-5: the key's events (one, then
+        // three ends), each in its own packet time; 6-7: another 40 ms.
+        assert!(packets[0].is_empty() && packets[6].is_empty());
+        let kinds: Vec<(u8, usize)> = sent
+            .iter()
+            .map(|r| (r.payload_type(), r.payload().len()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [(0, 320), (101, 4), (101, 4), (101, 4), (101, 4), (0, 320)]
+        );
+        assert_eq!(sent[0].payload(), &audio[..320]);
+        assert!(sent[0].mark());
+        // The audio a key press replaced is not sent later: the clock went on.
+        assert_eq!(sent[5].payload(), &audio[160 * 6..160 * 8]);
+        assert_eq!(
+            sent[5].timestamp().wrapping_sub(sent[0].timestamp()),
+            160 * 6
+        );
+        assert_eq!(sent[1].timestamp().wrapping_sub(sent[0].timestamp()), 320);
+        for pair in sent.windows(2) {
+            assert_eq!(
+                u16::from(pair[1].sequence_number()),
+                u16::from(pair[0].sequence_number()).wrapping_add(1)
+            );
+        }
+        let stats = s.stats();
+        assert_eq!(stats.sent, 6);
+        assert_eq!(stats.sent_octets, 320 * 2 + 4 * 4);
+    }
+
+    #[test]
+    fn packet_times_we_cannot_make_fall_back_to_20_ms() {
+        for (ptime, frames) in [
+            (20, 1),
+            (40, 2),
+            (60, 3),
+            (120, 6),
+            (10, 1),
+            (30, 1),
+            (140, 1),
+            (0, 1),
+        ] {
+            assert_eq!(frames_per_packet(ptime), frames, "{ptime} ms");
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! SDP offer/answer for one audio stream (RFC 3264), the G.711 subset.
+//! SDP offer/answer for one audio stream (RFC 3264): G.711, G.722 and telephone-event.
 //!
 //! The dialer offers its codecs plus telephone-event and takes the codec the
 //! far end picked from the answer; the simulated carrier does the opposite.

@@ -21,6 +21,7 @@ fn session(ssrc: u32) -> RtpSession {
         record_limit: None,
         ssrc,
         inband_dtmf: false,
+        ptime_ms: 20,
     })
 }
 

@@ -4,6 +4,7 @@ mod agent;
 mod demo;
 mod flows;
 mod prompts;
+mod simulate;
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -99,6 +100,8 @@ enum Command {
         #[command(subcommand)]
         command: prompts::PromptsCommand,
     },
+    /// Simulate a shift in virtual time and compare pacers (docs/pacing.md).
+    Simulate(simulate::SimulateArgs),
     /// Run the simulated carrier: a SIP trunk on loopback that follows a plan.
     Carrier {
         /// SIP address (UDP and TCP); port 0 picks a free one, printed on stdout.
@@ -251,6 +254,7 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::Demo { dir } => demo::run(dir, stop_on_ctrl_c()).await,
         Command::Prompts { command } => prompts::run(command).await,
         Command::Flows { command } => flows::run(command),
+        Command::Simulate(args) => simulate::run(args).map(|()| ExitCode::SUCCESS),
         Command::Carrier {
             listen,
             plan,

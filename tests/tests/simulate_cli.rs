@@ -1,0 +1,85 @@
+//! `dialer simulate`: a shift in virtual time, the pacers side by side;
+//! and a clear error for a shift that cannot be.
+
+use std::time::Duration;
+
+use dialer_tests::{dialer, repo_root, text};
+
+/// The row of `pacer` in the table: its numbers by column.
+fn row(stdout: &str, pacer: &str) -> Vec<f64> {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with(pacer))
+        .unwrap_or_else(|| panic!("no {pacer} row in\n{stdout}"));
+    line[pacer.len()..]
+        .split_whitespace()
+        .map(|v| v.trim_end_matches('%').parse().expect("a number"))
+        .collect()
+}
+
+#[test]
+fn a_shift_compares_the_pacers() {
+    let out = dialer(
+        &repo_root(),
+        &[
+            "simulate",
+            "--agents",
+            "10",
+            "--hours",
+            "2",
+            "--answer-rate",
+            "0.3",
+            "--handle-s",
+            "120",
+            "--pacers",
+            "progressive,predictive,oracle",
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("10 agents, 2 h, 30% of calls answered"),
+        "{stdout}"
+    );
+    // Columns: dials, answered, connected, abandoned, abandon %, occupancy, ...
+    let progressive = row(&stdout, "progressive");
+    let predictive = row(&stdout, "predictive");
+    let oracle = row(&stdout, "oracle");
+    assert_eq!(progressive[3], 0.0, "progressive never abandons: {stdout}");
+    assert_eq!(
+        progressive[1], progressive[2],
+        "every answer connected: {stdout}"
+    );
+    for r in [&predictive, &oracle] {
+        assert!(r[4] <= 3.0, "under the 3% cap: {stdout}");
+        assert_eq!(
+            r[1],
+            r[2] + r[3],
+            "answered = connected + abandoned: {stdout}"
+        );
+    }
+    assert!(
+        predictive[5] > progressive[5],
+        "predictive keeps agents busier: {stdout}"
+    );
+    assert!(
+        oracle[5] >= predictive[5],
+        "nothing beats the oracle: {stdout}"
+    );
+}
+
+#[test]
+fn an_impossible_shift_is_refused() {
+    let out = dialer(
+        &repo_root(),
+        &["simulate", "--answer-rate", "0.8", "--machine-rate", "0.5"],
+        Duration::from_secs(30),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("--answer-rate must be above 0, and with --machine-rate at most 1"),
+        "{}",
+        text(&out)
+    );
+}

@@ -118,7 +118,7 @@ pub(super) async fn talk(
                     };
                     break 'call transfer(t, request).await;
                 }
-                Action::Hangup => break 'call HangupBy::Dialer,
+                Action::Hangup => break 'call t.play_out().await,
             }
         }
         if it.is_ended() {

@@ -25,7 +25,8 @@ pub(super) async fn talk(t: &mut Talk<'_>) -> HangupBy {
                 }
                 Input::PlaybackFinished(_) => {
                     prompt_done = true;
-                    digit_deadline = Some(Instant::now() + wait);
+                    // At least the play-out time, so the far end hears the end.
+                    digit_deadline = Some(Instant::now() + wait.max(super::talk::PLAY_OUT));
                 }
             },
             _ = sleep_until(digit_deadline.unwrap_or(deadline)), if digit_deadline.is_some() => {

@@ -16,7 +16,12 @@ use tokio::time::Instant;
 use tracing::warn;
 
 use super::{CallContext, Record, log_store};
+use crate::campaign::HangupBy;
 use crate::sip::LegEvent;
+
+/// How long the dialer waits after its last audio before it hangs up (see
+/// [`Talk::play_out`]): more than a far end's jitter buffer holds.
+pub const PLAY_OUT: std::time::Duration = std::time::Duration::from_millis(300);
 
 /// What the debtor's side did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +85,25 @@ impl Talk<'_> {
                     }
                     MediaEvent::ForeignSource(addr) => self.stranger(addr),
                 },
+            }
+        }
+    }
+
+    /// Waits while the far end plays out what we sent last, before we hang
+    /// up: its jitter buffer holds some tens of milliseconds of our audio,
+    /// and a BYE right after a message's last packet cuts its last word
+    /// off. Says who ended the call (the debtor may hang up meanwhile).
+    pub async fn play_out(&mut self) -> HangupBy {
+        let until = Instant::now() + PLAY_OUT;
+        loop {
+            tokio::select! {
+                input = self.next_input() => match input {
+                    Input::Hangup => return HangupBy::Callee,
+                    Input::Lost => return HangupBy::Dialer,
+                    Input::Key(key) => self.digit(key).await,
+                    Input::PlaybackFinished(_) => {}
+                },
+                _ = tokio::time::sleep_until(until) => return HangupBy::Dialer,
             }
         }
     }

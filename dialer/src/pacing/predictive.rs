@@ -2,7 +2,7 @@
 //! person answers, finds no agent free is small enough.
 //!
 //! For a call placed now, a person answers after a ring time drawn from
-//! what the campaign's calls have shown (eight quantiles of it). At each of
+//! what the campaign's calls have shown (twelve quantiles of it). At each of
 //! those instants the pacer counts, as sums of independent chances:
 //! the agents free by then (ready now, or busy and done within the time
 //! plus the grace: by the talk times seen for an agent on a call, by the
@@ -10,7 +10,8 @@
 //! have answered before (waiting now, or ringing and answered by then, by
 //! how calls that have rung that long end, and the calls placed before
 //! this one). If fewer than one agent is likely left, the call would be
-//! abandoned; the chance of that, averaged over the ring times, must be
+//! abandoned, and so would a call answered after it that counts on the
+//! same agent; the chance of that, averaged over the ring times, must be
 //! at most the pacer's threshold. Calls are placed one by one while the
 //! next one passes.
 //!
@@ -198,13 +199,12 @@ impl Predictive {
         let keep = (-dt / ABANDON_MEMORY_S).exp();
         self.recent.0 *= keep;
         self.recent.1 *= keep;
-        self.tune(now, dt);
+        self.tune(dt);
         self.tuned_at = Some(now);
     }
 
     /// Moves the threshold by how the abandons run against the aim.
-    fn tune(&mut self, now: f64, dt: f64) {
-        let _ = now;
+    fn tune(&mut self, dt: f64) {
         if dt <= 0.0 {
             return;
         }

@@ -573,21 +573,22 @@ impl Call {
 
     fn send(&mut self, packet: &mut Vec<u8>) {
         let finished = self.session.next_packet(packet);
+        // Empty while a packet longer than 20 ms is still filling.
+        if !packet.is_empty() {
+            let dropped = self
+                .drop_one_in
+                .is_some_and(|n| self.session.stats().sent.is_multiple_of(u64::from(n)));
+            if !dropped && let Err(e) = self.socket.send_to(packet, self.remote) {
+                self.report.send_errors += 1;
+                self.report
+                    .first_send_error
+                    .get_or_insert_with(|| e.to_string());
+            }
+        }
+        // Only once its last packet is on the wire: a call that hangs up
+        // when its message ends must not cut the message's end off.
         if let Some(id) = finished {
             let _ = self.events.send(MediaEvent::PlaybackFinished(id));
-        }
-        if packet.is_empty() {
-            // A packet longer than 20 ms is still filling.
-            return;
-        }
-        let dropped = self
-            .drop_one_in
-            .is_some_and(|n| self.session.stats().sent.is_multiple_of(u64::from(n)));
-        if !dropped && let Err(e) = self.socket.send_to(packet, self.remote) {
-            self.report.send_errors += 1;
-            self.report
-                .first_send_error
-                .get_or_insert_with(|| e.to_string());
         }
     }
 

@@ -251,14 +251,20 @@ async fn a_bridge_relays_the_far_ends_audio_in_order() {
         "{} frames relayed after the warm-up: {heard:?}",
         relayed.len()
     );
-    // µ-law keeps a rising level rising; a frame out of order would fall.
-    for pair in relayed.windows(2) {
-        assert!(
-            pair[1] >= pair[0],
-            "the level fell from {} to {}: {relayed:?}",
-            pair[0],
-            pair[1]
-        );
-    }
+    // µ-law keeps a rising level rising; a frame out of order would fall,
+    // at each of the seven swaps past the warm-up (the old relay did). A
+    // stall of the loaded machine can make a packet late, and its frame is
+    // concealed: the last one again, fading (4604 then 3900), a fall too,
+    // but one, not one per swap.
+    let falls: Vec<(i16, i16)> = relayed
+        .windows(2)
+        .filter(|pair| pair[1] < pair[0])
+        .map(|pair| (pair[0], pair[1]))
+        .collect();
+    assert!(
+        falls.len() <= 2,
+        "the level fell {} times, {falls:?}: {relayed:?}",
+        falls.len()
+    );
     assert!(*relayed.last().unwrap() >= level(90), "{relayed:?}");
 }

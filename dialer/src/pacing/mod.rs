@@ -37,6 +37,16 @@ pub enum Foresight {
     Never,
 }
 
+impl Foresight {
+    /// The instant foreseen, if there is one.
+    pub fn at(self) -> Option<f64> {
+        match self {
+            Foresight::At(t) => Some(t),
+            Foresight::Unknown | Foresight::Never => None,
+        }
+    }
+}
+
 /// An agent on a call or in its wrap-up.
 #[derive(Debug, Clone, Copy)]
 pub struct Busy {

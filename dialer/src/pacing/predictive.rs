@@ -35,7 +35,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::estimate::{BusyModel, RingModel};
-use super::{Foresight, Observed, View};
+use super::{Observed, View};
 
 /// Ring-time quantiles a call's answer is spread over.
 const GRID: usize = 12;
@@ -241,29 +241,26 @@ impl Predictive {
         // Agents and calls by how long they have been at it (in bins as
         // wide as the models'): the chances are worked out once per bin.
         let now = view.now;
-        let known =
-            |a: &&super::Busy| self.config.knows_agents && matches!(a.frees, Foresight::At(_));
-        let mut frees: Vec<f64> = view
-            .busy
-            .iter()
-            .filter(known)
-            .filter_map(|a| match a.frees {
-                Foresight::At(t) => Some(t),
-                _ => None,
-            })
-            .collect();
-        frees.sort_by(f64::total_cmp);
+        // When a busy agent frees, if this pacer is told.
+        let known = |a: &super::Busy| {
+            if self.config.knows_agents {
+                a.frees.at()
+            } else {
+                None
+            }
+        };
+        let frees = sorted(view.busy.iter().filter_map(known));
         let talking = binned(
             view.busy
                 .iter()
-                .filter(|a| !known(a) && a.wrapping_since.is_none())
+                .filter(|a| known(a).is_none() && a.wrapping_since.is_none())
                 .map(|a| now - a.since),
             2.0,
         );
         let wrapping = binned(
             view.busy
                 .iter()
-                .filter(|a| !known(a))
+                .filter(|a| known(a).is_none())
                 .filter_map(|a| a.wrapping_since)
                 .map(|since| now - since),
             0.5,
@@ -339,24 +336,8 @@ impl Predictive {
     /// (then, or for a call answered later) is at most the threshold.
     fn oracle_wants_a_call(&self, view: &View) -> bool {
         let grace = self.config.grace_s;
-        let mut frees: Vec<f64> = view
-            .busy
-            .iter()
-            .filter_map(|b| match b.frees {
-                Foresight::At(t) => Some(t),
-                _ => None,
-            })
-            .collect();
-        let mut answers: Vec<f64> = view
-            .ringing
-            .iter()
-            .filter_map(|c| match c.answer {
-                Foresight::At(t) => Some(t),
-                _ => None,
-            })
-            .collect();
-        frees.sort_by(f64::total_cmp);
-        answers.sort_by(f64::total_cmp);
+        let frees = sorted(view.busy.iter().filter_map(|b| b.frees.at()));
+        let answers = sorted(view.ringing.iter().filter_map(|c| c.answer.at()));
         let base = view.ready as i64 - view.waiting as i64;
         let count = |sorted: &[f64], upto: f64| sorted.partition_point(|&t| t <= upto) as i64;
         // Agents left after every answer up to `at` has taken one.
@@ -375,6 +356,13 @@ impl Predictive {
             .count();
         short as f64 / ORACLE_GRID as f64 <= self.threshold
     }
+}
+
+/// The instants, earliest first.
+fn sorted(times: impl Iterator<Item = f64>) -> Vec<f64> {
+    let mut times: Vec<f64> = times.collect();
+    times.sort_by(f64::total_cmp);
+    times
 }
 
 /// Durations grouped in bins `width` seconds wide: each bin's middle and
@@ -415,7 +403,7 @@ fn normal_cdf(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pacing::{Busy, Ringing};
+    use crate::pacing::{Busy, Foresight, Ringing};
 
     /// Half a shift's worth of calls and agents seen; the views below
     /// are at `NOW`, when all of it has been learned.

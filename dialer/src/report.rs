@@ -4,10 +4,10 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{AttemptRow, PromiseRow};
+use crate::store::{AttemptRow, DeferralRow, PromiseRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
-pub const CSV_HEADER: [&str; 34] = [
+pub const CSV_HEADER: [&str; 35] = [
     "attempt_id",
     "campaign",
     "contact_id",
@@ -42,6 +42,7 @@ pub const CSV_HEADER: [&str; 34] = [
     "far_lost",
     "far_jitter_ms",
     "rtt_ms",
+    "compliance",
 ];
 
 fn parse(at: &Option<String>) -> Option<DateTime<Utc>> {
@@ -112,6 +113,7 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
             num(r.far_lost),
             ms(r.far_jitter_ms),
             ms(r.rtt_ms),
+            opt(&r.compliance),
         ])?;
     }
     w.flush()?;
@@ -189,6 +191,71 @@ pub fn columns(header: &[&str], rows: Vec<Vec<String>>) -> String {
         }
     }
     out
+}
+
+/// The deferrals export's columns.
+pub const DEFERRALS_HEADER: [&str; 7] = [
+    "campaign",
+    "contact_id",
+    "name",
+    "phone",
+    "decided_at",
+    "retry_at",
+    "reason",
+];
+
+fn deferral_cells(r: &DeferralRow) -> [String; 7] {
+    [
+        r.campaign.clone(),
+        r.contact_id.clone(),
+        r.name.clone(),
+        r.phone.clone(),
+        r.decided_at.clone(),
+        r.retry_at.clone().unwrap_or_default(),
+        r.reason.clone(),
+    ]
+}
+
+/// Contacts the calling rules refused and not called since, soonest first.
+pub fn render_deferrals(rows: &[DeferralRow]) -> String {
+    let lines = rows
+        .iter()
+        .map(|r| {
+            let mut cells = deferral_cells(r).to_vec();
+            cells[2] = clip(&r.name, 22);
+            for at in [4, 5] {
+                cells[at] = cells[at].get(..16).unwrap_or(&cells[at]).replace('T', " ");
+            }
+            cells
+        })
+        .collect();
+    let mut out = columns(
+        &[
+            "campaign",
+            "contact",
+            "name",
+            "phone",
+            "decided (UTC)",
+            "may call from (UTC)",
+            "reason",
+        ],
+        lines,
+    );
+    out.push_str(&format!(
+        "{} contacts waiting for the calling rules\n",
+        rows.len()
+    ));
+    out
+}
+
+pub fn write_deferrals_csv(rows: &[DeferralRow], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(DEFERRALS_HEADER)?;
+    for r in rows {
+        w.write_record(deferral_cells(r))?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// The promises export's columns.
@@ -286,6 +353,7 @@ mod tests {
             codec: Some("PCMU".into()),
             hangup_by: Some("dialer".into()),
             note: None,
+            compliance: None,
             outcome: Some("promise_to_pay".into()),
             flow_path: Some("saludo > menu > promesa".into()),
             inputs: Some(r#"[["menu","2"],["promesa","1512"]]"#.into()),

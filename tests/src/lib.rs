@@ -200,6 +200,9 @@ pub struct CampaignSpec {
     pub sections: String,
     /// Extra lines of the `[[trunk]]` section (e.g. `dtmf = ["info"]`).
     pub trunk_extra: String,
+    /// The `[compliance]` section. Tests dial fictitious numbers at any
+    /// hour, so the checks are off unless a test turns them on.
+    pub compliance: String,
 }
 
 impl CampaignSpec {
@@ -220,6 +223,7 @@ impl CampaignSpec {
             name: "prueba".into(),
             sections: String::new(),
             trunk_extra: String::new(),
+            compliance: "[compliance]\nenabled = false\n".into(),
         }
     }
 }
@@ -276,6 +280,7 @@ ring_timeout_s = {ring}
 wait_for_digits_s = {wait}
 default_region = "MX"
 {campaign_extra}
+{compliance}
 {sections}
 "#,
             rtp_max = rtp_base + 99,
@@ -295,6 +300,7 @@ default_region = "MX"
             campaign_extra = spec.campaign_extra,
             sections = spec.sections,
             trunk_extra = spec.trunk_extra,
+            compliance = spec.compliance,
             ring = spec.ring_timeout_s,
             wait = spec.wait_for_digits_s,
         );
@@ -413,7 +419,8 @@ fn report_output(db: &Path) -> Output {
     )
 }
 
-fn parse_report(csv_text: &[u8]) -> Vec<BTreeMap<String, String>> {
+/// CSV text (a report) into rows keyed by column.
+pub fn parse_report(csv_text: &[u8]) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_reader(csv_text);
     let headers = reader.headers().expect("CSV header").clone();
     reader

@@ -101,7 +101,8 @@ fn dialer_and_carrier_ports_survive_all_torture_messages() {
         format!(
             "[database]\npath = \"dialer.db\"\n[sip]\nbind = \"127.0.0.1:5060\"\n\
              [[trunk]]\nname = \"sim\"\naddress = \"127.0.0.1:5070\"\ncaller_id = \"+525599990000\"\n\
-             [campaign]\nname = \"tortura\"\ncontacts = \"contacts.csv\"\nprompt = \"{}\"\ntrunk = \"sim\"\n",
+             [campaign]\nname = \"tortura\"\ncontacts = \"contacts.csv\"\nprompt = \"{}\"\ntrunk = \"sim\"\n\
+             [compliance]\nenabled = false\n",
             repo_root().join("prompts/es-MX/recordatorio.wav").display()
         ),
     )

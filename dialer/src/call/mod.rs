@@ -174,6 +174,7 @@ pub async fn place_call(
     contact: &Contact,
     plan: CallPlan,
     attempt_no: u32,
+    compliance: &str,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
     let rtp_port = socket.port();
@@ -189,6 +190,7 @@ pub async fn place_call(
             trunk: &ctx.trunk_name,
             call_id: &call_id,
             started_at: Utc::now(),
+            compliance,
         })
         .await?;
     let local = LocalAudio {

@@ -3,6 +3,7 @@
 pub mod acd;
 pub mod attempt;
 pub mod contacts;
+pub mod gate;
 pub mod message;
 pub mod runner;
 

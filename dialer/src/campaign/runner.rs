@@ -29,13 +29,15 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::gate::{self, Gate, Place};
 use super::message::PreparedScript;
 use super::{Contact, Disposition, RowError, acd, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
+use crate::compliance::Verdict;
 use crate::config::Config;
 use crate::ivr::interp::Vars;
 use crate::sip::{InboundPolicy, SipEndpoint, TrunkTarget};
-use crate::store::Store;
+use crate::store::{Deferral, Store};
 
 /// After this many attempts in a row end in `trunk_failure`, stop dialing.
 pub const TRUNK_FAILURES_TO_STOP: usize = 3;
@@ -58,6 +60,12 @@ pub struct RunSummary {
     pub render_failures: usize,
     /// Contacts skipped because their number is on the do-not-call list.
     pub do_not_call: usize,
+    /// Contacts the calling rules refused now (stored as deferrals).
+    pub deferred: usize,
+    /// The soonest instant a deferred contact may be called.
+    pub soonest_retry: Option<chrono::DateTime<Utc>>,
+    /// False when `compliance.enabled = false`.
+    pub checked: bool,
     /// Why dialing stopped early, if it did.
     pub stopped: Option<String>,
     pub elapsed: Duration,
@@ -86,14 +94,51 @@ struct Dial {
     contact: Contact,
     vars: Vars,
     opening: Option<Vec<Segment>>,
+    place: Place,
 }
 
 /// The contacts of a run.
 struct Work {
     store: Store,
     campaign_id: i64,
+    gate: Gate,
     to_dial: Vec<Dial>,
     summary: RunSummary,
+}
+
+/// Deferrals printed one by one before "and N more".
+const DEFERRALS_SHOWN: usize = 5;
+
+impl RunSummary {
+    fn defer(&mut self, contact: &Contact, reason: &str, retry_at: Option<chrono::DateTime<Utc>>) {
+        self.deferred += 1;
+        if let Some(at) = retry_at {
+            self.soonest_retry = Some(self.soonest_retry.map_or(at, |s| s.min(at)));
+        }
+        if self.deferred <= DEFERRALS_SHOWN {
+            let when = retry_at.map_or(String::new(), |at| {
+                format!("; may be called from {}", at.format("%Y-%m-%d %H:%M UTC"))
+            });
+            eprintln!(
+                "not called now {} ({}): {reason}{when}",
+                contact.id, contact.phone
+            );
+        }
+    }
+}
+
+fn deferral(
+    contact: &Contact,
+    reason: String,
+    retry_at: Option<chrono::DateTime<Utc>>,
+) -> Deferral {
+    Deferral {
+        contact_id: contact.id.clone(),
+        phone: contact.phone.clone(),
+        decided_at: Utc::now(),
+        reason,
+        retry_at,
+    }
 }
 
 /// Loads the list, resolves every contact's message (unreadable values skip
@@ -109,16 +154,28 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         );
     }
     script.check_columns(&campaign.contacts, &list.columns)?;
+    let gate = Gate::new(&config.compliance, &campaign.contacts, &list.columns)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
+    let campaign_do_not_call =
+        gate::read_do_not_call(&campaign.do_not_call, campaign.default_region)?;
     let mut rejected = list.rejected;
     let today = today();
     let mut resolved = Vec::with_capacity(list.contacts.len());
     for contact in list.contacts {
+        let place = match gate.locate(&campaign.contacts, &contact) {
+            Ok(place) => place,
+            Err(row) => {
+                rejected.push(row);
+                continue;
+            }
+        };
         let vars = script.contact_vars(&contact, today);
         match script.resolve(&vars, today) {
             Ok(opening) => resolved.push(Dial {
                 contact,
                 vars,
                 opening,
+                place,
             }),
             Err(e) => rejected.push(RowError {
                 path: campaign.contacts.clone(),
@@ -140,6 +197,7 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
     }
     let campaign_id = store.ensure_campaign(&campaign.name, Utc::now()).await?;
+    let gate = gate.for_run(campaign_id, Utc::now());
     let contacts: Vec<Contact> = resolved.iter().map(|d| d.contact.clone()).collect();
     store.save_contacts(campaign_id, &contacts).await?;
     let attempted = store.attempted_contacts(campaign_id).await?;
@@ -152,22 +210,46 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
     let phones: Vec<&str> = fresh.iter().map(|d| d.contact.phone.as_str()).collect();
     let blocked = store.do_not_call_among(&phones).await?;
     let before = fresh.len();
-    let to_dial: Vec<Dial> = fresh
+    let mut to_dial: Vec<Dial> = fresh
         .into_iter()
-        .filter(|d| !blocked.contains(&d.contact.phone))
+        .filter(|d| {
+            !blocked.contains(&d.contact.phone) && !campaign_do_not_call.contains(&d.contact.phone)
+        })
         .collect();
     let do_not_call = before - to_dial.len();
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         campaign: campaign.name.clone(),
         contacts_in_list: in_list,
         rows_rejected: rejected.len(),
         already_attempted,
         do_not_call,
+        checked: gate.enabled(),
         ..RunSummary::default()
     };
+    if !gate.enabled() {
+        eprintln!(
+            "note: {}: calling hours, holidays and calls per debt are NOT checked ({})",
+            config.path.display(),
+            gate::CHECKS_OFF
+        );
+    }
+    // Who may not be called at this hour is left out before any message
+    // is rendered for them; the whole check runs again before each dial.
+    let now = Utc::now();
+    let mut deferrals = Vec::new();
+    to_dial.retain(|d| match gate.hours(&d.place, &d.contact, now) {
+        Verdict::Allowed(_) => true,
+        Verdict::Refused { reason, retry_at } => {
+            summary.defer(&d.contact, &reason, retry_at);
+            deferrals.push(deferral(&d.contact, reason, retry_at));
+            false
+        }
+    });
+    store.defer(campaign_id, &deferrals).await?;
     Ok(Work {
         store,
         campaign_id,
+        gate,
         to_dial,
         summary,
     })
@@ -190,6 +272,7 @@ pub async fn run(
     let Work {
         store,
         campaign_id,
+        gate,
         to_dial,
         mut summary,
     } = load_work(config, &script).await?;
@@ -392,6 +475,29 @@ pub async fn run(
                     bars.calls.inc(1);
                     continue;
                 }
+                let verdict = match gate.judge(&store, &dial.place, &contact, Utc::now()).await {
+                    Ok(verdict) => verdict,
+                    Err(e) => {
+                        // Without the debtor's earlier calls the caps cannot be kept.
+                        summary.stopped.get_or_insert_with(|| format!("cannot read a debtor's earlier calls: {e}"));
+                        summary.not_dialed += 1;
+                        bars.calls.inc(1);
+                        continue;
+                    }
+                };
+                let compliance = match verdict {
+                    Verdict::Allowed(because) => because,
+                    Verdict::Refused { reason, retry_at } => {
+                        summary.defer(&contact, &reason, retry_at);
+                        if let Err(e) = store.defer(campaign_id, &[deferral(&contact, reason, retry_at)]).await {
+                            summary.stopped.get_or_insert_with(|| format!("cannot record deferrals: {e}"));
+                        }
+                        // The call was not placed: its share of the rate is not spent.
+                        credits += 1;
+                        bars.calls.inc(1);
+                        continue;
+                    }
+                };
                 let plan = match (script.flow(), opening) {
                     (Some(_), opening) => CallPlan::Flow { opening, vars: dial.vars },
                     (None, Some(prompt)) => CallPlan::Message(prompt),
@@ -400,7 +506,7 @@ pub async fn run(
                 summary.dialed += 1;
                 let ctx = ctx.clone();
                 running.spawn(async move {
-                    let result = place_call(&ctx, &contact, plan, 1).await;
+                    let result = place_call(&ctx, &contact, plan, 1, &compliance).await;
                     (contact, result, permit)
                 });
             }
@@ -609,6 +715,21 @@ impl RunSummary {
                 "  (skipped, on the do-not-call list: {} contacts)\n",
                 self.do_not_call
             ));
+        }
+        if self.deferred > 0 {
+            let soonest = self.soonest_retry.map_or(String::new(), |at| {
+                format!(
+                    ", the soonest may be called from {}",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                )
+            });
+            out.push_str(&format!(
+                "  not called now, refused by the calling rules: {} contacts{soonest} (dialer report --deferrals)\n",
+                self.deferred
+            ));
+        }
+        if !self.checked {
+            out.push_str("  calling rules NOT checked (compliance.enabled = false)\n");
         }
         if self.render_failures > 0 {
             out.push_str(&format!(

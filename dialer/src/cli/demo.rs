@@ -251,6 +251,12 @@ flow = "ivr-flows/recordatorio.es-MX.toml"
 engine = "espeak"
 cache_dir = "tts-cache"
 
+# The demo's numbers are fictitious and it runs at any hour: the calling
+# rules (hours in the debtor's zone, holidays, calls per debt) are off.
+# Leave them on for real debtors (see docs/compliance.md).
+[compliance]
+enabled = false
+
 # Debtors who press 0 reach an agent. Two simulated agents register their
 # softphones here (digest), answer, talk, and record a tipificación over
 # the HTTP API.

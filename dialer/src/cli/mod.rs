@@ -63,6 +63,10 @@ enum Command {
         /// Callbacks promised to debtors no agent could take, soonest first.
         #[arg(long, conflicts_with_all = ["promises", "queues", "agents"])]
         callbacks: bool,
+        /// Contacts the calling rules refused (hours, holidays, calls per
+        /// debt) and not called since, with when they may be.
+        #[arg(long, conflicts_with_all = ["promises", "queues", "agents", "callbacks"])]
+        deferrals: bool,
     },
     /// Agents kept in the database (besides the configuration's [[agent]]s).
     Agents {
@@ -214,9 +218,21 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             queues,
             agents,
             callbacks,
+            deferrals,
         } => {
             let store = Store::open_existing(&db).await?;
             let csv = matches!(format, Format::Csv);
+            if deferrals {
+                let rows = store.deferrals(campaign.as_deref()).await?;
+                store.close().await;
+                if csv {
+                    crate::report::write_deferrals_csv(&rows, std::io::stdout().lock())
+                        .context("writing CSV")?;
+                } else {
+                    print!("{}", crate::report::render_deferrals(&rows));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if callbacks {
                 return agent::callbacks(store, csv).await;
             }

@@ -5,6 +5,9 @@
 
 #![deny(clippy::disallowed_methods)]
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use chrono::{Datelike, Duration, NaiveDate, Weekday};
 
 /// Easter Sunday (Gregorian), by the anonymous algorithm of Meeus, Jones
@@ -97,6 +100,33 @@ pub fn peru(year: i32) -> Vec<NaiveDate> {
     ];
     days.sort();
     days
+}
+
+/// Holiday lists already computed, by year: the check runs before every
+/// dial, and a refusal searches up to two weeks of quarter-hours.
+type Cache = Mutex<BTreeMap<i32, Vec<NaiveDate>>>;
+static COLOMBIA: Cache = Mutex::new(BTreeMap::new());
+static PERU: Cache = Mutex::new(BTreeMap::new());
+
+fn in_calendar(cache: &Cache, compute: fn(i32) -> Vec<NaiveDate>, day: NaiveDate) -> bool {
+    let mut years = cache
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    years
+        .entry(day.year())
+        .or_insert_with(|| compute(day.year()))
+        .binary_search(&day)
+        .is_ok()
+}
+
+/// Whether `day` is a festivo in Colombia.
+pub fn is_colombian_holiday(day: NaiveDate) -> bool {
+    in_calendar(&COLOMBIA, colombia, day)
+}
+
+/// Whether `day` is a feriado in Peru.
+pub fn is_peruvian_holiday(day: NaiveDate) -> bool {
+    in_calendar(&PERU, peru, day)
 }
 
 /// Whether `day` is a Saturday or Sunday.

@@ -71,7 +71,7 @@ impl Country {
         match self {
             Country::Mexico => Some((at(7), at(22))),
             Country::Colombia => {
-                if calendar::colombia(day.year()).contains(&day) {
+                if calendar::is_colombian_holiday(day) {
                     return None;
                 }
                 match weekday {
@@ -81,7 +81,7 @@ impl Country {
                 }
             }
             Country::Peru => {
-                if calendar::is_weekend(day) || calendar::peru(day.year()).contains(&day) {
+                if calendar::is_weekend(day) || calendar::is_peruvian_holiday(day) {
                     return None;
                 }
                 Some((at(7), at(20)))
@@ -91,16 +91,31 @@ impl Country {
         }
     }
 
-    /// At most this many calls per debt within `days` days (rolling; 1 =
-    /// the debtor's calendar day).
-    pub fn attempt_cap(self) -> Option<(usize, u32)> {
-        match self {
-            Country::Colombia => Some((1, 1)),
-            Country::Chile => Some((1, 7)),
-            Country::UnitedStates => Some((7, 7)),
-            Country::Mexico | Country::Peru => None,
-        }
+    /// The law's cap on calls per debt, if it has one.
+    pub fn attempt_cap(self) -> Option<Cap> {
+        let (calls, days) = match self {
+            Country::Colombia => (1, 1),
+            Country::Chile => (1, 7),
+            Country::UnitedStates => (7, 7),
+            Country::Mexico | Country::Peru => return None,
+        };
+        Some(Cap {
+            calls,
+            days,
+            by: self.name().to_string(),
+        })
     }
+}
+
+/// At most `calls` calls to a debt within `days` days (rolling; 1 = the
+/// debtor's calendar day), by the law or by the campaign's own policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cap {
+    pub calls: usize,
+    pub days: u32,
+    /// Who sets it, for the verdict: "Colombia", "the campaign
+    /// (compliance.max_calls_per_day)".
+    pub by: String,
 }
 
 /// The answer, worded for the attempt record.
@@ -128,6 +143,18 @@ pub fn may_call(
     country: Country,
     zone: &Zone,
     earlier: &[DateTime<Utc>],
+) -> Verdict {
+    may_call_within(now, country, zone, earlier, &[])
+}
+
+/// [`may_call`], with the campaign's own `caps` besides the law's (the
+/// strictest refuses).
+pub fn may_call_within(
+    now: DateTime<Utc>,
+    country: Country,
+    zone: &Zone,
+    earlier: &[DateTime<Utc>],
+    caps: &[Cap],
 ) -> Verdict {
     let zones: &[Tz] = match zone {
         Zone::Known(tz) => std::slice::from_ref(tz),
@@ -170,51 +197,68 @@ pub fn may_call(
         if inside.len() == 1 { "is" } else { "are all" },
         country.name()
     );
-    if let Some((max, days)) = country.attempt_cap() {
-        let (count, window) = if days == 1 {
-            // The debtor's calendar day, in the zone where it started last.
-            let tz = zones[0];
-            let today = now.with_timezone(&tz).date_naive();
-            let count = earlier
-                .iter()
-                .filter(|t| t.with_timezone(&tz).date_naive() == today)
-                .count();
-            (count, "today".to_string())
-        } else {
-            let since = now - Duration::days(i64::from(days));
-            let count = earlier.iter().filter(|t| **t > since && **t <= now).count();
-            (count, format!("in the last {days} days"))
-        };
-        if count >= max {
-            let retry_at = if days == 1 {
-                next_day_opening(now, country, zones)
-            } else {
-                // When the oldest call in the window leaves it.
-                let mut in_window: Vec<&DateTime<Utc>> = earlier
-                    .iter()
-                    .filter(|t| **t > now - Duration::days(i64::from(days)))
-                    .collect();
-                in_window.sort();
-                in_window
-                    .get(count - max)
-                    .map(|t| **t + Duration::days(i64::from(days)))
-            };
-            return refused(
-                format!(
-                    "{count} call(s) {window} already, and {} allows {max} per {}",
-                    country.name(),
-                    if days == 1 {
-                        "day".to_string()
-                    } else {
-                        format!("{days} days")
-                    }
-                ),
-                retry_at,
-            );
+    for cap in country.attempt_cap().iter().chain(caps) {
+        match within_cap(now, country, zones, earlier, cap) {
+            Ok(count) => because.push_str(&format!(", and {count}")),
+            Err(refusal) => return refusal,
         }
-        because.push_str(&format!(", and {count} of {max} calls {window}"));
     }
     Verdict::Allowed(because)
+}
+
+/// How many of `cap`'s calls are used ("0 of 1 calls today"), or the
+/// refusal when none is left.
+fn within_cap(
+    now: DateTime<Utc>,
+    country: Country,
+    zones: &[Tz],
+    earlier: &[DateTime<Utc>],
+    cap: &Cap,
+) -> Result<String, Verdict> {
+    let Cap {
+        calls: max,
+        days,
+        by,
+    } = cap;
+    let (count, window) = if *days == 1 {
+        // The debtor's calendar day, in the zone where it started last.
+        let tz = zones[0];
+        let today = now.with_timezone(&tz).date_naive();
+        let count = earlier
+            .iter()
+            .filter(|t| t.with_timezone(&tz).date_naive() == today)
+            .count();
+        (count, "today".to_string())
+    } else {
+        let since = now - Duration::days(i64::from(*days));
+        let count = earlier.iter().filter(|t| **t > since && **t <= now).count();
+        (count, format!("in the last {days} days"))
+    };
+    if count < *max {
+        return Ok(format!("{count} of {max} calls {window}"));
+    }
+    let retry_at = if *days == 1 {
+        next_day_opening(now, country, zones)
+    } else {
+        // When enough of the calls in the window have left it.
+        let mut in_window: Vec<&DateTime<Utc>> = earlier
+            .iter()
+            .filter(|t| **t > now - Duration::days(i64::from(*days)))
+            .collect();
+        in_window.sort();
+        in_window
+            .get(count - max)
+            .and_then(|t| next_opening(**t + Duration::days(i64::from(*days)), country, zones))
+    };
+    let period = if *days == 1 {
+        "day".to_string()
+    } else {
+        format!("{days} days")
+    };
+    Err(refused(
+        format!("{count} call(s) {window} already, and {by} allows {max} per {period}"),
+        retry_at,
+    ))
 }
 
 fn refused(reason: String, retry_at: Option<DateTime<Utc>>) -> Verdict {

@@ -38,7 +38,33 @@ pub struct Config {
     pub agents: AgentsConfig,
     /// Where the HTTP API (agent states, screen pops, dispositions) listens.
     pub api: Option<ApiConfig>,
+    pub compliance: ComplianceConfig,
 }
+
+/// The checks before every dial (see docs/compliance.md).
+#[derive(Debug, Clone)]
+pub struct ComplianceConfig {
+    /// False only for lab trunks and fictitious numbers: no hours, no caps.
+    pub enabled: bool,
+    /// The list's column with the debtor's IANA time zone, if it has one.
+    pub timezone_column: Option<String>,
+    /// The campaign's own caps per debt, besides the law's.
+    pub caps: Vec<crate::compliance::Cap>,
+}
+
+/// The least a call may ring before the dialer gives up on it (47 CFR
+/// 64.1200(a)(6): 15 seconds or four rings).
+pub const MIN_RING_S: f64 = 15.0;
+
+/// Column names read as the debtor's time zone when
+/// `compliance.timezone_column` is not set.
+pub const TIMEZONE_COLUMNS: [&str; 5] = [
+    "zona_horaria",
+    "huso_horario",
+    "timezone",
+    "time_zone",
+    "tz",
+];
 
 #[derive(Debug, Clone)]
 pub struct ApiConfig {
@@ -137,6 +163,8 @@ pub struct CampaignConfig {
     pub max_call_s: f64,
     /// Where answered calls are recorded (`record = true`), else `None`.
     pub recordings: Option<PathBuf>,
+    /// Files of numbers this campaign must not call.
+    pub do_not_call: Vec<PathBuf>,
 }
 
 /// What is wrong with a configuration file.
@@ -284,7 +312,9 @@ impl Config {
             }),
             None => None,
         };
+        let compliance = v.compliance(&raw.compliance, &c.ring_timeout_s)?;
         let campaign = CampaignConfig {
+            do_not_call: c.do_not_call.iter().map(|p| resolve(p)).collect(),
             script,
             name: c.name.into_inner(),
             contacts: resolve(&c.contacts),
@@ -318,6 +348,7 @@ impl Config {
             tts,
             agents,
             api,
+            compliance,
         })
     }
 
@@ -336,6 +367,61 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
+    fn compliance(
+        &self,
+        raw: &raw::RawCompliance,
+        ring_timeout: &Spanned<f64>,
+    ) -> Result<ComplianceConfig, ConfigError> {
+        let enabled = *raw.enabled.get_ref();
+        if enabled && *ring_timeout.get_ref() < MIN_RING_S {
+            return Err(self.invalid(
+                ring_timeout,
+                "campaign.ring_timeout_s",
+                format!(
+                    "{} s is under the {MIN_RING_S} s a call must ring before it is given up \
+                     (47 CFR 64.1200(a)(6)); set compliance.enabled = false only for a lab trunk",
+                    ring_timeout.get_ref()
+                ),
+            ));
+        }
+        let timezone_column = match &raw.timezone_column {
+            Some(name) if name.get_ref().trim().is_empty() => {
+                return Err(self.invalid(
+                    name,
+                    "compliance.timezone_column",
+                    "is empty; name the list's column (e.g. zona_horaria) or leave the key out"
+                        .into(),
+                ));
+            }
+            Some(name) => Some(name.get_ref().trim().to_lowercase()),
+            None => None,
+        };
+        let mut caps = Vec::new();
+        for (raw_cap, key, days) in [
+            (&raw.max_calls_per_day, "compliance.max_calls_per_day", 1),
+            (&raw.max_calls_per_week, "compliance.max_calls_per_week", 7),
+        ] {
+            let Some(calls) = raw_cap else { continue };
+            if *calls.get_ref() == 0 {
+                return Err(self.invalid(
+                    calls,
+                    key,
+                    "0 would never call; use at least 1, or leave the key out".into(),
+                ));
+            }
+            caps.push(crate::compliance::Cap {
+                calls: *calls.get_ref() as usize,
+                days,
+                by: format!("the campaign ({key})"),
+            });
+        }
+        Ok(ComplianceConfig {
+            enabled,
+            timezone_column,
+            caps,
+        })
+    }
+
     fn invalid<T>(&self, at: &Spanned<T>, key: &str, reason: String) -> ConfigError {
         ConfigError::Invalid {
             path: self.path.to_owned(),
@@ -665,6 +751,42 @@ trunk = "carrier"
 
         let err = error_of(&GOOD.replace("password = \"secret\"\n", ""));
         assert!(err.contains("`trunk[0].password`"), "{err}");
+    }
+
+    #[test]
+    fn compliance_is_on_by_default_and_its_keys_are_checked() {
+        let c = parse(GOOD).unwrap();
+        assert!(c.compliance.enabled);
+        assert!(c.compliance.caps.is_empty());
+        let c = parse(&format!(
+            "{GOOD}\n[compliance]\ntimezone_column = \"Zona\"\nmax_calls_per_day = 2\nmax_calls_per_week = 5\n"
+        ))
+        .unwrap();
+        assert_eq!(c.compliance.timezone_column.as_deref(), Some("zona"));
+        let caps: Vec<(usize, u32)> = c
+            .compliance
+            .caps
+            .iter()
+            .map(|c| (c.calls, c.days))
+            .collect();
+        assert_eq!(caps, [(2, 1), (5, 7)]);
+        let err = error_of(&format!("{GOOD}\n[compliance]\nmax_calls_per_week = 0\n"));
+        assert!(
+            err.contains("`compliance.max_calls_per_week`: 0 would never call"),
+            "{err}"
+        );
+        let short = GOOD.replace(
+            "trunk = \"carrier\"\n",
+            "trunk = \"carrier\"\nring_timeout_s = 10\n",
+        );
+        let err = error_of(&short);
+        assert!(
+            err.contains("`campaign.ring_timeout_s`: 10 s is under the 15 s"),
+            "{err}"
+        );
+        let lab = parse(&format!("{short}\n[compliance]\nenabled = false\n")).unwrap();
+        assert!(!lab.compliance.enabled);
+        assert_eq!(lab.campaign.ring_timeout_s, 10.0);
     }
 
     #[test]

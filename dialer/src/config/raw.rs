@@ -30,6 +30,33 @@ pub(super) struct RawConfig {
     #[serde(default, rename = "queue")]
     pub(super) queues: Vec<super::agents::RawQueue>,
     pub(super) api: Option<RawApi>,
+    #[serde(default)]
+    pub(super) compliance: RawCompliance,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCompliance {
+    #[serde(default = "yes")]
+    pub(super) enabled: Spanned<bool>,
+    pub(super) timezone_column: Option<Spanned<String>>,
+    pub(super) max_calls_per_day: Option<Spanned<u32>>,
+    pub(super) max_calls_per_week: Option<Spanned<u32>>,
+}
+
+impl Default for RawCompliance {
+    fn default() -> Self {
+        RawCompliance {
+            enabled: yes(),
+            timezone_column: None,
+            max_calls_per_day: None,
+            max_calls_per_week: None,
+        }
+    }
+}
+
+fn yes() -> Spanned<bool> {
+    Spanned::new(0..0, true)
 }
 
 #[derive(Deserialize)]
@@ -189,6 +216,9 @@ pub(super) struct RawCampaign {
     pub(super) record: bool,
     /// Where recordings go; default `recordings/` next to the database.
     pub(super) recordings: Option<PathBuf>,
+    /// Lists of numbers this campaign must not call (besides the global one).
+    #[serde(default)]
+    pub(super) do_not_call: Vec<PathBuf>,
 }
 
 fn default_ring_timeout() -> Spanned<f64> {

@@ -67,6 +67,29 @@ fn query_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |source| StoreError::Query { what, source }
 }
 
+/// A contact the rules refused to call now.
+#[derive(Debug, Clone)]
+pub struct Deferral {
+    pub contact_id: String,
+    pub phone: String,
+    pub decided_at: DateTime<Utc>,
+    /// "refused: ..."
+    pub reason: String,
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+/// A deferral as `dialer report --deferrals` shows it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeferralRow {
+    pub campaign: String,
+    pub contact_id: String,
+    pub name: String,
+    pub phone: String,
+    pub decided_at: String,
+    pub reason: String,
+    pub retry_at: Option<String>,
+}
+
 /// The first write of an attempt, before its INVITE leaves.
 #[derive(Debug, Clone)]
 pub struct NewAttempt<'a> {
@@ -77,6 +100,8 @@ pub struct NewAttempt<'a> {
     pub trunk: &'a str,
     pub call_id: &'a str,
     pub started_at: DateTime<Utc>,
+    /// Why the rules allowed the call ("allowed because ...").
+    pub compliance: &'a str,
 }
 
 /// The last write of an attempt.
@@ -166,6 +191,7 @@ pub struct AttemptRow {
     pub codec: Option<String>,
     pub hangup_by: Option<String>,
     pub note: Option<String>,
+    pub compliance: Option<String>,
     pub outcome: Option<String>,
     pub flow_path: Option<String>,
     pub inputs: Option<String>,
@@ -415,7 +441,7 @@ impl Store {
         sqlx::query_as(
             "SELECT a.id, k.name AS campaign, a.contact_id, a.attempt_no, c.name, a.phone, a.trunk,
                     a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
-                    a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note,
+                    a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note, a.compliance,
                     a.outcome, a.flow_path, a.inputs, a.recording, a.rtp_received, a.rtp_lost,
                     a.rtp_jitter_ms, a.far_lost, a.far_jitter_ms, a.rtt_ms,
                     (SELECT q.queue FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS queue,
@@ -512,6 +538,90 @@ impl Store {
         Ok(found)
     }
 
+    /// When the debtor was called since `since`, by number or by debt, in
+    /// any campaign (the caps are the debtor's, not a campaign's), leaving
+    /// out the calls of the `run` (campaign id, began at) in progress,
+    /// which counts its own. Calls that never reached the carrier (`trunk_failure`) do
+    /// not count.
+    pub async fn calls_to(
+        &self,
+        phone: &str,
+        contact_id: &str,
+        since: DateTime<Utc>,
+        run: Option<(i64, DateTime<Utc>)>,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let (campaign_id, run_began) = run.unzip();
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, started_at FROM attempts
+             WHERE phone = ?1 AND started_at > ?3 AND disposition IS NOT 'trunk_failure'
+               AND (?4 IS NULL OR NOT (campaign_id = ?4 AND started_at >= ?5))
+             UNION
+             SELECT id, started_at FROM attempts
+             WHERE contact_id = ?2 AND started_at > ?3 AND disposition IS NOT 'trunk_failure'
+               AND (?4 IS NULL OR NOT (campaign_id = ?4 AND started_at >= ?5))",
+        )
+        .bind(phone)
+        .bind(contact_id)
+        .bind(format_time(since))
+        .bind(campaign_id)
+        .bind(run_began.map(format_time))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read a debtor's recent calls"))?;
+        Ok(rows
+            .iter()
+            .filter_map(|(_, t)| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .collect())
+    }
+
+    /// Records that the rules refused to call these contacts now.
+    pub async fn defer(&self, campaign_id: i64, deferrals: &[Deferral]) -> Result<(), StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query_error("record deferrals"))?;
+        for d in deferrals {
+            sqlx::query(
+                "INSERT INTO deferrals (campaign_id, contact_id, phone, decided_at, reason, retry_at)
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(campaign_id)
+            .bind(&d.contact_id)
+            .bind(&d.phone)
+            .bind(format_time(d.decided_at))
+            .bind(&d.reason)
+            .bind(d.retry_at.map(format_time))
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("record a deferral"))?;
+        }
+        tx.commit().await.map_err(query_error("record deferrals"))
+    }
+
+    /// The latest refusal of each contact not attempted since, soonest
+    /// `retry_at` first, optionally of one campaign.
+    pub async fn deferrals(&self, campaign: Option<&str>) -> Result<Vec<DeferralRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT k.name AS campaign, d.contact_id, c.name, d.phone, d.decided_at, d.reason, d.retry_at
+             FROM deferrals d
+             JOIN campaigns k ON k.id = d.campaign_id
+             JOIN contacts c ON c.campaign_id = d.campaign_id AND c.contact_id = d.contact_id
+             WHERE (?1 IS NULL OR k.name = ?1)
+               AND d.id = (SELECT max(e.id) FROM deferrals e
+                           WHERE e.campaign_id = d.campaign_id AND e.contact_id = d.contact_id)
+               AND NOT EXISTS (SELECT 1 FROM attempts a
+                               WHERE a.campaign_id = d.campaign_id AND a.contact_id = d.contact_id
+                                 AND a.started_at > d.decided_at)
+             ORDER BY d.retry_at IS NULL, d.retry_at, d.id",
+        )
+        .bind(campaign)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read deferrals"))
+    }
+
     /// Every promise, oldest first, optionally of one campaign.
     pub async fn promises(&self, campaign: Option<&str>) -> Result<Vec<PromiseRow>, StoreError> {
         sqlx::query_as(
@@ -579,6 +689,7 @@ mod tests {
                 trunk: "carrier",
                 call_id: "abc@dialer",
                 started_at: now,
+                compliance: "allowed because of a test",
             })
             .await
             .unwrap();
@@ -733,6 +844,7 @@ mod tests {
             trunk: "t",
             call_id: "x",
             started_at: now,
+            compliance: "allowed because of a test",
         };
         store.begin_attempt(&attempt).await.unwrap();
         // The same attempt number of the same contact cannot be written twice.
@@ -778,6 +890,7 @@ mod tests {
                         trunk: "t",
                         call_id: &call_id,
                         started_at: now,
+                        compliance: "allowed because of a test",
                     })
                     .await
             }

@@ -61,6 +61,7 @@ pub(super) struct BeginAttempt {
     trunk: String,
     call_id: String,
     started_at: DateTime<Utc>,
+    compliance: String,
 }
 
 impl From<&NewAttempt<'_>> for BeginAttempt {
@@ -73,6 +74,7 @@ impl From<&NewAttempt<'_>> for BeginAttempt {
             trunk: a.trunk.to_owned(),
             call_id: a.call_id.to_owned(),
             started_at: a.started_at,
+            compliance: a.compliance.to_owned(),
         }
     }
 }
@@ -266,9 +268,9 @@ async fn apply_group(
     match writes[0] {
         Write::Begin(_) => {
             let sql = format!(
-                "INSERT INTO attempts (campaign_id, contact_id, attempt_no, phone, trunk, call_id, started_at)
+                "INSERT INTO attempts (campaign_id, contact_id, attempt_no, phone, trunk, call_id, started_at, compliance)
                  VALUES {} RETURNING id, call_id",
-                rows(writes.len(), 7)
+                rows(writes.len(), 8)
             );
             let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
             for write in writes {
@@ -282,7 +284,8 @@ async fn apply_group(
                     .bind(&a.phone)
                     .bind(&a.trunk)
                     .bind(&a.call_id)
-                    .bind(format_time(a.started_at));
+                    .bind(format_time(a.started_at))
+                    .bind(&a.compliance);
             }
             let returned: std::collections::HashMap<String, i64> = query
                 .fetch_all(&mut *connection)

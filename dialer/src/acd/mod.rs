@@ -17,7 +17,7 @@ mod tests;
 use std::fmt;
 use std::time::Duration;
 
-pub use router::{Action, EnqueueError, RequestError, Router, WaitingCall};
+pub use router::{Action, EnqueueError, PacingState, RequestError, Router, WaitingCall};
 
 /// An agent, by its index in the router's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

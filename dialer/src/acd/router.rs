@@ -78,6 +78,41 @@ struct Agent {
     wrap_up_until: Option<Instant>,
     /// A pause or logout asked during a call, applied when it ends.
     pending: Option<AgentRequest>,
+    /// Since when they are reserved, on a call or in its wrap-up.
+    busy_since: Option<Instant>,
+    /// Since when they are in wrap-up.
+    wrapping_since: Option<Instant>,
+}
+
+/// What a pacer needs of the agents who serve one queue, and what they
+/// did since it last asked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PacingState {
+    /// Agents ready for a call.
+    pub ready: usize,
+    /// Agents reserved, talking or in wrap-up: since when busy, and since
+    /// when wrapping up.
+    pub busy: Vec<(Instant, Option<Instant>)>,
+    /// Debtors in the queue no agent has answered yet.
+    pub waiting: usize,
+    /// Debtors of the queue talking to an agent.
+    pub talking: usize,
+    /// Calls ended since the last ask: seconds talking, seconds in wrap-up.
+    pub freed: Vec<(f64, f64)>,
+    /// Debtors an agent answered within the grace time, since the last ask.
+    pub connected: usize,
+    /// Debtors who got no agent within the grace time (they left the
+    /// queue, overflowed, or the agent answered later), since the last ask.
+    pub abandoned: usize,
+}
+
+/// An end of a debtor's wait, for [`PacingState`].
+#[derive(Debug, Clone, Copy)]
+struct WaitEnded {
+    queue: QueueId,
+    enqueued_at: Instant,
+    at: Instant,
+    connected: bool,
 }
 
 #[derive(Debug)]
@@ -104,6 +139,9 @@ pub struct Router {
     /// Calls an agent answered, until they end.
     connected: BTreeMap<QueueCallId, (AgentId, QueueId)>,
     actions: VecDeque<Action>,
+    /// Calls and waits that ended since the pacer last asked.
+    freed: Vec<(AgentId, f64, f64)>,
+    waits_ended: Vec<WaitEnded>,
 }
 
 impl Router {
@@ -119,6 +157,8 @@ impl Router {
             idle_since: None,
             wrap_up_until: None,
             pending: None,
+            busy_since: None,
+            wrapping_since: None,
         });
         AgentId(self.agents.len() - 1)
     }
@@ -236,6 +276,7 @@ impl Router {
             return;
         };
         self.connected.insert(call, (agent, w.queue));
+        self.wait_ended(now, &w, true);
         self.set_state(now, agent, AgentState::OnCall(call));
     }
 
@@ -273,10 +314,66 @@ impl Router {
         let Some(w) = self.waiting.remove(&call) else {
             return;
         };
+        self.wait_ended(now, &w, false);
         if let Some(agent) = w.offered_to {
             self.after_call(now, agent, None);
         }
         self.dispatch(now);
+    }
+
+    fn wait_ended(&mut self, now: Instant, w: &Waiting, connected: bool) {
+        self.waits_ended.push(WaitEnded {
+            queue: w.queue,
+            enqueued_at: w.enqueued_at,
+            at: now,
+            connected,
+        });
+    }
+
+    /// The agents who can take `queue`'s calls, and what happened since
+    /// the last ask (a debtor connected later than `grace` after entering
+    /// the queue counts as abandoned).
+    pub fn pacing(
+        &mut self,
+        now: Instant,
+        queue: QueueId,
+        grace: std::time::Duration,
+    ) -> PacingState {
+        let Some(spec) = self.queues.get(queue.0) else {
+            return PacingState::default();
+        };
+        let serves = |a: &Agent| skill_score(&a.spec, &spec.skills).is_some();
+        let mut state = PacingState {
+            waiting: self.waiting.values().filter(|w| w.queue == queue).count(),
+            talking: self.connected.values().filter(|(_, q)| *q == queue).count(),
+            ..PacingState::default()
+        };
+        for a in self.agents.iter().filter(|a| serves(a)) {
+            match a.state {
+                AgentState::Ready => state.ready += 1,
+                AgentState::Reserved(_) | AgentState::OnCall(_) | AgentState::WrapUp => {
+                    state
+                        .busy
+                        .push((a.busy_since.unwrap_or(now), a.wrapping_since));
+                }
+                AgentState::Paused(_) | AgentState::LoggedOut => {}
+            }
+        }
+        let agents = &self.agents;
+        state.freed = self
+            .freed
+            .drain(..)
+            .filter(|(agent, _, _)| serves(&agents[agent.0]))
+            .map(|(_, talk, wrap)| (talk, wrap))
+            .collect();
+        for end in self.waits_ended.drain(..).filter(|e| e.queue == queue) {
+            if end.connected && end.at.duration_since(end.enqueued_at) <= grace {
+                state.connected += 1;
+            } else {
+                state.abandoned += 1;
+            }
+        }
+        state
     }
 
     /// An answered call ended (either side hung up): the agent goes to wrap-up.
@@ -368,6 +465,17 @@ impl Router {
         };
         let from = w.queue;
         let to = self.queues[from.0].overflow.clone();
+        // The wait in `from` ended without an agent, wherever the call goes.
+        let ended = WaitEnded {
+            queue: from,
+            enqueued_at: w.enqueued_at,
+            at: now,
+            connected: false,
+        };
+        self.waits_ended.push(ended);
+        let Some(w) = self.waiting.get_mut(&call) else {
+            return;
+        };
         self.actions.push_back(Action::Overflow {
             call,
             from,
@@ -418,6 +526,29 @@ impl Router {
         }
         a.wrap_up_until = None;
         a.idle_since = (state == AgentState::Ready).then_some(now);
+        match state {
+            AgentState::Reserved(_) | AgentState::OnCall(_) => {
+                a.busy_since.get_or_insert(now);
+                a.wrapping_since = None;
+            }
+            AgentState::WrapUp => {
+                a.busy_since.get_or_insert(now);
+                a.wrapping_since = Some(now);
+            }
+            AgentState::Ready | AgentState::Paused(_) | AgentState::LoggedOut => {
+                // A call that was answered and ended is a spell the pacer
+                // learns from; a failed offer is not.
+                if let (Some(busy), Some(wrapping)) = (a.busy_since, a.wrapping_since) {
+                    let talk = wrapping.duration_since(busy).as_secs_f64();
+                    let wrap = now.duration_since(wrapping).as_secs_f64();
+                    self.freed.push((agent, talk, wrap));
+                }
+                let a = &mut self.agents[agent.0];
+                a.busy_since = None;
+                a.wrapping_since = None;
+            }
+        }
+        let a = &mut self.agents[agent.0];
         a.state = state.clone();
         self.actions.push_back(Action::AgentChanged {
             agent,

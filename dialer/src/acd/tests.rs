@@ -500,3 +500,64 @@ fn overflowing_to_a_general_queue_drops_the_first_queues_skills() {
         "in the general queue only the transfer's own skill counts"
     );
 }
+
+/// What a campaign's pacer reads: the queue's agents ready and busy (and
+/// since when), debtors waiting, and what ended since it last asked.
+#[test]
+fn the_pacer_sees_the_queue_agents_and_learns_their_calls_and_the_abandons() {
+    let mut w = World::new();
+    let q = w.router.add_queue(queue("cobranza", &["cobranza"]));
+    let other = w.router.add_queue(queue("ventas", &["ventas"]));
+    let ana = w.router.add_agent(agent("ana", &["cobranza:5"]));
+    let beto = w.router.add_agent(agent("beto", &["cobranza:5"]));
+    let seller = w.router.add_agent(agent("carla", &["ventas:5"]));
+    for a in [ana, beto, seller] {
+        w.ready(a);
+    }
+    let grace = secs(2);
+    let state = w.router.pacing(w.now, q, grace);
+    assert_eq!((state.ready, state.busy.len(), state.waiting), (2, 0, 0));
+
+    // A debtor answered by Ana at once: connected within the grace time.
+    w.enqueue(1, q, &[], 0);
+    let begun = w.now;
+    w.advance(secs(1));
+    w.router.handle_offer_answered(w.now, QueueCallId(1));
+    // A second debtor Beto takes only after 5 s: an abandon by the law.
+    w.enqueue(2, q, &[], 0);
+    w.advance(secs(5));
+    w.router.handle_offer_answered(w.now, QueueCallId(2));
+    // A third waits for nobody and leaves.
+    w.enqueue(3, q, &[], 0);
+    let state = w.router.pacing(w.now, q, grace);
+    assert_eq!(state.ready, 0);
+    assert_eq!(state.busy, vec![(begun, None), (begun + secs(1), None)]);
+    assert_eq!((state.waiting, state.talking), (1, 2));
+    assert_eq!((state.connected, state.abandoned), (1, 1));
+    w.advance(secs(1));
+    w.router.handle_abandon(w.now, QueueCallId(3));
+
+    // Ana's call ends at 60 s; her 10 s wrap-up follows.
+    w.advance(secs(53));
+    w.router.handle_call_ended(w.now, QueueCallId(1));
+    let wrapping = w.now;
+    let state = w.router.pacing(w.now, q, grace);
+    assert_eq!(state.busy[0], (begun, Some(wrapping)));
+    assert_eq!((state.connected, state.abandoned), (0, 1));
+    assert!(state.freed.is_empty());
+    w.run_until(secs(71));
+    let state = w.router.pacing(w.now, q, grace);
+    assert_eq!(state.ready, 1);
+    assert_eq!(state.freed.len(), 1);
+    let (talk, wrap) = state.freed[0];
+    assert!(
+        (talk - 60.0).abs() < 1e-6 && (wrap - 10.0).abs() < 1e-6,
+        "{:?}",
+        state.freed
+    );
+    // Asked again: nothing new.
+    let state = w.router.pacing(w.now, q, grace);
+    assert!(state.freed.is_empty() && state.connected == 0 && state.abandoned == 0);
+    // The other queue's agent is not counted.
+    assert_eq!(w.router.pacing(w.now, other, grace).ready, 1);
+}

@@ -18,6 +18,7 @@ use tokio::sync::{broadcast, mpsc, oneshot};
 
 pub use service::{AgentsOptions, start};
 
+pub use crate::acd::PacingState;
 use crate::acd::{AgentRequest, OfferFailure, QueueCallId, Requirement};
 use crate::config::OverflowConfig;
 use crate::sip::registrar::Binding;
@@ -45,6 +46,11 @@ enum Request {
         reply: oneshot::Sender<Result<(), String>>,
     },
     Snapshot(oneshot::Sender<Snapshot>),
+    Pacing {
+        queue: String,
+        grace: Duration,
+        reply: oneshot::Sender<Option<PacingState>>,
+    },
 }
 
 /// What the ACD tells the call actor of a debtor in a queue.
@@ -183,6 +189,24 @@ impl Agents {
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request::Snapshot(reply))
+            .map_err(|_| GONE.to_string())?;
+        answer.await.map_err(|_| GONE.to_string())
+    }
+
+    /// The agents who serve `queue` and what they did since the last ask
+    /// (for the campaign's pacer); `None` for a queue that does not exist.
+    pub async fn pacing(
+        &self,
+        queue: &str,
+        grace: Duration,
+    ) -> Result<Option<PacingState>, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Pacing {
+                queue: queue.to_owned(),
+                grace,
+                reply,
+            })
             .map_err(|_| GONE.to_string())?;
         answer.await.map_err(|_| GONE.to_string())
     }

@@ -311,6 +311,17 @@ impl Service {
             Request::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot(now));
             }
+            Request::Pacing {
+                queue,
+                grace,
+                reply,
+            } => {
+                let state = self
+                    .queue_ids
+                    .get(&queue)
+                    .map(|id| self.router.pacing(now, *id, grace));
+                let _ = reply.send(state);
+            }
         }
     }
 

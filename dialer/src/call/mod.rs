@@ -154,6 +154,8 @@ struct Record {
     recording: Option<String>,
     /// Loss and jitter both ways, once the media has ended.
     quality: Option<crate::store::MediaQuality>,
+    /// Told the moment the debtor answers (the campaign's pacer).
+    on_answer: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 impl CallContext {
@@ -175,6 +177,7 @@ pub async fn place_call(
     plan: CallPlan,
     attempt_no: u32,
     compliance: &str,
+    on_answer: Option<tokio::sync::oneshot::Sender<()>>,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
     let rtp_port = socket.port();
@@ -214,6 +217,7 @@ pub async fn place_call(
         inputs: Vec::new(),
         recording: None,
         quality: None,
+        on_answer,
     };
     let request = InviteRequest {
         call_id,
@@ -315,7 +319,12 @@ async fn run_leg(
                         }
                     }
                 }
-                LegEvent::Answered { sdp } => break sdp,
+                LegEvent::Answered { sdp } => {
+                    if let Some(answered) = record.on_answer.take() {
+                        let _ = answered.send(());
+                    }
+                    break sdp;
+                }
                 LegEvent::Failed { code, reason } => {
                     record.sip_code = Some(code);
                     record.sip_reason = Some(reason.clone());

@@ -46,6 +46,35 @@ pub fn queue_templates(config: &Config) -> Vec<Template> {
         .collect()
 }
 
+/// An agent mode's answered debtors must reach the queue whose agents
+/// the pacer counts: the flow transfers to it.
+pub fn check_pacing(config: &Config, script: &PreparedScript) -> anyhow::Result<()> {
+    let Some(queue) = &config.pacing.queue else {
+        return Ok(());
+    };
+    let mode = config.pacing.mode.name();
+    let Some(flow) = script.flow() else {
+        bail!(
+            "{}: pacing.mode = \"{mode}\" needs a campaign.flow with a transfer node to queue '{queue}': \
+             a message alone never reaches an agent",
+            config.path.display()
+        );
+    };
+    let transfers = flow
+        .nodes
+        .iter()
+        .any(|n| matches!(&n.kind, NodeKind::Transfer { queue: q, .. } if q == queue));
+    if !transfers {
+        bail!(
+            "{}: no node transfers to queue '{queue}', the queue of {}'s pacing.queue: \
+             answered debtors would never reach the agents the pacer counts",
+            flow.path.display(),
+            config.path.display()
+        );
+    }
+    Ok(())
+}
+
 /// Every transfer of the flow names a configured queue and valid skills.
 pub fn check_transfers(config: &Config, script: &PreparedScript) -> anyhow::Result<()> {
     if config.agents.queues.is_empty() {

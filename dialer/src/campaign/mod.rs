@@ -5,6 +5,7 @@ pub mod attempt;
 pub mod contacts;
 pub mod gate;
 pub mod message;
+pub mod pace;
 pub mod runner;
 
 pub use attempt::{Disposition, HangupBy};

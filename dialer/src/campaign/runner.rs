@@ -17,7 +17,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use chrono::{Datelike, Local, Utc};
-use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use governor::{Quota, RateLimiter};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use media::prompt::Prompt;
@@ -31,6 +32,7 @@ use tracing::{error, info, warn};
 
 use super::gate::{self, Gate, Place};
 use super::message::PreparedScript;
+use super::pace::{DECIDE_EVERY, LivePacer};
 use super::{Contact, Disposition, RowError, acd, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::compliance::Verdict;
@@ -66,6 +68,8 @@ pub struct RunSummary {
     pub soonest_retry: Option<chrono::DateTime<Utc>>,
     /// False when `compliance.enabled = false`.
     pub checked: bool,
+    /// The pacer's line (agent modes).
+    pub pacing: Option<String>,
     /// Why dialing stopped early, if it did.
     pub stopped: Option<String>,
     pub elapsed: Duration,
@@ -269,6 +273,7 @@ pub async fn run(
             .await?,
     );
     acd::check_transfers(config, &script)?;
+    acd::check_pacing(config, &script)?;
     let Work {
         store,
         campaign_id,
@@ -380,10 +385,21 @@ pub async fn run(
     // A call's channel permit travels back with its outcome, so the slot
     // frees only once the loop has counted the outcome (and maybe stopped).
     let mut running: JoinSet<(
+        u64,
         Contact,
         Result<CallOutcome, CallError>,
         OwnedSemaphorePermit,
     )> = JoinSet::new();
+    // Agent modes: the pacer says how many calls may be placed, from the
+    // queue's agents and the calls ringing.
+    let mut pacer = LivePacer::new(&config.pacing);
+    let agents = running_acd.as_ref().map(|a| a.context.agents.clone());
+    if let Some(p) = &pacer {
+        info!(pacing = %p.name(), queue = %p.queue(), "pacing by agents");
+    }
+    let mut answers = FuturesUnordered::new();
+    let mut decide = tokio::time::interval(DECIDE_EVERY);
+    decide.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut trunk_failures_in_a_row = 0;
     let mut render_failures_in_a_row = 0;
     let mut renderer_done = false;
@@ -400,7 +416,10 @@ pub async fn run(
                 summary.stopped = Some("stopped by the operator".into());
             }
             Some(done) = running.join_next() => {
-                let (contact, result, permit) = done.expect("call tasks do not panic");
+                let (token, contact, result, permit) = done.expect("call tasks do not panic");
+                if let Some(p) = pacer.as_mut() {
+                    p.ended(token);
+                }
                 match result {
                     Ok(outcome) => {
                         *summary.counts.entry(outcome.disposition).or_default() += 1;
@@ -433,6 +452,18 @@ pub async fn run(
                 bars.calls.set_message(counts_line(&summary.counts));
                 drop(permit);
             }
+            Some((token, answered)) = answers.next(), if !answers.is_empty() => {
+                if let Some(p) = pacer.as_mut() {
+                    p.rang(token, answered);
+                }
+            }
+            _ = decide.tick(), if pacer.is_some() && may_launch => {
+                if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref())
+                    && let Err(e) = p.decide(agents, channels.available_permits()).await
+                {
+                    warn!(error = %e, "the pacer could not ask the ACD");
+                }
+            }
             launch = async {
                 let permit = channels.clone().acquire_owned().await.expect("the semaphore is never closed");
                 if credits == 0 {
@@ -440,7 +471,7 @@ pub async fn run(
                     credits = per_wake.get();
                 }
                 (permit, rendered.recv().await)
-            }, if may_launch => {
+            }, if may_launch && pacer.as_ref().is_none_or(LivePacer::may_place) => {
                 let (permit, next) = launch;
                 credits -= 1;
                 let Some((dial, opening)) = next else {
@@ -504,10 +535,17 @@ pub async fn run(
                     (None, None) => unreachable!("a message always has its opening"),
                 };
                 summary.dialed += 1;
+                let token = taken as u64;
+                let on_answer = pacer.as_mut().map(|p| {
+                    p.placed(token);
+                    let (answered, told) = tokio::sync::oneshot::channel();
+                    answers.push(told.map(move |r| (token, r.is_ok())));
+                    answered
+                });
                 let ctx = ctx.clone();
                 running.spawn(async move {
-                    let result = place_call(&ctx, &contact, plan, 1, &compliance).await;
-                    (contact, result, permit)
+                    let result = place_call(&ctx, &contact, plan, 1, &compliance, on_answer).await;
+                    (token, contact, result, permit)
                 });
             }
         }
@@ -516,6 +554,11 @@ pub async fn run(
     rendered.close();
     while rendered.recv().await.is_some() {}
     summary.not_dialed += total - taken;
+    // The last calls' connections and abandons, before the ACD stops.
+    if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref()) {
+        let _ = p.decide(agents, 0).await;
+    }
+    summary.pacing = pacer.as_ref().map(LivePacer::render);
     bars.finish();
     if let Some(running) = running_acd {
         let longest_wrap_up = config
@@ -739,6 +782,9 @@ impl RunSummary {
         }
         if self.not_dialed > 0 {
             out.push_str(&format!("  not dialed: {} contacts\n", self.not_dialed));
+        }
+        if let Some(pacing) = &self.pacing {
+            out.push_str(pacing);
         }
         if let Some(reason) = &self.stopped {
             out.push_str(&format!("Dialing stopped early: {reason}\n"));

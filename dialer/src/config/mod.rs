@@ -39,6 +39,47 @@ pub struct Config {
     /// Where the HTTP API (agent states, screen pops, dispositions) listens.
     pub api: Option<ApiConfig>,
     pub compliance: ComplianceConfig,
+    pub pacing: PacingConfig,
+}
+
+/// How a campaign paces its calls (docs/pacing.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PacingMode {
+    /// No agents: as fast as the trunk's channels and rate allow.
+    Blaster,
+    /// One call per ready agent.
+    Progressive,
+    /// `lines_per_agent` calls per ready agent.
+    Power,
+    /// As many calls as keep abandons under `abandon_cap`.
+    Predictive,
+}
+
+impl PacingMode {
+    pub fn name(self) -> &'static str {
+        match self {
+            PacingMode::Blaster => "blaster",
+            PacingMode::Progressive => "progressive",
+            PacingMode::Power => "power",
+            PacingMode::Predictive => "predictive",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PacingConfig {
+    pub mode: PacingMode,
+    /// The queue whose agents take the answered debtors (agent modes).
+    pub queue: Option<String>,
+    pub lines_per_agent: f64,
+    pub abandon_cap: f64,
+}
+
+impl PacingConfig {
+    /// Seconds a debtor who answered may wait for an agent before the call
+    /// is abandoned (47 CFR 64.1200(a)(7)(i): two seconds after the greeting).
+    pub const GRACE_S: f64 = 2.0;
 }
 
 /// The checks before every dial (see docs/compliance.md).
@@ -313,6 +354,7 @@ impl Config {
             None => None,
         };
         let compliance = v.compliance(&raw.compliance, &c.ring_timeout_s)?;
+        let pacing = v.pacing(raw.pacing.as_ref(), &agents)?;
         let campaign = CampaignConfig {
             do_not_call: c.do_not_call.iter().map(|p| resolve(p)).collect(),
             script,
@@ -349,6 +391,7 @@ impl Config {
             agents,
             api,
             compliance,
+            pacing,
         })
     }
 
@@ -367,6 +410,108 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
+    fn pacing(
+        &self,
+        raw: Option<&raw::RawPacing>,
+        agents: &AgentsConfig,
+    ) -> Result<PacingConfig, ConfigError> {
+        let Some(raw) = raw else {
+            return Ok(PacingConfig {
+                mode: PacingMode::Blaster,
+                queue: None,
+                lines_per_agent: 2.0,
+                abandon_cap: 0.03,
+            });
+        };
+        let mode = *raw.mode.get_ref();
+        let lines_per_agent = match &raw.lines_per_agent {
+            Some(l) if !(1.0..=10.0).contains(l.get_ref()) => {
+                return Err(self.invalid(
+                    l,
+                    "pacing.lines_per_agent",
+                    format!("{} is not between 1 and 10", l.get_ref()),
+                ));
+            }
+            Some(l) => *l.get_ref(),
+            None => 2.0,
+        };
+        let abandon_cap = match &raw.abandon_cap {
+            Some(c) if !(0.001..=0.1).contains(c.get_ref()) => {
+                return Err(self.invalid(
+                    c,
+                    "pacing.abandon_cap",
+                    format!(
+                        "{} is not a share between 0.001 and 0.1 (the law's cap is 0.03, 3%)",
+                        c.get_ref()
+                    ),
+                ));
+            }
+            Some(c) => *c.get_ref(),
+            None => 0.03,
+        };
+        let queue = match (mode, &raw.queue) {
+            (PacingMode::Blaster, _) => None,
+            (_, None) => {
+                return Err(self.invalid(
+                    &raw.mode,
+                    "pacing.queue",
+                    format!(
+                        "{} dialing paces calls by agents: name the [[queue]] whose agents take the answered debtors",
+                        mode.name()
+                    ),
+                ));
+            }
+            (_, Some(name)) => {
+                let Some(queue) = agents.queue(name.get_ref()) else {
+                    let names: Vec<&str> = agents.queues.iter().map(|q| q.name.as_str()).collect();
+                    return Err(self.invalid(
+                        name,
+                        "pacing.queue",
+                        format!(
+                            "no [[queue]] named '{}' (there are: {})",
+                            name.get_ref(),
+                            if names.is_empty() {
+                                "none".to_string()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                    ));
+                };
+                // More calls than free agents: some debtors find nobody, and
+                // the law wants them to hear the safe-harbor message within
+                // two seconds, then the call ends.
+                let overdials = matches!(mode, PacingMode::Power | PacingMode::Predictive);
+                if overdials
+                    && (queue.max_wait_s > PacingConfig::GRACE_S
+                        || queue.overflow != OverflowConfig::Hangup)
+                {
+                    return Err(self.invalid(
+                        name,
+                        "pacing.queue",
+                        format!(
+                            "{} dialing abandons some debtors; queue '{}' must give them the \
+                             safe-harbor message within {} s: set its max_wait_s = {} and \
+                             overflow = \"hangup\" with an overflow_prompt naming the caller, \
+                             a callback number and how to opt out",
+                            mode.name(),
+                            queue.name,
+                            PacingConfig::GRACE_S,
+                            PacingConfig::GRACE_S
+                        ),
+                    ));
+                }
+                Some(queue.name.clone())
+            }
+        };
+        Ok(PacingConfig {
+            mode,
+            queue,
+            lines_per_agent,
+            abandon_cap,
+        })
+    }
+
     fn compliance(
         &self,
         raw: &raw::RawCompliance,
@@ -787,6 +932,66 @@ trunk = "carrier"
         let lab = parse(&format!("{short}\n[compliance]\nenabled = false\n")).unwrap();
         assert!(!lab.compliance.enabled);
         assert_eq!(lab.campaign.ring_timeout_s, 10.0);
+    }
+
+    #[test]
+    fn pacing_modes_name_their_queue_and_overdialing_needs_the_safe_harbor() {
+        assert_eq!(parse(GOOD).unwrap().pacing.mode, PacingMode::Blaster);
+        let queue = |max_wait: &str, overflow: &str| {
+            format!(
+                "{GOOD}\n[[agent]]\nlogin = \"ana\"\nname = \"Ana\"\npassword = \"secreto-ana\"\nskills = [\"cobranza\"]\n\
+                 [[queue]]\nname = \"cobranza\"\nskills = [\"cobranza\"]\nmax_wait_s = {max_wait}\noverflow = \"{overflow}\"\n"
+            )
+        };
+        let err = error_of(&format!(
+            "{}[pacing]\nmode = \"progressive\"\n",
+            queue("60", "callback")
+        ));
+        assert!(
+            err.contains("`pacing.queue`: progressive dialing paces calls by agents"),
+            "{err}"
+        );
+        let err = error_of(&format!(
+            "{}[pacing]\nmode = \"progressive\"\nqueue = \"ventas\"\n",
+            queue("60", "callback")
+        ));
+        assert!(
+            err.contains("no [[queue]] named 'ventas' (there are: cobranza)"),
+            "{err}"
+        );
+        let c = parse(&format!(
+            "{}[pacing]\nmode = \"progressive\"\nqueue = \"cobranza\"\n",
+            queue("60", "callback")
+        ))
+        .unwrap();
+        assert_eq!(c.pacing.queue.as_deref(), Some("cobranza"));
+        let err = error_of(&format!(
+            "{}[pacing]\nmode = \"predictive\"\nqueue = \"cobranza\"\n",
+            queue("60", "callback")
+        ));
+        assert!(
+            err.contains("predictive dialing abandons some debtors; queue 'cobranza' must give them the safe-harbor message within 2 s"),
+            "{err}"
+        );
+        let c = parse(&format!(
+            "{}[pacing]\nmode = \"power\"\nqueue = \"cobranza\"\nlines_per_agent = 2.5\n",
+            queue("2", "hangup")
+        ))
+        .unwrap();
+        assert_eq!(
+            (c.pacing.mode, c.pacing.lines_per_agent),
+            (PacingMode::Power, 2.5)
+        );
+        let err = error_of(&format!(
+            "{}[pacing]\nmode = \"predictive\"\nqueue = \"cobranza\"\nabandon_cap = 0.5\n",
+            queue("2", "hangup")
+        ));
+        assert!(
+            err.contains("`pacing.abandon_cap`: 0.5 is not a share"),
+            "{err}"
+        );
+        let err = error_of(&format!("{GOOD}\n[pacing]\nmode = \"turbo\"\n"));
+        assert!(err.contains("turbo"), "{err}");
     }
 
     #[test]

@@ -32,6 +32,16 @@ pub(super) struct RawConfig {
     pub(super) api: Option<RawApi>,
     #[serde(default)]
     pub(super) compliance: RawCompliance,
+    pub(super) pacing: Option<RawPacing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPacing {
+    pub(super) mode: Spanned<super::PacingMode>,
+    pub(super) queue: Option<Spanned<String>>,
+    pub(super) lines_per_agent: Option<Spanned<f64>>,
+    pub(super) abandon_cap: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -1,0 +1,194 @@
+//! Pacing in a live campaign: the pacer of [`crate::pacing`], told what
+//! the ACD's agents are doing and which calls are ringing, says how many
+//! calls the dialing loop may place now.
+//!
+//! The loop asks every [`DECIDE_EVERY`]; between asks it places at most
+//! what the last answer allowed. The pacer learns from what happens: each
+//! call's ring (answered or not, and how long), each agent's call and
+//! wrap-up, each answered debtor connected to an agent within the grace
+//! time or abandoned.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::agents::Agents;
+use crate::config::{PacingConfig, PacingMode};
+use crate::pacing::{
+    Busy, Foresight, Observed, Pacer, Predictive, PredictiveConfig, Ringing, View,
+};
+
+/// How often the loop asks the pacer.
+pub const DECIDE_EVERY: Duration = Duration::from_millis(100);
+
+/// A campaign's pacer and what it has been told.
+pub struct LivePacer {
+    pacer: Pacer,
+    queue: String,
+    origin: Instant,
+    /// Calls placed and not yet answered or ended: when placed (seconds).
+    ringing: HashMap<u64, f64>,
+    /// Calls answered and not ended: in the flow's greeting, waiting in
+    /// the queue, or talking to an agent.
+    answered: HashSet<u64>,
+    /// Calls the last decision allowed that the loop has not placed yet.
+    allowed: usize,
+    /// Debtors connected to an agent within the grace time, and not.
+    pub connected: usize,
+    pub abandoned: usize,
+}
+
+impl LivePacer {
+    /// The pacer of an agent mode; none for a blaster.
+    pub fn new(config: &PacingConfig) -> Option<LivePacer> {
+        let pacer = match config.mode {
+            PacingMode::Blaster => return None,
+            PacingMode::Progressive => Pacer::Progressive,
+            PacingMode::Power => Pacer::Power {
+                lines_per_agent: config.lines_per_agent,
+            },
+            PacingMode::Predictive => {
+                Pacer::Predictive(Box::new(Predictive::new(PredictiveConfig {
+                    abandon_cap: config.abandon_cap,
+                    grace_s: PacingConfig::GRACE_S,
+                    ..PredictiveConfig::default()
+                })))
+            }
+        };
+        Some(LivePacer {
+            pacer,
+            queue: config
+                .queue
+                .clone()
+                .expect("validated: agent modes name their queue"),
+            origin: Instant::now(),
+            ringing: HashMap::new(),
+            answered: HashSet::new(),
+            allowed: 0,
+            connected: 0,
+            abandoned: 0,
+        })
+    }
+
+    pub fn name(&self) -> String {
+        self.pacer.name()
+    }
+
+    pub fn queue(&self) -> &str {
+        &self.queue
+    }
+
+    fn secs(&self, at: Instant) -> f64 {
+        at.saturating_duration_since(self.origin).as_secs_f64()
+    }
+
+    /// Whether the loop may place a call now.
+    pub fn may_place(&self) -> bool {
+        self.allowed > 0
+    }
+
+    /// The loop placed call `token`.
+    pub fn placed(&mut self, token: u64) {
+        self.allowed = self.allowed.saturating_sub(1);
+        let now = self.secs(Instant::now());
+        self.ringing.insert(token, now);
+    }
+
+    /// Call `token` stopped ringing: answered by the debtor, or not.
+    pub fn rang(&mut self, token: u64, answered: bool) {
+        let Some(placed) = self.ringing.remove(&token) else {
+            return;
+        };
+        let now = self.secs(Instant::now());
+        if answered {
+            self.answered.insert(token);
+        }
+        self.pacer.observe(
+            now,
+            Observed::Rang {
+                ring_s: now - placed,
+                person: answered,
+            },
+        );
+    }
+
+    /// Call `token` ended.
+    pub fn ended(&mut self, token: u64) {
+        self.answered.remove(&token);
+        if self.ringing.contains_key(&token) {
+            self.rang(token, false);
+        }
+    }
+
+    /// Asks the ACD about the queue's agents and decides how many calls
+    /// may be placed until the next ask; `lines` is the trunk's free
+    /// channels.
+    pub async fn decide(&mut self, agents: &Agents, lines: usize) -> Result<(), String> {
+        let grace = Duration::from_secs_f64(PacingConfig::GRACE_S);
+        let state = agents
+            .pacing(&self.queue, grace)
+            .await?
+            .ok_or_else(|| format!("no queue named '{}' in the ACD", self.queue))?;
+        let now = self.secs(Instant::now());
+        for (talk_s, wrap_s) in state.freed {
+            self.pacer.observe(now, Observed::Freed { talk_s, wrap_s });
+        }
+        for _ in 0..state.connected {
+            self.pacer.observe(now, Observed::Connected);
+        }
+        for _ in 0..state.abandoned {
+            self.pacer.observe(now, Observed::Abandoned);
+        }
+        self.connected += state.connected;
+        self.abandoned += state.abandoned;
+        let busy: Vec<Busy> = state
+            .busy
+            .iter()
+            .map(|(since, wrapping)| Busy {
+                since: self.secs(*since),
+                wrapping_since: wrapping.map(|w| self.secs(w)),
+                frees: Foresight::Unknown,
+            })
+            .collect();
+        let ringing: Vec<Ringing> = self
+            .ringing
+            .values()
+            .map(|placed| Ringing {
+                placed: *placed,
+                answer: Foresight::Unknown,
+            })
+            .collect();
+        // Debtors who answered and are still hearing the flow's greeting
+        // will want an agent in a moment: they count as waiting already.
+        let greeting = self
+            .answered
+            .len()
+            .saturating_sub(state.waiting + state.talking);
+        self.allowed = self.pacer.calls_to_place(&View {
+            now,
+            ready: state.ready,
+            busy: &busy,
+            ringing: &ringing,
+            waiting: state.waiting + greeting,
+            lines,
+        });
+        Ok(())
+    }
+
+    /// The summary's line: answered debtors connected and abandoned.
+    pub fn render(&self) -> String {
+        let answered = self.connected + self.abandoned;
+        let rate = if answered == 0 {
+            0.0
+        } else {
+            100.0 * self.abandoned as f64 / answered as f64
+        };
+        format!(
+            "Pacing {} (queue {}): {answered} answered debtors reached the queue, {} connected to an agent within {} s, {} abandoned ({rate:.1}%)\n",
+            self.name(),
+            self.queue,
+            self.connected,
+            PacingConfig::GRACE_S,
+            self.abandoned
+        )
+    }
+}

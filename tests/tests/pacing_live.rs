@@ -1,0 +1,210 @@
+//! Pacing by agents in a live campaign, against the simulated carrier and
+//! a baresip agent: progressive dialing places one call per ready agent
+//! and never abandons; power dialing places several, and the debtors no
+//! agent takes within 2 s hear the queue's safe-harbor message and are
+//! counted as abandoned.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use dialer_tests::agents::Baresip;
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text};
+
+/// Every number answers at once and hangs up 3 s later.
+const PLAN: &str = "[default]\naction = \"answer\"\nring_s = 0.3\nhangup_after_s = 3.0\n";
+
+/// A flow that hands the debtor to an agent as soon as they answer.
+fn connect_flow(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("conectar.toml");
+    std::fs::write(
+        &path,
+        format!(
+            r#"name = "conectar"
+language = "es-MX"
+prompts = "{}"
+start = "asesor"
+
+[node.asesor]
+type = "transfer"
+queue = "cobranza"
+skills = ["cobranza"]
+"#,
+            repo_root().join("prompts/es-MX").display()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn spec(carrier: u16, flow: &std::path::Path, pacing: &str, max_wait_s: f64) -> CampaignSpec {
+    let mut spec = CampaignSpec::new(carrier);
+    spec.contacts = (1..=3)
+        .map(|i| {
+            (
+                format!("D-{i}"),
+                format!("55 1234 000{i}"),
+                format!("Deudor {i}"),
+            )
+        })
+        .collect();
+    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    spec.sections = format!(
+        r#"
+[registrar]
+min_expires_s = 30
+
+[[agent]]
+login = "agent1001"
+name = "Ana López"
+password = "secret1001"
+skills = ["cobranza:7"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+wrap_up_s = 1
+max_wait_s = {max_wait_s}
+overflow = "hangup"
+overflow_prompt = ["file:sin-asesores"]
+agent_ring_timeout_s = 10
+
+[pacing]
+queue = "cobranza"
+{pacing}
+"#
+    );
+    spec
+}
+
+fn time(row: &BTreeMap<String, String>, column: &str) -> DateTime<Utc> {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column}: {row:?}"))
+}
+
+#[test]
+fn progressive_dialing_places_one_call_per_ready_agent() {
+    let carrier = SimCarrier::start(PLAN);
+    let dir = tempfile::tempdir().unwrap();
+    let flow = connect_flow(dir.path());
+    let campaign = Campaign::write(&spec(carrier.port, &flow, "mode = \"progressive\"", 60.0));
+    let agent = Baresip::start(
+        campaign.sip_port,
+        "agent1001",
+        "secret1001",
+        "PCMU",
+        1_000.0,
+    );
+    let out = campaign.run(Duration::from_secs(120));
+    drop(agent);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut rows = campaign.report();
+    rows.sort_by_key(|r| time(r, "started_at"));
+    assert_eq!(rows.len(), 3, "{}", text(&out));
+    for row in &rows {
+        assert_eq!(row["outcome"], "transferred", "{row:?}\n{}", text(&out));
+        assert_eq!(row["agent"], "agent1001", "{row:?}");
+    }
+    // One agent: each call is placed only once the previous one ended
+    // (and its wrap-up with it).
+    for pair in rows.windows(2) {
+        assert!(
+            time(&pair[1], "started_at") >= time(&pair[0], "ended_at"),
+            "calls overlapped: {pair:?}"
+        );
+    }
+    assert!(
+        stdout.contains(
+            "Pacing progressive (queue cobranza): 3 answered debtors reached the queue, 3 connected to an agent within 2 s, 0 abandoned (0.0%)"
+        ),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn power_dialing_abandons_the_debtors_no_agent_takes_within_2_s() {
+    let carrier = SimCarrier::start(PLAN);
+    let dir = tempfile::tempdir().unwrap();
+    let flow = connect_flow(dir.path());
+    let campaign = Campaign::write(&spec(
+        carrier.port,
+        &flow,
+        "mode = \"power\"\nlines_per_agent = 3",
+        2.0,
+    ));
+    let agent = Baresip::start(
+        campaign.sip_port,
+        "agent1001",
+        "secret1001",
+        "PCMU",
+        1_000.0,
+    );
+    let out = campaign.run(Duration::from_secs(120));
+    drop(agent);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rows = campaign.report();
+    assert_eq!(rows.len(), 3, "{}", text(&out));
+    let mut by_outcome: BTreeMap<&str, Vec<&BTreeMap<String, String>>> = BTreeMap::new();
+    for row in &rows {
+        by_outcome.entry(&row["outcome"]).or_default().push(row);
+    }
+    // Three calls at once for one agent: one talks to her, two find nobody.
+    assert_eq!(
+        by_outcome.get("transferred").map(Vec::len),
+        Some(1),
+        "{rows:?}"
+    );
+    let abandoned = by_outcome.get("no_agent").cloned().unwrap_or_default();
+    assert_eq!(abandoned.len(), 2, "{rows:?}\n{}", text(&out));
+    for row in abandoned {
+        // The safe-harbor message starts 2 s after the answer; the
+        // debtor hangs up at 3 s, mid-message.
+        let talk: f64 = row["talk_s"].parse().unwrap();
+        assert!((2.0..4.0).contains(&talk), "{row:?}");
+    }
+    assert!(
+        stdout.contains("Pacing power 3 (queue cobranza): 3 answered debtors reached the queue, 1 connected to an agent within 2 s, 2 abandoned (66.7%)"),
+        "{stdout}"
+    );
+}
+
+/// An agent mode whose debtors would never reach the agents it counts is
+/// refused before any call.
+#[test]
+fn a_paced_campaign_must_transfer_to_its_queue() {
+    let dir = tempfile::tempdir().unwrap();
+    let flow = connect_flow(dir.path());
+    let mut without_flow = spec(9, &flow, "mode = \"progressive\"", 60.0);
+    without_flow.campaign_extra = format!(
+        "prompts = \"{}\"\n",
+        repo_root().join("prompts/es-MX").display()
+    );
+    let campaign = Campaign::write(&without_flow);
+    let out = campaign.run_unchecked(Duration::from_secs(30));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "pacing.mode = \"progressive\" needs a campaign.flow with a transfer node to queue 'cobranza'"
+        ),
+        "{}",
+        text(&out)
+    );
+    std::fs::write(
+        &flow,
+        std::fs::read_to_string(&flow).unwrap().replace(
+            "type = \"transfer\"\nqueue = \"cobranza\"\nskills = [\"cobranza\"]",
+            "type = \"hangup\"\noutcome = \"sin_asesor\"",
+        ),
+    )
+    .unwrap();
+    let campaign = Campaign::write(&spec(9, &flow, "mode = \"progressive\"", 60.0));
+    let out = campaign.run_unchecked(Duration::from_secs(30));
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("no node transfers to queue 'cobranza', the queue of"),
+        "{}",
+        text(&out)
+    );
+}

@@ -419,6 +419,23 @@ fn report_output(db: &Path) -> Output {
     )
 }
 
+/// The `Etc/GMT` zone where it is now about `hour` o'clock (POSIX signs:
+/// `Etc/GMT-3` is three hours ahead of UTC).
+pub fn zone_at_hour(now: chrono::DateTime<chrono::Utc>, hour: i64) -> String {
+    let mut ahead = hour - i64::from(chrono::Timelike::hour(&now));
+    if ahead < -12 {
+        ahead += 24;
+    }
+    if ahead > 14 {
+        ahead -= 24;
+    }
+    match ahead {
+        0 => "Etc/GMT".into(),
+        a if a > 0 => format!("Etc/GMT-{a}"),
+        a => format!("Etc/GMT+{}", -a),
+    }
+}
+
 /// CSV text (a report) into rows keyed by column.
 pub fn parse_report(csv_text: &[u8]) -> Vec<BTreeMap<String, String>> {
     let mut reader = csv::Reader::from_reader(csv_text);

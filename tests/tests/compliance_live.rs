@@ -12,24 +12,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Timelike, Utc};
+use dialer_tests::zone_at_hour;
 use dialer_tests::{Campaign, CampaignSpec, SimCarrier, dialer, parse_report, text};
-
-/// The `Etc/GMT` zone where it is now about `hour` o'clock (POSIX signs:
-/// `Etc/GMT-3` is three hours ahead of UTC).
-fn zone_at_hour(now: DateTime<Utc>, hour: i64) -> String {
-    let mut ahead = hour - i64::from(now.hour());
-    if ahead < -12 {
-        ahead += 24;
-    }
-    if ahead > 14 {
-        ahead -= 24;
-    }
-    match ahead {
-        0 => "Etc/GMT".into(),
-        a if a > 0 => format!("Etc/GMT-{a}"),
-        a => format!("Etc/GMT+{}", -a),
-    }
-}
 
 fn deferrals(campaign: &Campaign, name: &str) -> Vec<BTreeMap<String, String>> {
     let out = dialer(

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use dialer_tests::agents::Baresip;
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text};
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text, zone_at_hour};
 
 /// Every number answers at once and hangs up 3 s later.
 const PLAN: &str = "[default]\naction = \"answer\"\nring_s = 0.3\nhangup_after_s = 3.0\n";
@@ -155,9 +155,18 @@ fn power_dialing_abandons_the_debtors_no_agent_takes_within_2_s() {
         Some(1),
         "{rows:?}"
     );
-    let abandoned = by_outcome.get("no_agent").cloned().unwrap_or_default();
+    let abandoned: Vec<BTreeMap<String, String>> = by_outcome
+        .get("abandoned")
+        .map(|rows| rows.iter().map(|r| (*r).clone()).collect())
+        .unwrap_or_default();
     assert_eq!(abandoned.len(), 2, "{rows:?}\n{}", text(&out));
-    for row in abandoned {
+    for row in &abandoned {
+        assert!(
+            row["note"].contains(
+                "no agent of queue cobranza within 2 s; the safe-harbor message was played"
+            ),
+            "{row:?}"
+        );
         // The safe-harbor message starts 2 s after the answer; the
         // debtor hangs up at 3 s, mid-message.
         let talk: f64 = row["talk_s"].parse().unwrap();
@@ -166,6 +175,54 @@ fn power_dialing_abandons_the_debtors_no_agent_takes_within_2_s() {
     assert!(
         stdout.contains("Pacing power 3 (queue cobranza): 3 answered debtors reached the queue, 1 connected to an agent within 2 s, 2 abandoned (66.7%)"),
         "{stdout}"
+    );
+
+    // A later run of the campaign, with the calling rules on: a new
+    // debtor, and a second debt of a debtor abandoned a moment ago.
+    // The cap is kept over the legal window (30 days), so the earlier
+    // run's abandons count; the abandoned debtor waits 72 h.
+    let abandoned_phone = &abandoned[0]["phone"];
+    let noon = zone_at_hour(Utc::now(), 12);
+    std::fs::write(
+        campaign.dir.path().join("contacts.csv"),
+        format!(
+            "id,phone,name,balance,due_date,zona_horaria\n\
+             D-4,55 1234 0004,Deudor 4,1234.50,2026-12-15,{noon}\n\
+             D-5,{abandoned_phone},Deudor 5,99.00,2026-12-15,{noon}\n"
+        ),
+    )
+    .unwrap();
+    let config = std::fs::read_to_string(&campaign.config).unwrap();
+    std::fs::write(
+        &campaign.config,
+        config.replace("[compliance]\nenabled = false\n", ""),
+    )
+    .unwrap();
+    // A new dialer knows no registration: the softphone registers again.
+    let agent = Baresip::start(
+        campaign.sip_port,
+        "agent1001",
+        "secret1001",
+        "PCMU",
+        1_000.0,
+    );
+    let out = campaign.run(Duration::from_secs(120));
+    drop(agent);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("1 answered debtors reached the queue, 1 connected to an agent within 2 s, 0 abandoned (0.0%)")
+            && stdout.contains("over the last 30 days, this run included: 4 answered, 2 abandoned (50.0%)"),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "not called now D-5 ({abandoned_phone}): refused: the call of "
+        )) && stderr.contains(
+            "was abandoned (no agent in time), and a campaign that may abandon calls waits 72 h"
+        ),
+        "{}",
+        text(&out)
     );
 }
 

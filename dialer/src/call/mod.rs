@@ -61,6 +61,9 @@ pub struct CallContext {
     pub latch: media::rtp::Latch,
     /// Record answered calls: the writer and the campaign's directory.
     pub recordings: Option<(media::record::Recorder, std::path::PathBuf)>,
+    /// The pacer places more calls than there are free agents (power,
+    /// predictive): a debtor who gets no agent is an abandoned call.
+    pub overdials: bool,
 }
 
 /// What transfers to agents need.

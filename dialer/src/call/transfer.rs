@@ -37,6 +37,9 @@ pub mod outcome {
     pub const CALLBACK: &str = "callback_scheduled";
     pub const VOICEMAIL: &str = "voicemail";
     pub const NO_AGENT: &str = "no_agent";
+    /// In a campaign that overdials: the debtor got no agent within the
+    /// grace time (they heard the safe-harbor message, or hung up first).
+    pub const PACER_ABANDONED: &str = "abandoned";
 }
 
 /// A queue's prompts, rendered per call from the campaign's script.
@@ -170,7 +173,7 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
                         agent.cancel();
                     }
                     acd.agents.abandon(call);
-                    t.record.outcome = Some(outcome::ABANDONED.into());
+                    t.record.outcome = Some(if ctx.overdials { outcome::PACER_ABANDONED } else { outcome::ABANDONED }.into());
                     t.record.notes.push(format!("hung up waiting in queue {queue_name}"));
                     finish_row(t, row, "abandoned", None, None).await;
                     return HangupBy::Callee;
@@ -395,6 +398,15 @@ async fn overflow(
             t.record.outcome = Some(outcome::VOICEMAIL.into());
             finish_row(t, row, "voicemail", None, None).await;
             by
+        }
+        OverflowConfig::Hangup | OverflowConfig::Queue(_) if ctx.overdials => {
+            t.record.outcome = Some(outcome::PACER_ABANDONED.into());
+            t.record.notes.push(format!(
+                "abandoned: no agent of queue {queue} within {} s; the safe-harbor message was played",
+                crate::config::PacingConfig::GRACE_S
+            ));
+            finish_row(t, row, "no_agent", None, None).await;
+            ended_by
         }
         OverflowConfig::Hangup | OverflowConfig::Queue(_) => {
             t.record.outcome = Some(outcome::NO_AGENT.into());

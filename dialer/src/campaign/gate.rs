@@ -43,6 +43,9 @@ pub struct Gate {
     /// The run's campaign and start: the store's calls of this run are
     /// left out, the run counts them itself.
     run: Option<(i64, DateTime<Utc>)>,
+    /// The campaign may abandon calls (its pacer overdials): debtors
+    /// abandoned lately are left alone for `after_abandon_h`.
+    overdials: bool,
     /// This run's own calls, by number and by debt: the store may not show
     /// a call that began a moment ago.
     placed: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
@@ -70,14 +73,17 @@ impl Gate {
             config: config.clone(),
             zone_column,
             run: None,
+            overdials: false,
             placed: Mutex::default(),
         })
     }
 
-    /// The run of `campaign_id` that began at `began` (before its first dial).
-    pub fn for_run(self, campaign_id: i64, began: DateTime<Utc>) -> Gate {
+    /// The run of `campaign_id` that began at `began` (before its first
+    /// dial); `overdials` when its pacer may abandon calls.
+    pub fn for_run(self, campaign_id: i64, began: DateTime<Utc>, overdials: bool) -> Gate {
         Gate {
             run: Some((campaign_id, began)),
+            overdials,
             ..self
         }
     }
@@ -150,6 +156,11 @@ impl Gate {
             earlier.extend(own);
         }
         let verdict = self.verdict(place, contact, now, &earlier);
+        if verdict.allowed()
+            && let Some(refusal) = self.after_abandon(store, place, contact, now).await?
+        {
+            return Ok(refusal);
+        }
         if verdict.allowed() && longest.is_some() {
             let mut placed = self.placed.lock().expect("never held across a panic");
             for key in [contact.phone.clone(), debt_key(contact)] {
@@ -157,6 +168,38 @@ impl Gate {
             }
         }
         Ok(verdict)
+    }
+
+    /// A debtor whose call was abandoned lately waits `after_abandon_h`
+    /// before a campaign that may abandon calls dials them again; one
+    /// where an agent waits for every call (progressive) may.
+    async fn after_abandon(
+        &self,
+        store: &Store,
+        place: &Place,
+        contact: &Contact,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Verdict>, StoreError> {
+        let hours = self.config.after_abandon_h;
+        if !self.overdials || hours <= 0.0 || matches!(place, Place::Unchecked) {
+            return Ok(None);
+        }
+        let wait = Duration::seconds((hours * 3600.0) as i64);
+        let Some(abandoned) = store
+            .abandoned_since(&contact.phone, &contact.id, now - wait)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(Verdict::Refused {
+            reason: format!(
+                "refused: the call of {} to this debtor was abandoned (no agent in time), and a \
+                 campaign that may abandon calls waits {hours} h before calling them again \
+                 (compliance.after_abandon_h)",
+                abandoned.format("%Y-%m-%d %H:%M UTC")
+            ),
+            retry_at: Some(abandoned + wait),
+        }))
     }
 
     fn verdict(
@@ -254,6 +297,7 @@ mod tests {
             enabled,
             timezone_column: None,
             caps,
+            after_abandon_h: 72.0,
         }
     }
 

@@ -35,6 +35,9 @@ pub struct LivePacer {
     /// Debtors connected to an agent within the grace time, and not.
     pub connected: usize,
     pub abandoned: usize,
+    /// Answers and abandons of the legal window before this run.
+    before: (u64, u64),
+    window_h: f64,
 }
 
 impl LivePacer {
@@ -66,7 +69,15 @@ impl LivePacer {
             allowed: 0,
             connected: 0,
             abandoned: 0,
+            before: (0, 0),
+            window_h: config.abandon_window_h,
         })
+    }
+
+    /// What the store says of the window before this run.
+    pub fn carry_over(&mut self, answered: u64, abandoned: u64) {
+        self.before = (answered, abandoned);
+        self.pacer.carry_over(answered, abandoned);
     }
 
     pub fn name(&self) -> String {
@@ -174,21 +185,33 @@ impl LivePacer {
         Ok(())
     }
 
-    /// The summary's line: answered debtors connected and abandoned.
+    /// The summary's lines: answered debtors connected and abandoned, in
+    /// the run and over the legal window.
     pub fn render(&self) -> String {
-        let answered = self.connected + self.abandoned;
-        let rate = if answered == 0 {
-            0.0
-        } else {
-            100.0 * self.abandoned as f64 / answered as f64
+        let rate = |abandoned: u64, answered: u64| {
+            if answered == 0 {
+                0.0
+            } else {
+                100.0 * abandoned as f64 / answered as f64
+            }
         };
+        let answered = (self.connected + self.abandoned) as u64;
+        let abandoned = self.abandoned as u64;
+        let window = if self.window_h % 24.0 == 0.0 {
+            format!("{} days", self.window_h / 24.0)
+        } else {
+            format!("{} h", self.window_h)
+        };
+        let (all_answered, all_abandoned) = (answered + self.before.0, abandoned + self.before.1);
         format!(
-            "Pacing {} (queue {}): {answered} answered debtors reached the queue, {} connected to an agent within {} s, {} abandoned ({rate:.1}%)\n",
+            "Pacing {} (queue {}): {answered} answered debtors reached the queue, {} connected to an agent within {} s, {abandoned} abandoned ({:.1}%)\n  \
+             over the last {window}, this run included: {all_answered} answered, {all_abandoned} abandoned ({:.1}%)\n",
             self.name(),
             self.queue,
             self.connected,
             PacingConfig::GRACE_S,
-            self.abandoned
+            rate(abandoned, answered),
+            rate(all_abandoned, all_answered),
         )
     }
 }

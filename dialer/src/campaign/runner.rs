@@ -201,7 +201,7 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
     }
     let campaign_id = store.ensure_campaign(&campaign.name, Utc::now()).await?;
-    let gate = gate.for_run(campaign_id, Utc::now());
+    let gate = gate.for_run(campaign_id, Utc::now(), config.pacing.mode.overdials());
     let contacts: Vec<Contact> = resolved.iter().map(|d| d.contact.clone()).collect();
     store.save_contacts(campaign_id, &contacts).await?;
     let attempted = store.attempted_contacts(campaign_id).await?;
@@ -362,6 +362,7 @@ pub async fn run(
                 dir.join(file_name(&campaign.name)),
             )
         }),
+        overdials: config.pacing.mode.overdials(),
     });
     let total = to_dial.len();
     info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");
@@ -394,8 +395,19 @@ pub async fn run(
     // queue's agents and the calls ringing.
     let mut pacer = LivePacer::new(&config.pacing);
     let agents = running_acd.as_ref().map(|a| a.context.agents.clone());
-    if let Some(p) = &pacer {
-        info!(pacing = %p.name(), queue = %p.queue(), "pacing by agents");
+    if let Some(p) = pacer.as_mut() {
+        // The cap holds over the legal window, earlier runs included.
+        let window = chrono::Duration::seconds((config.pacing.abandon_window_h * 3600.0) as i64);
+        let (answered, abandoned) = store
+            .abandons_since(
+                campaign_id,
+                p.queue(),
+                Utc::now() - window,
+                crate::config::PacingConfig::GRACE_S,
+            )
+            .await?;
+        p.carry_over(answered, abandoned);
+        info!(pacing = %p.name(), queue = %p.queue(), answered, abandoned, "pacing by agents");
     }
     let mut answers = FuturesUnordered::new();
     let mut decide = tokio::time::interval(DECIDE_EVERY);

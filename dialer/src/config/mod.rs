@@ -57,6 +57,11 @@ pub enum PacingMode {
 }
 
 impl PacingMode {
+    /// Places more calls than there are free agents: some debtors find nobody.
+    pub fn overdials(self) -> bool {
+        matches!(self, PacingMode::Power | PacingMode::Predictive)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             PacingMode::Blaster => "blaster",
@@ -74,6 +79,8 @@ pub struct PacingConfig {
     pub queue: Option<String>,
     pub lines_per_agent: f64,
     pub abandon_cap: f64,
+    /// The cap holds over this many hours back (720: 30 days).
+    pub abandon_window_h: f64,
 }
 
 impl PacingConfig {
@@ -91,6 +98,9 @@ pub struct ComplianceConfig {
     pub timezone_column: Option<String>,
     /// The campaign's own caps per debt, besides the law's.
     pub caps: Vec<crate::compliance::Cap>,
+    /// After an abandoned call, no call from a campaign that may abandon
+    /// this many hours (0: no wait).
+    pub after_abandon_h: f64,
 }
 
 /// The least a call may ring before the dialer gives up on it (47 CFR
@@ -421,6 +431,7 @@ impl Validator<'_> {
                 queue: None,
                 lines_per_agent: 2.0,
                 abandon_cap: 0.03,
+                abandon_window_h: 720.0,
             });
         };
         let mode = *raw.mode.get_ref();
@@ -448,6 +459,20 @@ impl Validator<'_> {
             }
             Some(c) => *c.get_ref(),
             None => 0.03,
+        };
+        let abandon_window_h = match &raw.abandon_window_h {
+            Some(h) if !(1.0..=720.0).contains(h.get_ref()) => {
+                return Err(self.invalid(
+                    h,
+                    "pacing.abandon_window_h",
+                    format!(
+                        "{} is not between 1 and 720 hours (24: a day; 720: 30 days)",
+                        h.get_ref()
+                    ),
+                ));
+            }
+            Some(h) => *h.get_ref(),
+            None => 720.0,
         };
         let queue = match (mode, &raw.queue) {
             (PacingMode::Blaster, _) => None,
@@ -481,8 +506,7 @@ impl Validator<'_> {
                 // More calls than free agents: some debtors find nobody, and
                 // the law wants them to hear the safe-harbor message within
                 // two seconds, then the call ends.
-                let overdials = matches!(mode, PacingMode::Power | PacingMode::Predictive);
-                if overdials
+                if mode.overdials()
                     && (queue.max_wait_s > PacingConfig::GRACE_S
                         || queue.overflow != OverflowConfig::Hangup)
                 {
@@ -509,6 +533,7 @@ impl Validator<'_> {
             queue,
             lines_per_agent,
             abandon_cap,
+            abandon_window_h,
         })
     }
 
@@ -560,10 +585,22 @@ impl Validator<'_> {
                 by: format!("the campaign ({key})"),
             });
         }
+        let after_abandon_h = match &raw.after_abandon_h {
+            Some(h) if !(0.0..=720.0).contains(h.get_ref()) => {
+                return Err(self.invalid(
+                    h,
+                    "compliance.after_abandon_h",
+                    format!("{} is not between 0 and 720 hours", h.get_ref()),
+                ));
+            }
+            Some(h) => *h.get_ref(),
+            None => 72.0,
+        };
         Ok(ComplianceConfig {
             enabled,
             timezone_column,
             caps,
+            after_abandon_h,
         })
     }
 

@@ -42,6 +42,7 @@ pub(super) struct RawPacing {
     pub(super) queue: Option<Spanned<String>>,
     pub(super) lines_per_agent: Option<Spanned<f64>>,
     pub(super) abandon_cap: Option<Spanned<f64>>,
+    pub(super) abandon_window_h: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -52,6 +53,7 @@ pub(super) struct RawCompliance {
     pub(super) timezone_column: Option<Spanned<String>>,
     pub(super) max_calls_per_day: Option<Spanned<u32>>,
     pub(super) max_calls_per_week: Option<Spanned<u32>>,
+    pub(super) after_abandon_h: Option<Spanned<f64>>,
 }
 
 impl Default for RawCompliance {
@@ -61,6 +63,7 @@ impl Default for RawCompliance {
             timezone_column: None,
             max_calls_per_day: None,
             max_calls_per_week: None,
+            after_abandon_h: None,
         }
     }
 }

@@ -150,6 +150,13 @@ impl Pacer {
         wanted.min(view.lines)
     }
 
+    /// Answers and abandons before this run, within the legal window.
+    pub fn carry_over(&mut self, answered: u64, abandoned: u64) {
+        if let Pacer::Predictive(p) = self {
+            p.carry_over(answered, abandoned);
+        }
+    }
+
     pub fn observe(&mut self, now: f64, event: Observed) {
         if let Pacer::Predictive(p) = self {
             p.observe(now, event);

@@ -221,6 +221,14 @@ impl Predictive {
         self.threshold = log.exp().clamp(1e-3, 0.5);
     }
 
+    /// Answers and abandons of the legal window before this run (the
+    /// campaign's last 30 days, say): the cap holds over the window, so
+    /// a run that starts over it backs off from its first calls.
+    pub fn carry_over(&mut self, answered: u64, abandoned: u64) {
+        self.total.0 += answered;
+        self.total.1 += abandoned;
+    }
+
     pub fn calls_to_place(&mut self, view: &View) -> usize {
         self.forget_abandons(view.now);
         self.learn_rung(view.now);

@@ -95,6 +95,34 @@ pub struct CallbackRow {
 }
 
 impl Store {
+    /// The debtors of `campaign_id` who entered `queue` since `since` and
+    /// whose wait ended: how many, and how many got no agent within
+    /// `grace_s` (abandoned, for the cap on abandoned calls).
+    pub async fn abandons_since(
+        &self,
+        campaign_id: i64,
+        queue: &str,
+        since: DateTime<Utc>,
+        grace_s: f64,
+    ) -> Result<(u64, u64), StoreError> {
+        let (answered, abandoned): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT count(*),
+                    sum(CASE WHEN answered_at IS NOT NULL
+                              AND (julianday(answered_at) - julianday(enqueued_at)) * 86400.0 <= ?4
+                        THEN 0 ELSE 1 END)
+             FROM queue_calls
+             WHERE campaign_id = ?1 AND queue = ?2 AND enqueued_at > ?3 AND ended_at IS NOT NULL",
+        )
+        .bind(campaign_id)
+        .bind(queue)
+        .bind(format_time(since))
+        .bind(grace_s)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error("count abandoned calls"))?;
+        Ok((answered as u64, abandoned.unwrap_or(0) as u64))
+    }
+
     /// The callbacks to make, soonest first.
     pub async fn callbacks(&self) -> Result<Vec<CallbackRow>, StoreError> {
         sqlx::query_as(

@@ -575,6 +575,29 @@ impl Store {
             .collect())
     }
 
+    /// The debtor's latest abandoned call (outcome `abandoned`: a pacer's
+    /// call no agent took in time) since `since`, by number or by debt.
+    pub async fn abandoned_since(
+        &self,
+        phone: &str,
+        contact_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let latest: Option<String> = sqlx::query_scalar(
+            "SELECT max(started_at) FROM attempts
+             WHERE (phone = ?1 OR contact_id = ?2) AND started_at > ?3 AND outcome = 'abandoned'",
+        )
+        .bind(phone)
+        .bind(contact_id)
+        .bind(format_time(since))
+        .fetch_one(&self.pool)
+        .await
+        .map_err(query_error("read a debtor's abandoned calls"))?;
+        Ok(latest
+            .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&Utc)))
+    }
+
     /// Records that the rules refused to call these contacts now.
     pub async fn defer(&self, campaign_id: i64, deferrals: &[Deferral]) -> Result<(), StoreError> {
         let mut tx = self

@@ -3,9 +3,11 @@
 pub mod acd;
 pub mod attempt;
 pub mod contacts;
+pub mod feed;
 pub mod gate;
 pub mod message;
 pub mod pace;
+pub mod retry;
 pub mod runner;
 
 pub use attempt::{Disposition, HangupBy};

@@ -30,9 +30,11 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use super::feed::{Entry, Feed};
 use super::gate::{self, Gate, Place};
 use super::message::PreparedScript;
 use super::pace::{DECIDE_EVERY, LivePacer};
+use super::retry::{Next, RetryPolicy};
 use super::{Contact, Disposition, RowError, acd, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::compliance::Verdict;
@@ -70,6 +72,13 @@ pub struct RunSummary {
     pub checked: bool,
     /// The pacer's line (agent modes).
     pub pacing: Option<String>,
+    /// Contacts called again by the retry policy (or a callback) at the
+    /// run's start, and during it.
+    pub retries_due: usize,
+    pub retries_placed: usize,
+    /// Retries due after the run: how many, and the soonest.
+    pub retries_later: usize,
+    pub soonest_later: Option<chrono::DateTime<Utc>>,
     /// Why dialing stopped early, if it did.
     pub stopped: Option<String>,
     pub elapsed: Duration,
@@ -94,11 +103,14 @@ pub fn today() -> Date {
 }
 
 /// A contact to call, with its values and its opening prompt resolved.
+#[derive(Clone)]
 struct Dial {
     contact: Contact,
     vars: Vars,
     opening: Option<Vec<Segment>>,
     place: Place,
+    /// 1 for the contact's first call in the campaign.
+    attempt_no: u32,
 }
 
 /// The contacts of a run.
@@ -106,7 +118,7 @@ struct Work {
     store: Store,
     campaign_id: i64,
     gate: Gate,
-    to_dial: Vec<Dial>,
+    feed: Feed<Dial>,
     summary: RunSummary,
 }
 
@@ -114,6 +126,12 @@ struct Work {
 const DEFERRALS_SHOWN: usize = 5;
 
 impl RunSummary {
+    /// A retry left for a later run.
+    fn later(&mut self, at: chrono::DateTime<Utc>) {
+        self.retries_later += 1;
+        self.soonest_later = Some(self.soonest_later.map_or(at, |s| s.min(at)));
+    }
+
     fn defer(&mut self, contact: &Contact, reason: &str, retry_at: Option<chrono::DateTime<Utc>>) {
         self.deferred += 1;
         if let Some(at) = retry_at {
@@ -158,6 +176,21 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         );
     }
     script.check_columns(&campaign.contacts, &list.columns)?;
+    for (key, column) in [
+        ("campaign.order_by", &campaign.order_by),
+        ("campaign.segment_by", &campaign.segment_by),
+    ] {
+        if let Some(column) = column
+            && !list.columns.contains(column)
+        {
+            bail!(
+                "{}: {key}: the list {} has no column '{column}' (found: {})",
+                config.path.display(),
+                campaign.contacts.display(),
+                list.columns.join(",")
+            );
+        }
+    }
     let gate = Gate::new(&config.compliance, &campaign.contacts, &list.columns)
         .map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
     let campaign_do_not_call =
@@ -180,6 +213,7 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
                 vars,
                 opening,
                 place,
+                attempt_no: 1,
             }),
             Err(e) => rejected.push(RowError {
                 path: campaign.contacts.clone(),
@@ -204,23 +238,46 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
     let gate = gate.for_run(campaign_id, Utc::now(), config.pacing.mode.overdials());
     let contacts: Vec<Contact> = resolved.iter().map(|d| d.contact.clone()).collect();
     store.save_contacts(campaign_id, &contacts).await?;
-    let attempted = store.attempted_contacts(campaign_id).await?;
+    // Who is due: never called, or (with a retry policy) called before
+    // and due again by how the last call ended.
+    let history = store.attempt_history(campaign_id).await?;
     let in_list = resolved.len();
-    let fresh: Vec<Dial> = resolved
-        .into_iter()
-        .filter(|d| !attempted.contains(&d.contact.id))
+    let now = Utc::now();
+    let mut due_now = Vec::new();
+    let mut due_later: Vec<(Dial, chrono::DateTime<Utc>)> = Vec::new();
+    let mut already_attempted = 0;
+    for mut dial in resolved {
+        let Some(past) = history.get(&dial.contact.id) else {
+            due_now.push(dial);
+            continue;
+        };
+        match config.retry.as_ref().map(|policy| policy.next(past)) {
+            None | Some(Next::Done(_)) => already_attempted += 1,
+            Some(Next::Due(at)) => {
+                dial.attempt_no = past.len() as u32 + 1;
+                if at <= now {
+                    due_now.push(dial);
+                } else {
+                    due_later.push((dial, at));
+                }
+            }
+        }
+    }
+    let retries_due_now = due_now.iter().filter(|d| d.attempt_no > 1).count();
+    let phones: Vec<&str> = due_now
+        .iter()
+        .chain(due_later.iter().map(|(d, _)| d))
+        .map(|d| d.contact.phone.as_str())
         .collect();
-    let already_attempted = in_list - fresh.len();
-    let phones: Vec<&str> = fresh.iter().map(|d| d.contact.phone.as_str()).collect();
     let blocked = store.do_not_call_among(&phones).await?;
-    let before = fresh.len();
-    let mut to_dial: Vec<Dial> = fresh
-        .into_iter()
-        .filter(|d| {
-            !blocked.contains(&d.contact.phone) && !campaign_do_not_call.contains(&d.contact.phone)
-        })
-        .collect();
-    let do_not_call = before - to_dial.len();
+    let listed = |d: &Dial| {
+        blocked.contains(&d.contact.phone) || campaign_do_not_call.contains(&d.contact.phone)
+    };
+    let before = due_now.len() + due_later.len();
+    due_now.retain(|d| !listed(d));
+    due_later.retain(|(d, _)| !listed(d));
+    let mut to_dial = due_now;
+    let do_not_call = before - to_dial.len() - due_later.len();
     let mut summary = RunSummary {
         campaign: campaign.name.clone(),
         contacts_in_list: in_list,
@@ -228,6 +285,7 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         already_attempted,
         do_not_call,
         checked: gate.enabled(),
+        retries_due: retries_due_now,
         ..RunSummary::default()
     };
     if !gate.enabled() {
@@ -250,11 +308,48 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         }
     });
     store.defer(campaign_id, &deferrals).await?;
+    let entries = to_dial
+        .into_iter()
+        .map(|d| {
+            let segment = campaign
+                .segment_by
+                .as_deref()
+                .and_then(|c| d.contact.value(c))
+                .unwrap_or("")
+                .trim()
+                .to_string();
+            let order = campaign
+                .order_by
+                .as_deref()
+                .and_then(|c| d.contact.value(c))
+                .and_then(|v| v.trim().replace(',', ".").parse::<f64>().ok());
+            Entry {
+                item: d,
+                segment,
+                order,
+            }
+        })
+        .collect();
+    let mut feed = Feed::new(entries, &campaign.segment_weights);
+    // Retries due while this run lasts wait in it; later ones are for a
+    // later run.
+    let within = config
+        .retry
+        .as_ref()
+        .map_or(0.0, |policy| policy.within_run_s);
+    for (dial, at) in due_later {
+        let wait = (at - now).to_std().unwrap_or_default();
+        if wait.as_secs_f64() <= within {
+            feed.schedule(dial, tokio::time::Instant::now() + wait);
+        } else {
+            summary.later(at);
+        }
+    }
     Ok(Work {
         store,
         campaign_id,
         gate,
-        to_dial,
+        feed,
         summary,
     })
 }
@@ -278,10 +373,10 @@ pub async fn run(
         store,
         campaign_id,
         gate,
-        to_dial,
+        mut feed,
         mut summary,
     } = load_work(config, &script).await?;
-    if to_dial.is_empty() {
+    if feed.fresh_left() == 0 && feed.retries_left() == 0 {
         summary.elapsed = begun.elapsed();
         store.close().await;
         return Ok(summary);
@@ -364,7 +459,7 @@ pub async fn run(
         }),
         overdials: config.pacing.mode.overdials(),
     });
-    let total = to_dial.len();
+    let total = feed.fresh_left() + feed.retries_left();
     info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");
 
     let bars = Bars::new(options.progress, total);
@@ -376,7 +471,16 @@ pub async fn run(
     let lookahead = (trunk.max_cps.ceil() as usize)
         .min(trunk.max_channels as usize * 2)
         .max(16);
-    let mut rendered = spawn_renderer(script.clone(), to_dial, lookahead, bars.render.clone());
+    // The feed hands contacts to the renderer as it has room: fresh ones
+    // by segment and order, retries when they are due.
+    let (to_render, render_input) = mpsc::channel::<Dial>(lookahead);
+    let mut to_render = Some(to_render);
+    let mut rendered = spawn_renderer(script.clone(), render_input, lookahead, bars.render.clone());
+    // Contacts handed to the renderer and not yet taken back from it.
+    let mut rendering = 0usize;
+    // Calls up, with what a retry needs to dial them again.
+    let policy: Option<&RetryPolicy> = config.retry.as_ref();
+    let mut in_flight: std::collections::HashMap<u64, Dial> = std::collections::HashMap::new();
 
     let channels = Arc::new(Semaphore::new(trunk.max_channels as usize));
     let limiter = RateLimiter::direct(cps_quota(trunk.max_cps));
@@ -418,10 +522,26 @@ pub async fn run(
     // Contacts taken from the renderer: dialed, or skipped with a reason.
     let mut taken = 0;
     loop {
+        // Nothing left to hand out and nothing that could still bring a
+        // retry: the renderer's input closes, and it ends once drained.
+        if to_render.is_some()
+            && (summary.stopped.is_some()
+                || (feed.fresh_left() == 0
+                    && feed.retries_left() == 0
+                    && running.is_empty()
+                    && rendering == 0))
+        {
+            to_render = None;
+        }
         let may_launch = summary.stopped.is_none() && !renderer_done;
         if !may_launch && running.is_empty() {
             break;
         }
+        let feed_now = tokio::time::Instant::now();
+        let feed_ready = to_render.is_some() && feed.has_ready(feed_now);
+        let next_due = feed
+            .next_due()
+            .filter(|_| to_render.is_some() && !feed_ready);
         tokio::select! {
             biased;
             _ = stop.cancelled(), if summary.stopped.is_none() => {
@@ -431,6 +551,20 @@ pub async fn run(
                 let (token, contact, result, permit) = done.expect("call tasks do not panic");
                 if let Some(p) = pacer.as_mut() {
                     p.ended(token);
+                }
+                // How the call ended says whether the contact is called again.
+                if let (Some(policy), Some(mut dial), Ok(outcome)) =
+                    (policy, in_flight.remove(&token), result.as_ref())
+                    && let Some(at) = retry_at(policy, &store, campaign_id, &contact, outcome).await
+                {
+                    let wait = (at - Utc::now()).to_std().unwrap_or_default();
+                    if summary.stopped.is_none() && wait.as_secs_f64() <= policy.within_run_s {
+                        dial.attempt_no += 1;
+                        feed.schedule(dial, tokio::time::Instant::now() + wait);
+                        bars.calls.inc_length(1);
+                    } else {
+                        summary.later(at);
+                    }
                 }
                 match result {
                     Ok(outcome) => {
@@ -464,6 +598,18 @@ pub async fn run(
                 bars.calls.set_message(counts_line(&summary.counts));
                 drop(permit);
             }
+            reserved = async {
+                to_render.as_ref().expect("guarded").reserve().await
+            }, if feed_ready => {
+                let Ok(slot) = reserved else {
+                    continue;
+                };
+                if let Some(dial) = feed.next(tokio::time::Instant::now()) {
+                    rendering += 1;
+                    slot.send(dial);
+                }
+            }
+            _ = tokio::time::sleep_until(next_due.unwrap_or(feed_now)), if next_due.is_some() => {}
             Some((token, answered)) = answers.next(), if !answers.is_empty() => {
                 if let Some(p) = pacer.as_mut() {
                     p.rang(token, answered);
@@ -490,6 +636,7 @@ pub async fn run(
                     renderer_done = true;
                     continue;
                 };
+                rendering -= 1;
                 taken += 1;
                 let contact = dial.contact;
                 let opening = match opening {
@@ -541,13 +688,26 @@ pub async fn run(
                         continue;
                     }
                 };
+                summary.dialed += 1;
+                if dial.attempt_no > 1 {
+                    summary.retries_placed += 1;
+                }
+                let token = taken as u64;
+                let attempt_no = dial.attempt_no;
+                if policy.is_some() {
+                    in_flight.insert(token, Dial {
+                        contact: contact.clone(),
+                        vars: dial.vars.clone(),
+                        opening: dial.opening.clone(),
+                        place: dial.place.clone(),
+                        attempt_no,
+                    });
+                }
                 let plan = match (script.flow(), opening) {
                     (Some(_), opening) => CallPlan::Flow { opening, vars: dial.vars },
                     (None, Some(prompt)) => CallPlan::Message(prompt),
                     (None, None) => unreachable!("a message always has its opening"),
                 };
-                summary.dialed += 1;
-                let token = taken as u64;
                 let on_answer = pacer.as_mut().map(|p| {
                     p.placed(token);
                     let (answered, told) = tokio::sync::oneshot::channel();
@@ -556,16 +716,24 @@ pub async fn run(
                 });
                 let ctx = ctx.clone();
                 running.spawn(async move {
-                    let result = place_call(&ctx, &contact, plan, 1, &compliance, on_answer).await;
+                    let result = place_call(&ctx, &contact, plan, attempt_no, &compliance, on_answer).await;
                     (token, contact, result, permit)
                 });
             }
         }
     }
-    // Whatever the renderer had not handed over was not dialed.
+    // Whatever the renderer had not handed over was not dialed, nor what
+    // the feed still held; retries it held are for a later run.
+    drop(to_render);
     rendered.close();
-    while rendered.recv().await.is_some() {}
-    summary.not_dialed += total - taken;
+    while rendered.recv().await.is_some() {
+        summary.not_dialed += 1;
+    }
+    summary.not_dialed += feed.fresh_left();
+    for _ in 0..feed.retries_left() {
+        summary.retries_later += 1;
+    }
+    let _ = taken;
     // The last calls' connections and abandons, before the ACD stops.
     if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref()) {
         let _ = p.decide(agents, 0).await;
@@ -596,61 +764,90 @@ pub async fn run(
     Ok(summary)
 }
 
+/// When the contact of a call that just ended is due again, by the
+/// policy and the campaign's attempts on it (the store has the one that
+/// just ended).
+async fn retry_at(
+    policy: &RetryPolicy,
+    store: &Store,
+    campaign_id: i64,
+    contact: &Contact,
+    outcome: &CallOutcome,
+) -> Option<chrono::DateTime<Utc>> {
+    // An answered call ends the contact's calls unless it was abandoned or
+    // a callback was promised: no need to read the store.
+    if outcome.disposition == Disposition::Answered
+        && outcome.outcome.as_deref() != Some(crate::call::transfer::outcome::PACER_ABANDONED)
+        && outcome.outcome.as_deref() != Some(crate::call::transfer::outcome::CALLBACK)
+    {
+        return None;
+    }
+    let history = match store.contact_history(campaign_id, &contact.id).await {
+        Ok(history) => history,
+        Err(e) => {
+            warn!(contact = %contact.id, error = %e, "cannot read the contact's attempts; no retry in this run");
+            return None;
+        }
+    };
+    match policy.next(&history) {
+        Next::Due(at) => Some(at),
+        Next::Done(_) => None,
+    }
+}
+
 type Rendered = (
     Dial,
     Result<Option<Arc<Prompt>>, Arc<media::prompt::RenderError>>,
 );
 
-/// Renders messages in list order, a few at a time in parallel, into a
-/// bounded channel that keeps the renderer at most `lookahead` ahead.
+/// Renders messages in the order the feed hands them over, a few at a
+/// time in parallel, into a bounded channel that keeps the renderer at
+/// most `lookahead` ahead. A message the same as the last one rendered
+/// (nothing personal in it) is not rendered again.
 fn spawn_renderer(
     script: Arc<PreparedScript>,
-    contacts: Vec<Dial>,
+    input: mpsc::Receiver<Dial>,
     lookahead: usize,
     bar: ProgressBar,
 ) -> mpsc::Receiver<Rendered> {
+    type Rendering = Result<Option<Arc<Prompt>>, Arc<media::prompt::RenderError>>;
+    type Last = std::sync::Mutex<Option<(Vec<Segment>, Rendering)>>;
     let (tx, rx) = mpsc::channel(lookahead);
     let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-    // A message with nothing personal in it is rendered once and shared.
-    let same_for_all = contacts
-        .first()
-        .is_some_and(|first| contacts.iter().all(|d| d.opening == first.opening));
-    if same_for_all {
-        tokio::spawn(async move {
-            let opening = match contacts.first().and_then(|d| d.opening.as_ref()) {
-                Some(segments) => script
-                    .render_segments("message", segments)
-                    .await
-                    .map(|p| Some(Arc::new(p)))
-                    .map_err(Arc::new),
-                None => Ok(None),
-            };
-            for dial in contacts {
-                bar.inc(1);
-                if tx.send((dial, opening.clone())).await.is_err() {
-                    break;
-                }
-            }
-        });
-        return rx;
-    }
+    let last: Arc<Last> = Arc::default();
     tokio::spawn(async move {
-        let mut stream = futures::stream::iter(contacts)
+        let dials = futures::stream::unfold(input, |mut input| async move {
+            input.recv().await.map(|dial| (dial, input))
+        });
+        let stream = dials
             .map(|dial| {
                 let script = script.clone();
+                let last = last.clone();
                 async move {
-                    let opening = match &dial.opening {
-                        Some(segments) => script
-                            .render_segments(&dial.contact.id, segments)
-                            .await
-                            .map(|p| Some(Arc::new(p)))
-                            .map_err(Arc::new),
-                        None => Ok(None),
+                    let Some(segments) = &dial.opening else {
+                        return (dial, Ok(None));
                     };
-                    (dial, opening)
+                    let cached = last
+                        .lock()
+                        .expect("never held across a panic")
+                        .as_ref()
+                        .filter(|(same, _)| same == segments)
+                        .map(|(_, rendering)| rendering.clone());
+                    if let Some(rendering) = cached {
+                        return (dial, rendering);
+                    }
+                    let rendering: Rendering = script
+                        .render_segments(&dial.contact.id, segments)
+                        .await
+                        .map(|p| Some(Arc::new(p)))
+                        .map_err(Arc::new);
+                    *last.lock().expect("never held across a panic") =
+                        Some((segments.clone(), rendering.clone()));
+                    (dial, rendering)
                 }
             })
             .buffered(parallel);
+        let mut stream = std::pin::pin!(stream);
         while let Some(item) = stream.next().await {
             bar.inc(1);
             if tx.send(item).await.is_err() {
@@ -769,6 +966,21 @@ impl RunSummary {
             out.push_str(&format!(
                 "  (skipped, on the do-not-call list: {} contacts)\n",
                 self.do_not_call
+            ));
+        }
+        if self.retries_placed > 0 || self.retries_due > 0 {
+            out.push_str(&format!(
+                "  retries: {} calls again in this run ({} were due at its start)\n",
+                self.retries_placed, self.retries_due
+            ));
+        }
+        if self.retries_later > 0 {
+            let soonest = self.soonest_later.map_or(String::new(), |at| {
+                format!(", the soonest from {}", at.format("%Y-%m-%d %H:%M UTC"))
+            });
+            out.push_str(&format!(
+                "  retries left for a later run: {} contacts{soonest}\n",
+                self.retries_later
             ));
         }
         if self.deferred > 0 {

@@ -40,6 +40,8 @@ pub struct Config {
     pub api: Option<ApiConfig>,
     pub compliance: ComplianceConfig,
     pub pacing: PacingConfig,
+    /// When contacts are called again; none: each contact once.
+    pub retry: Option<crate::campaign::retry::RetryPolicy>,
 }
 
 /// How a campaign paces its calls (docs/pacing.md).
@@ -216,6 +218,12 @@ pub struct CampaignConfig {
     pub recordings: Option<PathBuf>,
     /// Files of numbers this campaign must not call.
     pub do_not_call: Vec<PathBuf>,
+    /// A numeric column, highest first (the most days past due).
+    pub order_by: Option<String>,
+    /// A column naming each contact's segment; segments go in turns by
+    /// `segment_weights` (1 when not named).
+    pub segment_by: Option<String>,
+    pub segment_weights: std::collections::BTreeMap<String, f64>,
 }
 
 /// What is wrong with a configuration file.
@@ -365,8 +373,45 @@ impl Config {
         };
         let compliance = v.compliance(&raw.compliance, &c.ring_timeout_s)?;
         let pacing = v.pacing(raw.pacing.as_ref(), &agents)?;
+        let retry = match &raw.retry {
+            Some(r) => Some(v.retry(r)?),
+            None => None,
+        };
+        let mut segment_weights = std::collections::BTreeMap::new();
+        for (segment, weight) in &c.segment_weights {
+            if !(*weight.get_ref() > 0.0 && *weight.get_ref() <= 1000.0) {
+                return Err(v.invalid(
+                    weight,
+                    &format!("campaign.segment_weights.{segment}"),
+                    format!(
+                        "{} is not a weight between 0 and 1000 (more: dialed more often)",
+                        weight.get_ref()
+                    ),
+                ));
+            }
+            segment_weights.insert(segment.trim().to_string(), *weight.get_ref());
+        }
+        if c.segment_by.is_none()
+            && let Some((segment, weight)) = c.segment_weights.iter().next()
+        {
+            return Err(v.invalid(
+                weight,
+                &format!("campaign.segment_weights.{segment}"),
+                "weights need campaign.segment_by, the column that names each contact's segment"
+                    .into(),
+            ));
+        }
         let campaign = CampaignConfig {
             do_not_call: c.do_not_call.iter().map(|p| resolve(p)).collect(),
+            order_by: c
+                .order_by
+                .as_ref()
+                .map(|o| o.get_ref().trim().to_lowercase()),
+            segment_by: c
+                .segment_by
+                .as_ref()
+                .map(|o| o.get_ref().trim().to_lowercase()),
+            segment_weights,
             script,
             name: c.name.into_inner(),
             contacts: resolve(&c.contacts),
@@ -402,6 +447,7 @@ impl Config {
             api,
             compliance,
             pacing,
+            retry,
         })
     }
 
@@ -420,6 +466,65 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
+    fn retry(
+        &self,
+        raw: &raw::RawRetry,
+    ) -> Result<crate::campaign::retry::RetryPolicy, ConfigError> {
+        use crate::campaign::retry::{RetryPolicy, Rule};
+        let rule = |r: &Option<Spanned<raw::RawRule>>,
+                    key: &str|
+         -> Result<Option<Rule>, ConfigError> {
+            let Some(r) = r else { return Ok(None) };
+            let raw::RawRule { after_s, max } = *r.get_ref();
+            if !(0.0..=30.0 * 86_400.0).contains(&after_s) {
+                return Err(self.invalid(
+                    r,
+                    &format!("retry.{key}.after_s"),
+                    format!("{after_s} is not between 0 and 2592000 seconds (30 days)"),
+                ));
+            }
+            if max == 0 || max > 50 {
+                return Err(self.invalid(
+                    r,
+                    &format!("retry.{key}.max"),
+                    format!("{max} is not between 1 and 50 (leave retry.{key} out for no retries)"),
+                ));
+            }
+            Ok(Some(Rule { after_s, max }))
+        };
+        let max_attempts = match &raw.max_attempts {
+            Some(m) if *m.get_ref() == 0 => {
+                return Err(self.invalid(
+                    m,
+                    "retry.max_attempts",
+                    "0 would never call; use at least 1".into(),
+                ));
+            }
+            Some(m) => *m.get_ref(),
+            None => 5,
+        };
+        let within_run_s = match &raw.within_run_s {
+            Some(w) if !(0.0..=86_400.0).contains(w.get_ref()) => {
+                return Err(self.invalid(
+                    w,
+                    "retry.within_run_s",
+                    format!("{} is not between 0 and 86400 seconds", w.get_ref()),
+                ));
+            }
+            Some(w) => *w.get_ref(),
+            None => 3600.0,
+        };
+        Ok(RetryPolicy {
+            busy: rule(&raw.busy, "busy")?,
+            no_answer: rule(&raw.no_answer, "no_answer")?,
+            failed: rule(&raw.failed, "failed")?,
+            abandoned: rule(&raw.abandoned, "abandoned")?,
+            max_attempts,
+            within_run_s,
+            callbacks: raw.callbacks,
+        })
+    }
+
     fn pacing(
         &self,
         raw: Option<&raw::RawPacing>,

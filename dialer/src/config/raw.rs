@@ -4,6 +4,7 @@
 //! at their line; `super::Config::parse` turns this into the validated
 //! [`super::Config`].
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use serde::Deserialize;
@@ -33,6 +34,31 @@ pub(super) struct RawConfig {
     #[serde(default)]
     pub(super) compliance: RawCompliance,
     pub(super) pacing: Option<RawPacing>,
+    pub(super) retry: Option<RawRetry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRetry {
+    pub(super) busy: Option<Spanned<RawRule>>,
+    pub(super) no_answer: Option<Spanned<RawRule>>,
+    pub(super) failed: Option<Spanned<RawRule>>,
+    pub(super) abandoned: Option<Spanned<RawRule>>,
+    pub(super) max_attempts: Option<Spanned<u32>>,
+    pub(super) within_run_s: Option<Spanned<f64>>,
+    #[serde(default = "yes_plain")]
+    pub(super) callbacks: bool,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRule {
+    pub(super) after_s: f64,
+    pub(super) max: u32,
+}
+
+fn yes_plain() -> bool {
+    true
 }
 
 #[derive(Deserialize)]
@@ -232,6 +258,12 @@ pub(super) struct RawCampaign {
     /// Lists of numbers this campaign must not call (besides the global one).
     #[serde(default)]
     pub(super) do_not_call: Vec<PathBuf>,
+    /// A numeric column: highest first (e.g. days past due).
+    pub(super) order_by: Option<Spanned<String>>,
+    /// A column naming the contact's segment, dialed in turns by weight.
+    pub(super) segment_by: Option<Spanned<String>>,
+    #[serde(default)]
+    pub(super) segment_weights: BTreeMap<String, Spanned<f64>>,
 }
 
 fn default_ring_timeout() -> Spanned<f64> {

@@ -73,6 +73,8 @@ struct Shared {
     /// Nonces issued per Call-ID, for the digest challenge.
     nonces: Mutex<HashMap<String, String>>,
     calls: AtomicU64,
+    /// Calls answered with a behaviour so far, per dialed number.
+    per_number: Mutex<HashMap<String, usize>>,
 }
 
 /// A running simulated carrier.
@@ -101,6 +103,7 @@ impl Carrier {
             ports,
             nonces: Mutex::new(HashMap::new()),
             calls: AtomicU64::new(0),
+            per_number: Mutex::new(HashMap::new()),
         });
         let worker = shared.clone();
         tokio::spawn(async move {
@@ -209,7 +212,18 @@ async fn serve(shared: Arc<Shared>, invite: IncomingInvite) {
             .expect("nonce lock is never poisoned")
             .remove(&log.call_id);
     }
-    let behaviour = shared.plan.behaviour(&log.dialed).clone();
+    let nth = {
+        let mut per_number = shared
+            .per_number
+            .lock()
+            .expect("call count lock is never poisoned");
+        let count = per_number
+            .entry(log.dialed.trim_start_matches('+').to_owned())
+            .or_default();
+        *count += 1;
+        *count - 1
+    };
+    let behaviour = shared.plan.behaviour_at(&log.dialed, nth).clone();
     let offer = invite.body().to_vec();
     let mut call = match invite.into_call(&shared.endpoint) {
         Ok(call) => call,

@@ -52,6 +52,10 @@ pub struct NumberPlan {
     pub number: String,
     #[serde(flatten)]
     pub behaviour: Behaviour,
+    /// What later calls to the number do: the second call the first of
+    /// these, and so on; the last one repeats.
+    #[serde(default)]
+    pub then: Vec<Behaviour>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
@@ -191,6 +195,11 @@ impl CarrierPlan {
             n.behaviour
                 .check()
                 .map_err(|m| error(format!("number[{i}] ({}): {m}", n.number)))?;
+            for (j, later) in n.then.iter().enumerate() {
+                later
+                    .check()
+                    .map_err(|m| error(format!("number[{i}] ({}): then[{j}]: {m}", n.number)))?;
+            }
         }
         plan.default
             .check()
@@ -200,12 +209,27 @@ impl CarrierPlan {
 
     /// The behaviour for a dialed number.
     pub fn behaviour(&self, dialed: &str) -> &Behaviour {
+        self.behaviour_at(dialed, 0)
+    }
+
+    /// The behaviour for the `nth` call to a number (0: the first).
+    pub fn behaviour_at(&self, dialed: &str, nth: usize) -> &Behaviour {
         let bare = dialed.trim_start_matches('+');
-        self.numbers
+        let Some(plan) = self
+            .numbers
             .iter()
             .find(|n| n.number.trim_start_matches('+') == bare)
-            .map(|n| &n.behaviour)
-            .unwrap_or(&self.default)
+        else {
+            return &self.default;
+        };
+        match nth.checked_sub(1) {
+            None => &plan.behaviour,
+            Some(later) => plan
+                .then
+                .get(later)
+                .or(plan.then.last())
+                .unwrap_or(&plan.behaviour),
+        }
     }
 }
 
@@ -263,6 +287,31 @@ code = 404
         assert_eq!(plan.behaviour("525512340001").digits[0].key, '1');
         assert_eq!(plan.behaviour("+525512340002").code, 404);
         assert_eq!(plan.behaviour("+15550000000").action, Action::Busy);
+    }
+
+    #[test]
+    fn later_calls_to_a_number_follow_then_and_the_last_repeats() {
+        let plan = CarrierPlan::parse(
+            "plan.toml",
+            r#"
+[[number]]
+number = "+525512340001"
+action = "busy"
+then = [{ action = "no_answer" }, { action = "answer", ring_s = 0.2 }]
+"#,
+        )
+        .unwrap();
+        let nth = |n| plan.behaviour_at("+525512340001", n).action;
+        assert_eq!(
+            [nth(0), nth(1), nth(2), nth(3)],
+            [
+                Action::Busy,
+                Action::NoAnswer,
+                Action::Answer,
+                Action::Answer
+            ]
+        );
+        assert_eq!(plan.behaviour_at("+525512340001", 2).ring_s, 0.2);
     }
 
     #[test]

@@ -538,6 +538,74 @@ impl Store {
         Ok(found)
     }
 
+    /// Every contact's attempts in the campaign, oldest first, as the
+    /// retry policy reads them (with the callback promised on each).
+    pub async fn attempt_history(
+        &self,
+        campaign_id: i64,
+    ) -> Result<std::collections::HashMap<String, Vec<crate::campaign::retry::Past>>, StoreError>
+    {
+        self.history_of(campaign_id, None).await
+    }
+
+    /// One contact's attempts in the campaign, oldest first.
+    pub async fn contact_history(
+        &self,
+        campaign_id: i64,
+        contact_id: &str,
+    ) -> Result<Vec<crate::campaign::retry::Past>, StoreError> {
+        Ok(self
+            .history_of(campaign_id, Some(contact_id))
+            .await?
+            .remove(contact_id)
+            .unwrap_or_default())
+    }
+
+    async fn history_of(
+        &self,
+        campaign_id: i64,
+        contact_id: Option<&str>,
+    ) -> Result<std::collections::HashMap<String, Vec<crate::campaign::retry::Past>>, StoreError>
+    {
+        type Row = (
+            String,
+            Option<String>,
+            Option<String>,
+            String,
+            Option<String>,
+        );
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT a.contact_id, a.disposition, a.outcome, coalesce(a.ended_at, a.started_at),
+                    (SELECT max(b.due_at) FROM callbacks b WHERE b.attempt_id = a.id)
+             FROM attempts a WHERE a.campaign_id = ?1 AND (?2 IS NULL OR a.contact_id = ?2)
+             ORDER BY a.id",
+        )
+        .bind(campaign_id)
+        .bind(contact_id)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read the campaign's attempts"))?;
+        let time = |t: &str| {
+            DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&Utc))
+                .ok()
+        };
+        let mut history: std::collections::HashMap<String, Vec<crate::campaign::retry::Past>> =
+            std::collections::HashMap::new();
+        for (contact, disposition, outcome, ended, callback) in rows {
+            history
+                .entry(contact)
+                .or_default()
+                .push(crate::campaign::retry::Past {
+                    disposition: disposition.and_then(|d| d.parse().ok()),
+                    outcome,
+                    ended_at: time(&ended).unwrap_or(DateTime::<Utc>::MIN_UTC),
+                    callback_due: callback.as_deref().and_then(time),
+                });
+        }
+        Ok(history)
+    }
+
     /// When the debtor was called since `since`, by number or by debt, in
     /// any campaign (the caps are the debtor's, not a campaign's), leaving
     /// out the calls of the `run` (campaign id, began at) in progress,

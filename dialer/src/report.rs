@@ -4,7 +4,7 @@ use std::io::Write;
 
 use chrono::{DateTime, Utc};
 
-use crate::store::{AttemptRow, DeferralRow, PromiseRow};
+use crate::store::{AttemptRow, DeferralRow, PromiseRow, TrunkRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
 pub const CSV_HEADER: [&str; 35] = [
@@ -191,6 +191,56 @@ pub fn columns(header: &[&str], rows: Vec<Vec<String>>) -> String {
         }
     }
     out
+}
+
+/// The trunks export's columns.
+pub const TRUNKS_HEADER: [&str; 11] = [
+    "campaign",
+    "trunk",
+    "calls",
+    "answered",
+    "asr_pct",
+    "talk_s",
+    "busy",
+    "no_answer",
+    "congestion",
+    "trunk_failure",
+    "other",
+];
+
+fn trunk_cells(r: &TrunkRow) -> [String; 11] {
+    [
+        r.campaign.clone(),
+        r.trunk.clone(),
+        r.calls.to_string(),
+        r.answered.to_string(),
+        r.asr()
+            .map_or(String::new(), |a| format!("{:.1}", 100.0 * a)),
+        r.talk_s.map_or(String::new(), |t| format!("{t:.1}")),
+        r.busy.to_string(),
+        r.no_answer.to_string(),
+        r.congestion.to_string(),
+        r.trunk_failure.to_string(),
+        r.other.to_string(),
+    ]
+}
+
+/// Each trunk's calls, answer-seizure ratio and failures.
+pub fn render_trunks(rows: &[TrunkRow]) -> String {
+    columns(
+        &TRUNKS_HEADER,
+        rows.iter().map(|r| trunk_cells(r).to_vec()).collect(),
+    )
+}
+
+pub fn write_trunks_csv(rows: &[TrunkRow], out: impl Write) -> csv::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(TRUNKS_HEADER)?;
+    for r in rows {
+        w.write_record(trunk_cells(r))?;
+    }
+    w.flush()?;
+    Ok(())
 }
 
 /// The deferrals export's columns.

@@ -9,6 +9,7 @@ pub mod message;
 pub mod pace;
 pub mod retry;
 pub mod runner;
+pub mod trunks;
 
 pub use attempt::{Disposition, HangupBy};
 pub use contacts::{Contact, ContactList, RowError};

@@ -11,7 +11,6 @@
 //! engine keeps failing, so a broken dependency does not burn the list.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -19,13 +18,12 @@ use anyhow::{Context, bail};
 use chrono::{Datelike, Local, Utc};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use governor::{Quota, RateLimiter};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use media::prompt::Prompt;
 use media::prompt::template::Segment;
 use media::rtp::PortPool;
 use media::say::Date;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
@@ -35,6 +33,7 @@ use super::gate::{self, Gate, Place};
 use super::message::PreparedScript;
 use super::pace::{DECIDE_EVERY, LivePacer};
 use super::retry::{Next, RetryPolicy};
+use super::trunks::{TRUNK_FAILURES_TO_STOP, TrunkCaps, TrunkPool};
 use super::{Contact, Disposition, RowError, acd, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::compliance::Verdict;
@@ -43,8 +42,6 @@ use crate::ivr::interp::Vars;
 use crate::sip::{InboundPolicy, SipEndpoint, TrunkTarget};
 use crate::store::{Deferral, Store};
 
-/// After this many attempts in a row end in `trunk_failure`, stop dialing.
-pub const TRUNK_FAILURES_TO_STOP: usize = 3;
 /// After this many messages in a row fail to render, stop dialing.
 pub const RENDER_FAILURES_TO_STOP: usize = 3;
 
@@ -72,6 +69,8 @@ pub struct RunSummary {
     pub checked: bool,
     /// The pacer's line (agent modes).
     pub pacing: Option<String>,
+    /// One line per trunk (calls, ASR) when the campaign has several.
+    pub trunks: String,
     /// Contacts called again by the retry policy (or a callback) at the
     /// run's start, and during it.
     pub retries_due: usize,
@@ -111,6 +110,28 @@ struct Dial {
     place: Place,
     /// 1 for the contact's first call in the campaign.
     attempt_no: u32,
+}
+
+/// A call's end, back in the dialing loop: its token, trunk, contact,
+/// result, and the trunk channel it held.
+type CallDone = (
+    u64,
+    usize,
+    Contact,
+    Result<CallOutcome, CallError>,
+    OwnedSemaphorePermit,
+);
+
+/// A call checked and ready to go out: the contact, its rendered
+/// message, the calling rules' verdict, and the trunks already tried.
+struct Ready {
+    dial: Dial,
+    opening: Option<Arc<Prompt>>,
+    /// The verdict before the first try.
+    first_verdict: String,
+    /// What this try's attempt records.
+    compliance: String,
+    tried: Vec<usize>,
 }
 
 /// The contacts of a run.
@@ -362,7 +383,6 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     let begun = Instant::now();
     let campaign = &config.campaign;
-    let trunk = config.campaign_trunk();
     let script = Arc::new(
         PreparedScript::prepare_with(&campaign.script, &config.tts, &acd::queue_templates(config))
             .await?,
@@ -382,18 +402,23 @@ pub async fn run(
         return Ok(summary);
     }
 
-    let trunk_addr = tokio::net::lookup_host(&trunk.address)
-        .await
-        .ok()
-        .and_then(|mut addrs| addrs.next())
-        .with_context(|| {
-            format!(
-                "{}: trunk '{}': cannot resolve address '{}'",
-                config.path.display(),
-                trunk.name,
-                trunk.address
-            )
-        })?;
+    let trunks = config.campaign_trunks();
+    let mut trunk_addrs = Vec::with_capacity(trunks.len());
+    for t in &trunks {
+        let addr = tokio::net::lookup_host(&t.address)
+            .await
+            .ok()
+            .and_then(|mut addrs| addrs.next())
+            .with_context(|| {
+                format!(
+                    "{}: trunk '{}': cannot resolve address '{}'",
+                    config.path.display(),
+                    t.name,
+                    t.address
+                )
+            })?;
+        trunk_addrs.push(addr);
+    }
     let (registers_tx, registers) = acd::register_channel(config);
     let sip = Arc::new(
         SipEndpoint::start_with_registrar(
@@ -413,54 +438,66 @@ pub async fn run(
         config.media.rtp_port_max,
     )
     .with_context(|| format!("{}: media.rtp_port_min/max", config.path.display()))?;
-    let ctx = Arc::new(CallContext {
-        sip,
-        store: store.clone(),
-        ports: Arc::new(ports),
-        campaign_id,
-        trunk_name: trunk.name.clone(),
-        trunk: TrunkTarget {
-            addr: trunk_addr,
-            transport: trunk.transport,
-            credentials: trunk
-                .credentials
-                .as_ref()
-                .map(|c| (c.username.clone(), c.password.clone())),
-            caller_id: trunk.caller_id.clone(),
-            caller_name: trunk.caller_name.clone(),
-        },
-        codecs: trunk.codecs.clone(),
-        dial_prefix: trunk.dial_prefix.clone(),
-        strip_plus: trunk.strip_plus,
-        timing: CallTiming {
-            response_timeout: Duration::from_secs_f64(trunk.response_timeout_s),
-            ring_timeout: Duration::from_secs_f64(campaign.ring_timeout_s),
-            wait_for_digits: Duration::from_secs_f64(campaign.wait_for_digits_s),
-            max_call: Duration::from_secs_f64(campaign.max_call_s),
-            rtp_timeout: (trunk.rtp_timeout_s > 0.0)
-                .then(|| Duration::from_secs_f64(trunk.rtp_timeout_s)),
-        },
-        script: script.clone(),
-        today: today(),
-        http: {
-            // reqwest's rustls needs a process-wide crypto provider.
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            reqwest::Client::new()
-        },
-        stop: stop.child_token(),
-        acd: running_acd.as_ref().map(|a| a.context.clone()),
-        dtmf: trunk.dtmf.clone(),
-        latch: trunk.symmetric_rtp,
-        recordings: campaign.recordings.as_ref().map(|dir| {
-            (
-                media::record::Recorder::start(),
-                dir.join(file_name(&campaign.name)),
-            )
-        }),
-        overdials: config.pacing.mode.overdials(),
-    });
+    let ports = Arc::new(ports);
+    let http = {
+        // reqwest's rustls needs a process-wide crypto provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        reqwest::Client::new()
+    };
+    let calls_stop = stop.child_token();
+    // One context per trunk: what differs is the trunk's address, caller
+    // ID, codecs, number format, DTMF and RTP habits.
+    let ctxs: Vec<Arc<CallContext>> = trunks
+        .iter()
+        .zip(&trunk_addrs)
+        .map(|(trunk, addr)| {
+            Arc::new(CallContext {
+                sip: sip.clone(),
+                store: store.clone(),
+                ports: ports.clone(),
+                campaign_id,
+                trunk_name: trunk.name.clone(),
+                trunk: TrunkTarget {
+                    addr: *addr,
+                    transport: trunk.transport,
+                    credentials: trunk
+                        .credentials
+                        .as_ref()
+                        .map(|c| (c.username.clone(), c.password.clone())),
+                    caller_id: trunk.caller_id.clone(),
+                    caller_name: trunk.caller_name.clone(),
+                },
+                codecs: trunk.codecs.clone(),
+                dial_prefix: trunk.dial_prefix.clone(),
+                strip_plus: trunk.strip_plus,
+                timing: CallTiming {
+                    response_timeout: Duration::from_secs_f64(trunk.response_timeout_s),
+                    ring_timeout: Duration::from_secs_f64(campaign.ring_timeout_s),
+                    wait_for_digits: Duration::from_secs_f64(campaign.wait_for_digits_s),
+                    max_call: Duration::from_secs_f64(campaign.max_call_s),
+                    rtp_timeout: (trunk.rtp_timeout_s > 0.0)
+                        .then(|| Duration::from_secs_f64(trunk.rtp_timeout_s)),
+                },
+                script: script.clone(),
+                today: today(),
+                http: http.clone(),
+                stop: calls_stop.clone(),
+                acd: running_acd.as_ref().map(|a| a.context.clone()),
+                dtmf: trunk.dtmf.clone(),
+                latch: trunk.symmetric_rtp,
+                recordings: campaign.recordings.as_ref().map(|dir| {
+                    (
+                        media::record::Recorder::start(),
+                        dir.join(file_name(&campaign.name)),
+                    )
+                }),
+                overdials: config.pacing.mode.overdials(),
+            })
+        })
+        .collect();
     let total = feed.fresh_left() + feed.retries_left();
-    info!(campaign = %campaign.name, contacts = total, trunk = %trunk.name, %trunk_addr, "dialing");
+    let trunk_names: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
+    info!(campaign = %campaign.name, contacts = total, trunks = ?trunk_names, "dialing");
 
     let bars = Bars::new(options.progress, total);
     // Render ahead of the dialing front, by as many messages as could be
@@ -468,9 +505,9 @@ pub async fn run(
     // One second of calls at the trunk's rate is enough: rendered prompts
     // are big (a 10 s message is ~200 KB), and the renderer only has to
     // stay ahead, not run the whole list into memory.
-    let lookahead = (trunk.max_cps.ceil() as usize)
-        .min(trunk.max_channels as usize * 2)
-        .max(16);
+    let max_cps: f64 = trunks.iter().map(|t| t.max_cps).sum();
+    let max_channels: usize = trunks.iter().map(|t| t.max_channels as usize).sum();
+    let lookahead = (max_cps.ceil() as usize).min(max_channels * 2).max(16);
     // The feed hands contacts to the renderer as it has room: fresh ones
     // by segment and order, retries when they are due.
     let (to_render, render_input) = mpsc::channel::<Dial>(lookahead);
@@ -478,23 +515,24 @@ pub async fn run(
     let mut rendered = spawn_renderer(script.clone(), render_input, lookahead, bars.render.clone());
     // Contacts handed to the renderer and not yet taken back from it.
     let mut rendering = 0usize;
-    // Calls up, with what a retry needs to dial them again.
+    // Calls up, with what a retry or a failover needs to dial them again.
     let policy: Option<&RetryPolicy> = config.retry.as_ref();
-    let mut in_flight: std::collections::HashMap<u64, Dial> = std::collections::HashMap::new();
+    let mut in_flight: std::collections::HashMap<u64, Ready> = std::collections::HashMap::new();
+    let keep_in_flight = policy.is_some() || trunks.len() > 1;
+    // The next call, checked and waiting for a trunk; calls to place again
+    // on another trunk (the first answered 503 or nothing).
+    let mut held: Option<Ready> = None;
+    let mut failovers: std::collections::VecDeque<Ready> = std::collections::VecDeque::new();
 
-    let channels = Arc::new(Semaphore::new(trunk.max_channels as usize));
-    let limiter = RateLimiter::direct(cps_quota(trunk.max_cps));
-    let per_wake = launches_per_wake(trunk.max_cps);
-    // Calls the limiter has allowed and the loop has not launched yet.
-    let mut credits = 0;
+    let mut pool = TrunkPool::new(
+        &trunks
+            .iter()
+            .map(|t| TrunkCaps::from(*t))
+            .collect::<Vec<_>>(),
+    );
     // A call's channel permit travels back with its outcome, so the slot
     // frees only once the loop has counted the outcome (and maybe stopped).
-    let mut running: JoinSet<(
-        u64,
-        Contact,
-        Result<CallOutcome, CallError>,
-        OwnedSemaphorePermit,
-    )> = JoinSet::new();
+    let mut running: JoinSet<CallDone> = JoinSet::new();
     // Agent modes: the pacer says how many calls may be placed, from the
     // queue's agents and the calls ringing.
     let mut pacer = LivePacer::new(&config.pacing);
@@ -516,11 +554,12 @@ pub async fn run(
     let mut answers = FuturesUnordered::new();
     let mut decide = tokio::time::interval(DECIDE_EVERY);
     decide.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut trunk_failures_in_a_row = 0;
     let mut render_failures_in_a_row = 0;
     let mut renderer_done = false;
     // Contacts taken from the renderer: dialed, or skipped with a reason.
     let mut taken = 0;
+    // Calls placed, failovers included: each call's token.
+    let mut dialed_calls: u64 = 0;
     loop {
         // Nothing left to hand out and nothing that could still bring a
         // retry: the renderer's input closes, and it ends once drained.
@@ -533,7 +572,8 @@ pub async fn run(
         {
             to_render = None;
         }
-        let may_launch = summary.stopped.is_none() && !renderer_done;
+        let work_left = !renderer_done || held.is_some() || !failovers.is_empty();
+        let may_launch = summary.stopped.is_none() && work_left;
         if !may_launch && running.is_empty() {
             break;
         }
@@ -548,17 +588,58 @@ pub async fn run(
                 summary.stopped = Some("stopped by the operator".into());
             }
             Some(done) = running.join_next() => {
-                let (token, contact, result, permit) = done.expect("call tasks do not panic");
+                let (token, trunk, contact, result, permit) = done.expect("call tasks do not panic");
                 if let Some(p) = pacer.as_mut() {
                     p.ended(token);
                 }
+                let again = in_flight.remove(&token);
+                if let Ok(outcome) = &result {
+                    *summary.counts.entry(outcome.disposition).or_default() += 1;
+                    if let Some(result) = &outcome.outcome {
+                        *summary.outcomes.entry(result.clone()).or_default() += 1;
+                    }
+                    if pool.ended(trunk, outcome.disposition) {
+                        let t = trunks[trunk];
+                        let why = format!(
+                            "trunk '{}' at {} ({}) failed {TRUNK_FAILURES_TO_STOP} calls in a row without a SIP response; check its address and transport",
+                            t.name, trunk_addrs[trunk], t.transport
+                        );
+                        if pool.all_out() {
+                            summary.stopped.get_or_insert(why);
+                        } else {
+                            warn!(trunk = %t.name, "trunk taken out of the rotation");
+                            eprintln!("{why}; its calls go to the other trunks");
+                        }
+                    }
+                }
+                // The network refused the call (503, no response): the same
+                // call again at once through another trunk, if there is one.
+                let failed_over = match (&result, again) {
+                    (Ok(outcome), Some(mut ready))
+                        if matches!(outcome.disposition, Disposition::Congestion | Disposition::TrunkFailure)
+                            && summary.stopped.is_none()
+                            && pool.has_other(&ready.tried) =>
+                    {
+                        ready.dial.attempt_no += 1;
+                        ready.compliance = format!(
+                            "{}; placed again through another trunk after trunk '{}' answered {}",
+                            ready.first_verdict,
+                            trunks[trunk].name,
+                            outcome.disposition
+                        );
+                        failovers.push_back(ready);
+                        bars.calls.inc_length(1);
+                        None
+                    }
+                    (_, again) => again,
+                };
                 // How the call ended says whether the contact is called again.
-                if let (Some(policy), Some(mut dial), Ok(outcome)) =
-                    (policy, in_flight.remove(&token), result.as_ref())
+                if let (Some(policy), Some(ready), Ok(outcome)) = (policy, failed_over, result.as_ref())
                     && let Some(at) = retry_at(policy, &store, campaign_id, &contact, outcome).await
                 {
                     let wait = (at - Utc::now()).to_std().unwrap_or_default();
                     if summary.stopped.is_none() && wait.as_secs_f64() <= policy.within_run_s {
+                        let mut dial = ready.dial;
                         dial.attempt_no += 1;
                         feed.schedule(dial, tokio::time::Instant::now() + wait);
                         bars.calls.inc_length(1);
@@ -567,23 +648,7 @@ pub async fn run(
                     }
                 }
                 match result {
-                    Ok(outcome) => {
-                        *summary.counts.entry(outcome.disposition).or_default() += 1;
-                        if let Some(result) = &outcome.outcome {
-                            *summary.outcomes.entry(result.clone()).or_default() += 1;
-                        }
-                        if outcome.disposition == Disposition::TrunkFailure {
-                            trunk_failures_in_a_row += 1;
-                        } else {
-                            trunk_failures_in_a_row = 0;
-                        }
-                        if trunk_failures_in_a_row >= TRUNK_FAILURES_TO_STOP && summary.stopped.is_none() {
-                            summary.stopped = Some(format!(
-                                "trunk '{}' at {} ({}) failed {TRUNK_FAILURES_TO_STOP} calls in a row without a SIP response; check its address and transport",
-                                trunk.name, trunk_addr, trunk.transport
-                            ));
-                        }
-                    }
+                    Ok(_) => {}
                     Err(CallError::NoPort(e)) => {
                         error!(contact = %contact.id, error = %e, "call not placed");
                         summary.not_dialed += 1;
@@ -617,28 +682,34 @@ pub async fn run(
             }
             _ = decide.tick(), if pacer.is_some() && may_launch => {
                 if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref())
-                    && let Err(e) = p.decide(agents, channels.available_permits()).await
+                    && let Err(e) = p.decide(agents, pool.free_channels()).await
                 {
                     warn!(error = %e, "the pacer could not ask the ACD");
                 }
             }
-            launch = async {
-                let permit = channels.clone().acquire_owned().await.expect("the semaphore is never closed");
-                if credits == 0 {
-                    limiter.until_n_ready(per_wake).await.expect("the quota's burst is per_wake");
-                    credits = per_wake.get();
+            // The next contact from the renderer (or a call to place again
+            // on another trunk), checked: rendered, not opted out, allowed
+            // by the calling rules. It then waits for a trunk.
+            next = async {
+                match failovers.pop_front() {
+                    Some(again) => Some(Err(again)),
+                    None => rendered.recv().await.map(Ok),
                 }
-                (permit, rendered.recv().await)
-            }, if may_launch && pacer.as_ref().is_none_or(LivePacer::may_place) => {
-                let (permit, next) = launch;
-                credits -= 1;
-                let Some((dial, opening)) = next else {
-                    renderer_done = true;
-                    continue;
+            }, if summary.stopped.is_none() && held.is_none() && (!renderer_done || !failovers.is_empty()) => {
+                let (dial, opening) = match next {
+                    None => {
+                        renderer_done = true;
+                        continue;
+                    }
+                    Some(Err(again)) => {
+                        held = Some(again);
+                        continue;
+                    }
+                    Some(Ok(rendered)) => rendered,
                 };
                 rendering -= 1;
                 taken += 1;
-                let contact = dial.contact;
+                let contact = &dial.contact;
                 let opening = match opening {
                     Ok(opening) => {
                         render_failures_in_a_row = 0;
@@ -665,7 +736,7 @@ pub async fn run(
                     bars.calls.inc(1);
                     continue;
                 }
-                let verdict = match gate.judge(&store, &dial.place, &contact, Utc::now()).await {
+                let verdict = match gate.judge(&store, &dial.place, contact, Utc::now()).await {
                     Ok(verdict) => verdict,
                     Err(e) => {
                         // Without the debtor's earlier calls the caps cannot be kept.
@@ -675,49 +746,65 @@ pub async fn run(
                         continue;
                     }
                 };
-                let compliance = match verdict {
-                    Verdict::Allowed(because) => because,
+                match verdict {
+                    Verdict::Allowed(because) => {
+                        held = Some(Ready {
+                            dial,
+                            opening,
+                            first_verdict: because.clone(),
+                            compliance: because,
+                            tried: Vec::new(),
+                        });
+                    }
                     Verdict::Refused { reason, retry_at } => {
-                        summary.defer(&contact, &reason, retry_at);
-                        if let Err(e) = store.defer(campaign_id, &[deferral(&contact, reason, retry_at)]).await {
+                        summary.defer(contact, &reason, retry_at);
+                        if let Err(e) = store.defer(campaign_id, &[deferral(contact, reason, retry_at)]).await {
                             summary.stopped.get_or_insert_with(|| format!("cannot record deferrals: {e}"));
                         }
-                        // The call was not placed: its share of the rate is not spent.
-                        credits += 1;
                         bars.calls.inc(1);
-                        continue;
                     }
-                };
+                }
+            }
+            // The checked call goes out through the next trunk with room.
+            taken_trunk = async {
+                let tried = held.as_ref().map_or(&[][..], |r| r.tried.as_slice());
+                loop {
+                    if let Some(trunk) = pool.take(tried) {
+                        return trunk;
+                    }
+                    tokio::time::sleep(pool.retry_after()).await;
+                }
+            }, if summary.stopped.is_none() && held.is_some() && pacer.as_ref().is_none_or(LivePacer::may_place) => {
+                let (trunk, permit) = taken_trunk;
+                let mut ready = held.take().expect("guarded");
+                ready.tried.push(trunk);
                 summary.dialed += 1;
-                if dial.attempt_no > 1 {
+                if ready.dial.attempt_no > 1 {
                     summary.retries_placed += 1;
                 }
-                let token = taken as u64;
-                let attempt_no = dial.attempt_no;
-                if policy.is_some() {
-                    in_flight.insert(token, Dial {
-                        contact: contact.clone(),
-                        vars: dial.vars.clone(),
-                        opening: dial.opening.clone(),
-                        place: dial.place.clone(),
-                        attempt_no,
-                    });
-                }
-                let plan = match (script.flow(), opening) {
-                    (Some(_), opening) => CallPlan::Flow { opening, vars: dial.vars },
+                let token = dialed_calls;
+                dialed_calls += 1;
+                let attempt_no = ready.dial.attempt_no;
+                let contact = ready.dial.contact.clone();
+                let compliance = ready.compliance.clone();
+                let plan = match (script.flow(), ready.opening.clone()) {
+                    (Some(_), opening) => CallPlan::Flow { opening, vars: ready.dial.vars.clone() },
                     (None, Some(prompt)) => CallPlan::Message(prompt),
                     (None, None) => unreachable!("a message always has its opening"),
                 };
+                if keep_in_flight {
+                    in_flight.insert(token, ready);
+                }
                 let on_answer = pacer.as_mut().map(|p| {
                     p.placed(token);
                     let (answered, told) = tokio::sync::oneshot::channel();
                     answers.push(told.map(move |r| (token, r.is_ok())));
                     answered
                 });
-                let ctx = ctx.clone();
+                let ctx = ctxs[trunk].clone();
                 running.spawn(async move {
                     let result = place_call(&ctx, &contact, plan, attempt_no, &compliance, on_answer).await;
-                    (token, contact, result, permit)
+                    (token, trunk, contact, result, permit)
                 });
             }
         }
@@ -730,6 +817,11 @@ pub async fn run(
         summary.not_dialed += 1;
     }
     summary.not_dialed += feed.fresh_left();
+    match held {
+        Some(r) if r.dial.attempt_no == 1 => summary.not_dialed += 1,
+        Some(_) => summary.retries_later += 1,
+        None => {}
+    }
     for _ in 0..feed.retries_left() {
         summary.retries_later += 1;
     }
@@ -739,6 +831,7 @@ pub async fn run(
         let _ = p.decide(agents, 0).await;
     }
     summary.pacing = pacer.as_ref().map(LivePacer::render);
+    summary.trunks = pool.render();
     bars.finish();
     if let Some(running) = running_acd {
         let longest_wrap_up = config
@@ -751,7 +844,7 @@ pub async fn run(
             .shutdown(Duration::from_secs_f64(longest_wrap_up + 1.0))
             .await;
     }
-    ctx.sip.shutdown();
+    sip.shutdown();
     store.close().await;
     summary.elapsed = begun.elapsed();
     if let Some(reason) = summary
@@ -856,26 +949,6 @@ fn spawn_renderer(
         }
     });
     rx
-}
-
-/// One call every `1 / max_cps` seconds: calls spread evenly. The loop
-/// takes [`launches_per_wake`] calls at each wake, and a wake may come a
-/// fraction of a millisecond late; the quota lets the calls of up to 5 ms
-/// through together so that lateness is made up instead of lost (at 1,000
-/// calls per second, 0.2 ms late per wake would cost a sixth of the rate).
-/// Below 200 calls per second that is one call: no bursts at all.
-fn cps_quota(max_cps: f64) -> Quota {
-    let catch_up = NonZeroU32::new((max_cps * 0.005).ceil() as u32).unwrap_or(NonZeroU32::MIN);
-    Quota::with_period(Duration::from_secs_f64(1.0 / max_cps))
-        .expect("validated: max_cps is positive")
-        .allow_burst(catch_up.max(launches_per_wake(max_cps)))
-}
-
-/// Calls launched per wake of the dialing loop: one up to 1,000 calls per
-/// second, then as many as fall in a millisecond (a wake per call would
-/// cost more than the call at a few thousand per second).
-fn launches_per_wake(max_cps: f64) -> NonZeroU32 {
-    NonZeroU32::new((max_cps / 1000.0).ceil() as u32).unwrap_or(NonZeroU32::MIN)
 }
 
 /// The run's two progress bars: messages rendered, calls finished.
@@ -1010,6 +1083,7 @@ impl RunSummary {
         if let Some(pacing) = &self.pacing {
             out.push_str(pacing);
         }
+        out.push_str(&self.trunks);
         if let Some(reason) = &self.stopped {
             out.push_str(&format!("Dialing stopped early: {reason}\n"));
         }
@@ -1030,27 +1104,4 @@ fn file_name(name: &str) -> String {
             }
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn quota_spreads_calls() {
-        assert_eq!(
-            cps_quota(5.0).replenish_interval(),
-            Duration::from_millis(200)
-        );
-        assert_eq!(cps_quota(0.5).replenish_interval(), Duration::from_secs(2));
-        assert_eq!(cps_quota(5.0).burst_size().get(), 1);
-        assert_eq!(cps_quota(200.0).burst_size().get(), 1);
-        assert_eq!(cps_quota(1000.0).burst_size().get(), 5);
-        assert_eq!(cps_quota(2000.0).burst_size().get(), 10);
-        assert_eq!(
-            cps_quota(2500.0).replenish_interval(),
-            Duration::from_micros(400)
-        );
-        assert_eq!(launches_per_wake(2500.0).get(), 3);
-    }
 }

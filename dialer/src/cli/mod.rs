@@ -67,6 +67,9 @@ enum Command {
         /// debt) and not called since, with when they may be.
         #[arg(long, conflicts_with_all = ["promises", "queues", "agents", "callbacks"])]
         deferrals: bool,
+        /// Each trunk's calls, answer-seizure ratio (ASR), talk time and failures.
+        #[arg(long, conflicts_with_all = ["promises", "queues", "agents", "callbacks", "deferrals"])]
+        trunks: bool,
     },
     /// Agents kept in the database (besides the configuration's [[agent]]s).
     Agents {
@@ -219,9 +222,21 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             agents,
             callbacks,
             deferrals,
+            trunks,
         } => {
             let store = Store::open_existing(&db).await?;
             let csv = matches!(format, Format::Csv);
+            if trunks {
+                let rows = store.trunks(campaign.as_deref()).await?;
+                store.close().await;
+                if csv {
+                    crate::report::write_trunks_csv(&rows, std::io::stdout().lock())
+                        .context("writing CSV")?;
+                } else {
+                    print!("{}", crate::report::render_trunks(&rows));
+                }
+                return Ok(ExitCode::SUCCESS);
+            }
             if deferrals {
                 let rows = store.deferrals(campaign.as_deref()).await?;
                 store.close().await;

@@ -179,6 +179,8 @@ pub struct TrunkConfig {
     pub caller_name: Option<String>,
     pub max_channels: u32,
     pub max_cps: f64,
+    /// Its share of a campaign's calls among the campaign's trunks.
+    pub weight: f64,
     pub codecs: Vec<Codec>,
     /// Prepended to the dialed number (tech prefixes some carriers require).
     pub dial_prefix: String,
@@ -206,7 +208,10 @@ pub struct CampaignConfig {
     pub name: String,
     pub contacts: PathBuf,
     pub script: ScriptConfig,
+    /// The first of `trunks`.
     pub trunk: String,
+    /// The trunks the campaign dials through, shared by their weights.
+    pub trunks: Vec<String>,
     pub ring_timeout_s: f64,
     /// ISO 3166 region for numbers written without a country code.
     pub default_region: phonenumber::country::Id,
@@ -329,17 +334,50 @@ impl Config {
         if c.name.get_ref().trim().is_empty() {
             return Err(v.invalid(&c.name, "campaign.name", "must not be empty".into()));
         }
-        if !trunks.iter().any(|t| &t.name == c.trunk.get_ref()) {
-            let names: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
-            return Err(v.invalid(
-                &c.trunk,
-                "campaign.trunk",
-                format!(
-                    "no [[trunk]] is named '{}' (there are: {})",
-                    c.trunk.get_ref(),
-                    names.join(", ")
-                ),
-            ));
+        let named: Vec<&Spanned<String>> = match (&c.trunk, &c.trunks) {
+            (Some(one), None) => vec![one],
+            (None, Some(many)) if !many.get_ref().is_empty() => many.get_ref().iter().collect(),
+            (Some(one), Some(_)) => {
+                return Err(v.invalid(
+                    one,
+                    "campaign.trunk",
+                    "give either `trunk` (one) or `trunks` (several), not both".into(),
+                ));
+            }
+            (None, Some(many)) => {
+                return Err(v.invalid(many, "campaign.trunks", "names no trunk".into()));
+            }
+            (None, None) => {
+                return Err(v.invalid(
+                    &c.name,
+                    "campaign.trunk",
+                    "missing: name the [[trunk]] to dial through (or several with `trunks`)".into(),
+                ));
+            }
+        };
+        let key = if c.trunks.is_some() {
+            "campaign.trunks"
+        } else {
+            "campaign.trunk"
+        };
+        let mut campaign_trunks: Vec<String> = Vec::new();
+        for name in named {
+            if !trunks.iter().any(|t| &t.name == name.get_ref()) {
+                let names: Vec<&str> = trunks.iter().map(|t| t.name.as_str()).collect();
+                return Err(v.invalid(
+                    name,
+                    key,
+                    format!(
+                        "no [[trunk]] is named '{}' (there are: {})",
+                        name.get_ref(),
+                        names.join(", ")
+                    ),
+                ));
+            }
+            if campaign_trunks.contains(name.get_ref()) {
+                return Err(v.invalid(name, key, format!("'{}' is named twice", name.get_ref())));
+            }
+            campaign_trunks.push(name.get_ref().clone());
         }
         let region = c.default_region.get_ref();
         let default_region =
@@ -415,7 +453,8 @@ impl Config {
             script,
             name: c.name.into_inner(),
             contacts: resolve(&c.contacts),
-            trunk: c.trunk.into_inner(),
+            trunk: campaign_trunks[0].clone(),
+            trunks: campaign_trunks,
             ring_timeout_s: v.seconds(&c.ring_timeout_s, "campaign.ring_timeout_s", 1.0, 600.0)?,
             default_region,
             wait_for_digits_s: v.seconds(
@@ -451,7 +490,21 @@ impl Config {
         })
     }
 
-    /// The trunk the campaign dials through.
+    /// The trunks the campaign dials through, in the order named.
+    pub fn campaign_trunks(&self) -> Vec<&TrunkConfig> {
+        self.campaign
+            .trunks
+            .iter()
+            .map(|name| {
+                self.trunks
+                    .iter()
+                    .find(|t| &t.name == name)
+                    .expect("validated in Config::parse: campaign.trunks name trunks")
+            })
+            .collect()
+    }
+
+    /// The (first) trunk the campaign dials through.
     pub fn campaign_trunk(&self) -> &TrunkConfig {
         self.trunks
             .iter()
@@ -889,10 +942,22 @@ impl Validator<'_> {
                 ));
             }
         };
+        let weight = match &t.weight {
+            Some(w) if !(*w.get_ref() > 0.0 && *w.get_ref() <= 1000.0) => {
+                return Err(self.invalid(
+                    w,
+                    &key("weight"),
+                    format!("{} is not a weight between 0 and 1000", w.get_ref()),
+                ));
+            }
+            Some(w) => *w.get_ref(),
+            None => 1.0,
+        };
         Ok(TrunkConfig {
             name,
             address,
             transport: t.transport,
+            weight,
             credentials,
             caller_id,
             caller_name: t.caller_name,

@@ -183,6 +183,8 @@ pub(super) struct RawTrunk {
     pub(super) caller_name: Option<String>,
     #[serde(default = "default_channels")]
     pub(super) max_channels: Spanned<u32>,
+    /// The trunk's share of a campaign's calls among its trunks.
+    pub(super) weight: Option<Spanned<f64>>,
     #[serde(default = "default_cps")]
     pub(super) max_cps: Spanned<f64>,
     #[serde(default = "default_codecs")]
@@ -241,7 +243,9 @@ pub(super) struct RawCampaign {
     pub(super) prompts: Option<PathBuf>,
     #[serde(default)]
     pub(super) say_with: SayWith,
-    pub(super) trunk: Spanned<String>,
+    pub(super) trunk: Option<Spanned<String>>,
+    /// Several trunks, shared by weight, with failover.
+    pub(super) trunks: Option<Spanned<Vec<Spanned<String>>>>,
     #[serde(default = "default_ring_timeout")]
     pub(super) ring_timeout_s: Spanned<f64>,
     #[serde(default = "default_region")]

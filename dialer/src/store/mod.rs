@@ -78,6 +78,31 @@ pub struct Deferral {
     pub retry_at: Option<DateTime<Utc>>,
 }
 
+/// A trunk's calls, as `dialer report --trunks` shows them.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct TrunkRow {
+    pub campaign: String,
+    pub trunk: String,
+    pub calls: i64,
+    pub answered: i64,
+    pub busy: i64,
+    pub no_answer: i64,
+    pub congestion: i64,
+    pub trunk_failure: i64,
+    pub other: i64,
+    /// Average seconds an answered call lasted (ACD).
+    pub talk_s: Option<f64>,
+}
+
+impl TrunkRow {
+    /// Answered over seized (the calls the trunk took: any SIP response;
+    /// `trunk_failure` got none).
+    pub fn asr(&self) -> Option<f64> {
+        let seized = self.calls - self.trunk_failure;
+        (seized > 0).then(|| self.answered as f64 / seized as f64)
+    }
+}
+
 /// A deferral as `dialer report --deferrals` shows it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct DeferralRow {
@@ -711,6 +736,29 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read deferrals"))
+    }
+
+    /// Each trunk's calls and how they ended, per campaign.
+    pub async fn trunks(&self, campaign: Option<&str>) -> Result<Vec<TrunkRow>, StoreError> {
+        sqlx::query_as(
+            "SELECT k.name AS campaign, a.trunk, count(*) AS calls,
+                    sum(a.disposition = 'answered') AS answered,
+                    sum(a.disposition = 'busy') AS busy,
+                    sum(a.disposition = 'no_answer') AS no_answer,
+                    sum(a.disposition = 'congestion') AS congestion,
+                    sum(a.disposition = 'trunk_failure') AS trunk_failure,
+                    sum(a.disposition IS NULL OR a.disposition NOT IN
+                        ('answered', 'busy', 'no_answer', 'congestion', 'trunk_failure')) AS other,
+                    avg(CASE WHEN a.disposition = 'answered'
+                        THEN (julianday(a.ended_at) - julianday(a.answered_at)) * 86400.0 END) AS talk_s
+             FROM attempts a JOIN campaigns k ON k.id = a.campaign_id
+             WHERE ?1 IS NULL OR k.name = ?1
+             GROUP BY k.name, a.trunk ORDER BY k.name, a.trunk",
+        )
+        .bind(campaign)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("read trunk figures"))
     }
 
     /// Every promise, oldest first, optionally of one campaign.

@@ -99,6 +99,12 @@ max_cps = 10
     assert!(refused >= 1, "{rows:?}");
     drop(refusing);
     assert!(stdout.contains("Trunks:"), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "failovers: {refused} calls placed again through another trunk"
+        )),
+        "{stdout}"
+    );
     let line = |name: &str| {
         stdout
             .lines()

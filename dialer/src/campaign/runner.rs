@@ -75,6 +75,8 @@ pub struct RunSummary {
     /// run's start, and during it.
     pub retries_due: usize,
     pub retries_placed: usize,
+    /// Calls placed again through another trunk after one refused them.
+    pub failovers: usize,
     /// Retries due after the run: how many, and the soonest.
     pub retries_later: usize,
     pub soonest_later: Option<chrono::DateTime<Utc>>,
@@ -568,7 +570,9 @@ pub async fn run(
                 || (feed.fresh_left() == 0
                     && feed.retries_left() == 0
                     && running.is_empty()
-                    && rendering == 0))
+                    && rendering == 0
+                    && held.is_none()
+                    && failovers.is_empty()))
         {
             to_render = None;
         }
@@ -777,11 +781,13 @@ pub async fn run(
             }, if summary.stopped.is_none() && held.is_some() && pacer.as_ref().is_none_or(LivePacer::may_place) => {
                 let (trunk, permit) = taken_trunk;
                 let mut ready = held.take().expect("guarded");
-                ready.tried.push(trunk);
-                summary.dialed += 1;
-                if ready.dial.attempt_no > 1 {
+                if !ready.tried.is_empty() {
+                    summary.failovers += 1;
+                } else if ready.dial.attempt_no > 1 {
                     summary.retries_placed += 1;
                 }
+                ready.tried.push(trunk);
+                summary.dialed += 1;
                 let token = dialed_calls;
                 dialed_calls += 1;
                 let attempt_no = ready.dial.attempt_no;
@@ -1045,6 +1051,12 @@ impl RunSummary {
             out.push_str(&format!(
                 "  retries: {} calls again in this run ({} were due at its start)\n",
                 self.retries_placed, self.retries_due
+            ));
+        }
+        if self.failovers > 0 {
+            out.push_str(&format!(
+                "  failovers: {} calls placed again through another trunk\n",
+                self.failovers
             ));
         }
         if self.retries_later > 0 {

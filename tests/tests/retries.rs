@@ -164,3 +164,58 @@ fn a_retry_past_the_run_is_left_for_a_later_run() {
         text(&due)
     );
 }
+
+/// A debtor who asked for an agent when none was free was promised a
+/// callback; the campaign calls them back when it is due, in the same run.
+#[test]
+fn a_promised_callback_is_dialed_when_due() {
+    let carrier = SimCarrier::start(
+        r#"
+[[number]]
+number = "+525512340021"
+ring_s = 0.2
+digits = [{ at_s = 0.5, key = "1" }]
+hangup_after_s = 12
+then = [{ action = "answer", ring_s = 0.2, hangup_after_s = 1.0 }]
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dialer_tests::agents::transfer_flow(dir.path(), "cobranza");
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-cb".into(), "55 1234 0021".into(), "Marta Gil".into())];
+    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    spec.sections = r#"
+[[agent]]
+login = "nadie"
+password = "nunca-registra"
+skills = ["cobranza"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+max_wait_s = 1
+overflow = "callback"
+callback_after_s = 2
+
+[retry]
+within_run_s = 60
+"#
+    .into();
+    let campaign = Campaign::write(&spec);
+    let out = campaign.run(Duration::from_secs(90));
+    let rows = campaign.report();
+    assert_eq!(rows.len(), 2, "{rows:?}\n{}", text(&out));
+    assert_eq!(rows[0]["outcome"], "callback_scheduled", "{:?}", rows[0]);
+    assert_eq!(
+        (rows[1]["attempt"].as_str(), rows[1]["disposition"].as_str()),
+        ("2", "answered"),
+        "{:?}",
+        rows[1]
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("retries: 1 calls again in this run (0 were due at its start)"),
+        "{}",
+        text(&out)
+    );
+}

@@ -12,6 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
+use std::str::FromStr;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
@@ -70,6 +72,23 @@ enum Command {
         /// Each trunk's calls, answer-seizure ratio (ASR), talk time and failures.
         #[arg(long, conflicts_with_all = ["promises", "queues", "agents", "callbacks", "deferrals"])]
         trunks: bool,
+    },
+    /// Put numbers on the database's do-not-call list, which every
+    /// campaign on it respects (a registry's export such as REPEP or the
+    /// Registro de Números Excluidos, a client's list).
+    DoNotCall {
+        /// The SQLite database file (database.path of the config); created if missing.
+        #[arg(long)]
+        db: PathBuf,
+        /// Why these numbers are on the list, stored with each.
+        #[arg(long, default_value = "registry")]
+        reason: String,
+        /// Country of numbers written without a country code.
+        #[arg(long, default_value = "MX")]
+        region: String,
+        /// Files: one number per line, or a CSV whose first field is the number.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
     },
     /// Agents kept in the database (besides the configuration's [[agent]]s).
     Agents {
@@ -273,6 +292,31 @@ async fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 Format::Csv => crate::report::write_csv(&rows, std::io::stdout().lock())
                     .context("writing CSV")?,
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DoNotCall {
+            db,
+            reason,
+            region,
+            files,
+        } => {
+            let region = phonenumber::country::Id::from_str(&region.to_uppercase()).map_err(|_| {
+                anyhow::anyhow!("--region: '{region}' is not an ISO 3166 region code like MX, CO, PE, CL, US")
+            })?;
+            let numbers = crate::campaign::gate::read_do_not_call(&files, region)?;
+            let mut numbers: Vec<String> = numbers.into_iter().collect();
+            numbers.sort();
+            let store = Store::open(&db).await?;
+            let added = store
+                .import_do_not_call(&numbers, reason.trim(), chrono::Utc::now())
+                .await?;
+            store.close().await;
+            println!(
+                "{} numbers read, {added} added to the do-not-call list of {} ({} were on it already)",
+                numbers.len(),
+                db.display(),
+                numbers.len() - added
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Agents { command } => agent::accounts(command).await,

@@ -533,6 +533,39 @@ impl Store {
         Ok(())
     }
 
+    /// Puts numbers on the do-not-call list (a registry's export, a
+    /// client's list) in one transaction; how many were not on it yet.
+    pub async fn import_do_not_call(
+        &self,
+        phones: &[String],
+        reason: &str,
+        at: DateTime<Utc>,
+    ) -> Result<usize, StoreError> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(query_error("import do-not-call numbers"))?;
+        let mut added = 0;
+        for phone in phones {
+            added += sqlx::query(
+                "INSERT INTO do_not_call (phone, reason, created_at) VALUES (?, ?, ?)
+                 ON CONFLICT(phone) DO NOTHING",
+            )
+            .bind(phone)
+            .bind(reason)
+            .bind(format_time(at))
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("import a do-not-call number"))?
+            .rows_affected() as usize;
+        }
+        tx.commit()
+            .await
+            .map_err(query_error("import do-not-call numbers"))?;
+        Ok(added)
+    }
+
     /// Whether this handle put the number on the do-not-call list since it
     /// opened (no query: see [`Store::do_not_call_among`] for the rest).
     pub fn opted_out_since_open(&self, phone: &str) -> bool {

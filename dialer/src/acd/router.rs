@@ -142,7 +142,15 @@ pub struct Router {
     /// Calls and waits that ended since the pacer last asked.
     freed: Vec<(AgentId, f64, f64)>,
     waits_ended: Vec<WaitEnded>,
+    /// Preview dialing: agents reserved for a debtor they are looking at,
+    /// by the campaign's preview key, until the call is placed and the
+    /// debtor enters the queue (or the preview ends).
+    previews: BTreeMap<u64, AgentId>,
 }
+
+/// Reserved states of previews carry call ids from here up, clear of
+/// attempt ids.
+const PREVIEW_CALL_IDS: u64 = 1 << 62;
 
 impl Router {
     pub fn new() -> Router {
@@ -262,6 +270,74 @@ impl Router {
             },
         );
         self.dispatch(now);
+        Ok(())
+    }
+
+    /// Preview dialing: the best ready agent for `queue` is reserved for
+    /// the debtor of preview `key` (they look at the debtor's data before
+    /// the call is placed). `None` when no agent is ready.
+    pub fn handle_preview(&mut self, now: Instant, queue: QueueId, key: u64) -> Option<AgentId> {
+        let needs = self.queues.get(queue.0)?.skills.clone();
+        let agent = self.best_agent(&needs)?;
+        self.set_state(
+            now,
+            agent,
+            AgentState::Reserved(QueueCallId(PREVIEW_CALL_IDS + key)),
+        );
+        self.previews.insert(key, agent);
+        Some(agent)
+    }
+
+    /// The preview's call never reached the queue (skipped, not answered,
+    /// busy): its agent is free again.
+    pub fn handle_preview_end(&mut self, now: Instant, key: u64) {
+        let Some(agent) = self.previews.remove(&key) else {
+            return;
+        };
+        if self.agents[agent.0].state == AgentState::Reserved(QueueCallId(PREVIEW_CALL_IDS + key)) {
+            self.after_call(now, agent, None);
+        }
+        self.dispatch(now);
+    }
+
+    /// A previewed debtor answered and enters the queue: offered at once to
+    /// the agent who previewed them. Without such a reservation (it ended)
+    /// the debtor waits like any other.
+    pub fn handle_enqueue_previewed(
+        &mut self,
+        now: Instant,
+        call: QueueCallId,
+        queue: QueueId,
+        skills: Vec<Requirement>,
+        priority: i32,
+        key: u64,
+    ) -> Result<(), EnqueueError> {
+        let Some(agent) = self.previews.remove(&key) else {
+            return self.handle_enqueue(now, call, queue, skills, priority);
+        };
+        let spec = self
+            .queues
+            .get(queue.0)
+            .ok_or(EnqueueError::UnknownQueue(queue))?;
+        if self.waiting.contains_key(&call) || self.connected.contains_key(&call) {
+            return Err(EnqueueError::Duplicate(call));
+        }
+        let needs = merge_requirements(&spec.skills, skills.clone());
+        self.waiting.insert(
+            call,
+            Waiting {
+                queue,
+                asked: skills,
+                needs,
+                priority,
+                enqueued_at: now,
+                max_wait_at: now + spec.max_wait,
+                next_announce: None,
+                offered_to: Some(agent),
+            },
+        );
+        self.set_state(now, agent, AgentState::Reserved(call));
+        self.actions.push_back(Action::Offer { call, agent });
         Ok(())
     }
 

@@ -561,3 +561,38 @@ fn the_pacer_sees_the_queue_agents_and_learns_their_calls_and_the_abandons() {
     // The other queue's agent is not counted.
     assert_eq!(w.router.pacing(w.now, other, grace).ready, 1);
 }
+
+/// Preview dialing: an agent is reserved for the debtor they look at; the
+/// debtor who answers goes straight to them, past a debtor already
+/// waiting; a preview that ends without a call frees them.
+#[test]
+fn a_previewed_debtor_goes_to_the_agent_who_accepted_them() {
+    let mut w = World::new();
+    let q = w.router.add_queue(queue("cobranza", &["cobranza"]));
+    let ana = w.router.add_agent(agent("ana", &["cobranza:5"]));
+    w.ready(ana);
+    w.drain();
+    assert_eq!(w.router.handle_preview(w.now, q, 7), Some(ana));
+    assert!(matches!(w.state(ana), AgentState::Reserved(_)));
+    // Nobody else is free for a preview, nor for a debtor already waiting.
+    assert_eq!(w.router.handle_preview(w.now, q, 8), None);
+    w.enqueue(1, q, &[], 10);
+    assert!(w.offers().is_empty());
+    // The previewed debtor answers: offered to Ana at once.
+    w.router
+        .handle_enqueue_previewed(w.now, QueueCallId(2), q, vec![], 0, 7)
+        .unwrap();
+    assert_eq!(w.offers(), [(2, ana.0)]);
+    assert_eq!(w.state(ana), AgentState::Reserved(QueueCallId(2)));
+    // A preview that ends without a call frees its agent.
+    let bea = w.router.add_agent(agent("bea", &["cobranza:5"]));
+    w.router.handle_abandon(w.now, QueueCallId(1));
+    w.ready(bea);
+    w.drain();
+    let reserved = w.router.handle_preview(w.now, q, 9).unwrap();
+    assert_eq!(reserved, bea);
+    w.router.handle_preview_end(w.now, 9);
+    assert_eq!(w.state(reserved), AgentState::Ready);
+    // Ending it twice, or after the debtor reached the agent, is harmless.
+    w.router.handle_preview_end(w.now, 9);
+}

@@ -34,6 +34,8 @@ enum Request {
         priority: i32,
         pop: serde_json::Value,
         events: mpsc::UnboundedSender<QueueEvent>,
+        /// Preview dialing: the key of the agent's reservation.
+        preview: Option<u64>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     OfferAnswered(QueueCallId),
@@ -51,6 +53,34 @@ enum Request {
         grace: Duration,
         reply: oneshot::Sender<Option<PacingState>>,
     },
+    Preview {
+        queue: String,
+        key: u64,
+        pop: serde_json::Value,
+        reply: oneshot::Sender<Option<Previewing>>,
+    },
+    PreviewDecision {
+        login: String,
+        decision: PreviewDecision,
+        reply: oneshot::Sender<Result<(), String>>,
+    },
+    PreviewEnd(u64),
+}
+
+/// What the agent decided about the debtor they preview.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PreviewDecision {
+    /// Place the call.
+    Accept,
+    /// Do not call this debtor now.
+    Skip,
+}
+
+/// A preview on an agent's screen: who, and where their decision comes.
+#[derive(Debug)]
+pub struct Previewing {
+    pub login: String,
+    pub decision: oneshot::Receiver<PreviewDecision>,
 }
 
 /// What the ACD tells the call actor of a debtor in a queue.
@@ -88,6 +118,15 @@ pub enum Notice {
         agent: String,
         queue: String,
         call: serde_json::Value,
+    },
+    /// Preview dialing: a debtor for this agent to look at; the call is
+    /// placed when they accept (POST /agents/{login}/preview).
+    Preview {
+        agent: String,
+        queue: String,
+        debtor: serde_json::Value,
+        /// Seconds before the call is placed without a decision (none: never).
+        timeout_s: Option<f64>,
     },
 }
 
@@ -128,26 +167,45 @@ pub struct Agents {
 /// The service is gone (the run is ending).
 const GONE: &str = "the agents service has stopped";
 
+/// A debtor entering a queue.
+#[derive(Debug)]
+pub struct QueueEntry {
+    pub call: QueueCallId,
+    pub queue: String,
+    pub skills: Vec<Requirement>,
+    /// From the debtor's segment ([`crate::config::QueueConfig::priority_of`]).
+    pub priority: i32,
+    /// The screen pop.
+    pub pop: serde_json::Value,
+    /// Preview dialing: the key of the agent's reservation.
+    pub preview: Option<u64>,
+}
+
 impl Agents {
-    /// Puts a debtor in `queue`. The events for this call arrive on `events`.
+    /// Puts a debtor in a queue. The events for this call arrive on `events`.
     pub async fn enqueue(
         &self,
-        call: QueueCallId,
-        queue: &str,
-        skills: Vec<Requirement>,
-        priority: i32,
-        pop: serde_json::Value,
+        entry: QueueEntry,
         events: mpsc::UnboundedSender<QueueEvent>,
     ) -> Result<(), String> {
         let (reply, answer) = oneshot::channel();
+        let QueueEntry {
+            call,
+            queue,
+            skills,
+            priority,
+            pop,
+            preview,
+        } = entry;
         self.requests
             .send(Request::Enqueue {
                 call,
-                queue: queue.to_owned(),
+                queue,
                 skills,
                 priority,
                 pop,
                 events,
+                preview,
                 reply,
             })
             .map_err(|_| GONE.to_string())?;
@@ -209,6 +267,50 @@ impl Agents {
             })
             .map_err(|_| GONE.to_string())?;
         answer.await.map_err(|_| GONE.to_string())
+    }
+
+    /// Preview dialing: reserves the best ready agent of `queue` for the
+    /// debtor of `key` and shows them `debtor`; `None` when nobody is ready.
+    pub async fn preview(
+        &self,
+        queue: &str,
+        key: u64,
+        debtor: serde_json::Value,
+    ) -> Result<Option<Previewing>, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Preview {
+                queue: queue.to_owned(),
+                key,
+                pop: debtor,
+                reply,
+            })
+            .map_err(|_| GONE.to_string())?;
+        answer.await.map_err(|_| GONE.to_string())
+    }
+
+    /// The agent's decision on the debtor they preview.
+    pub async fn preview_decision(
+        &self,
+        login: &str,
+        decision: PreviewDecision,
+    ) -> Result<(), String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::PreviewDecision {
+                login: login.to_lowercase(),
+                decision,
+                reply,
+            })
+            .map_err(|_| GONE.to_string())?;
+        answer.await.map_err(|_| GONE.to_string())?
+    }
+
+    /// The preview's call is over without reaching the agent (skipped, not
+    /// answered): the agent is free again. Harmless after the debtor
+    /// reached them.
+    pub fn preview_end(&self, key: u64) {
+        let _ = self.requests.send(Request::PreviewEnd(key));
     }
 
     /// Screen pops and state changes from now on.

@@ -32,6 +32,8 @@ pub struct AgentsOptions {
     /// REGISTER transactions from the SIP endpoint.
     pub registers: mpsc::Receiver<Transaction>,
     pub stop: CancellationToken,
+    /// Preview dialing: told to agents with each preview.
+    pub preview_timeout_s: Option<f64>,
 }
 
 /// Starts the service; the handle reaches it, the task ends at `stop`.
@@ -42,7 +44,8 @@ pub fn start(options: AgentsOptions) -> (Agents, JoinHandle<()>) {
         requests,
         notices: notices.clone(),
     };
-    let service = Service::new(options.config, options.store, options.sip, notices);
+    let mut service = Service::new(options.config, options.store, options.sip, notices);
+    service.preview_timeout_s = options.preview_timeout_s;
     let task = tokio::spawn(service.run(request_rx, options.registers, options.stop));
     (handle, task)
 }
@@ -86,6 +89,11 @@ struct Service {
     sip: Arc<SipEndpoint>,
     /// The same instant on both clocks, to write router instants as UTC.
     origin: (std::time::Instant, DateTime<Utc>),
+    /// Previews on agents' screens, by key: the agent and where their
+    /// decision goes.
+    previews: HashMap<u64, (String, tokio::sync::oneshot::Sender<super::PreviewDecision>)>,
+    /// Told to agents with each preview.
+    preview_timeout_s: Option<f64>,
 }
 
 impl Service {
@@ -160,6 +168,8 @@ impl Service {
             notices,
             sip,
             origin: (std::time::Instant::now(), Utc::now()),
+            previews: HashMap::new(),
+            preview_timeout_s: None,
         }
     }
 
@@ -265,16 +275,24 @@ impl Service {
                 priority,
                 pop,
                 events,
+                preview,
                 reply,
             } => {
                 let Some(&queue_id) = self.queue_ids.get(&queue) else {
                     let _ = reply.send(Err(format!("no queue is named '{queue}'")));
                     return;
                 };
-                match self
-                    .router
-                    .handle_enqueue(now, call, queue_id, skills, priority)
-                {
+                let entered = match preview {
+                    Some(key) => {
+                        self.previews.remove(&key);
+                        self.router
+                            .handle_enqueue_previewed(now, call, queue_id, skills, priority, key)
+                    }
+                    None => self
+                        .router
+                        .handle_enqueue(now, call, queue_id, skills, priority),
+                };
+                match entered {
                     Ok(()) => {
                         self.calls.insert(call, CallEntry { events, pop });
                         let _ = reply.send(Ok(()));
@@ -310,6 +328,60 @@ impl Service {
             }
             Request::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot(now));
+            }
+            Request::Preview {
+                queue,
+                key,
+                pop,
+                reply,
+            } => {
+                let agent = self
+                    .queue_ids
+                    .get(&queue)
+                    .copied()
+                    .and_then(|id| self.router.handle_preview(now, id, key));
+                let Some(agent) = agent else {
+                    let _ = reply.send(None);
+                    return;
+                };
+                let login = self
+                    .router
+                    .agent_spec(agent)
+                    .map(|a| a.login.clone())
+                    .unwrap_or_default();
+                let (decide, decision) = tokio::sync::oneshot::channel();
+                self.previews.insert(key, (login.clone(), decide));
+                let timeout_s = self.preview_timeout_s;
+                let _ = self.notices.send(Notice::Preview {
+                    agent: login.clone(),
+                    queue,
+                    debtor: pop,
+                    timeout_s,
+                });
+                let _ = reply.send(Some(super::Previewing { login, decision }));
+            }
+            Request::PreviewDecision {
+                login,
+                decision,
+                reply,
+            } => {
+                let key = self
+                    .previews
+                    .iter()
+                    .find(|(_, (who, _))| *who == login)
+                    .map(|(key, _)| *key);
+                let result = match key.and_then(|key| self.previews.remove(&key)) {
+                    Some((_, decide)) => {
+                        let _ = decide.send(decision);
+                        Ok(())
+                    }
+                    None => Err(format!("no debtor is waiting for {login}'s decision")),
+                };
+                let _ = reply.send(result);
+            }
+            Request::PreviewEnd(key) => {
+                self.previews.remove(&key);
+                self.router.handle_preview_end(now, key);
             }
             Request::Pacing {
                 queue,

@@ -57,6 +57,7 @@ pub fn app(state: ApiState) -> Router {
         .route("/agents/{login}", get(agent_view))
         .route("/agents/{login}/state", post(set_state))
         .route("/agents/{login}/wrap-up/end", post(end_wrap_up))
+        .route("/agents/{login}/preview", post(preview_decision))
         .route("/agents/{login}/events", get(agent_events))
         .route("/events", get(all_events))
         .route("/calls/{attempt}", get(call_info))
@@ -179,6 +180,39 @@ async fn end_wrap_up(
     }
 }
 
+#[derive(Deserialize)]
+struct PreviewAnswer {
+    /// `accept` (place the call) or `skip` (not this debtor now).
+    decision: String,
+}
+
+/// Preview dialing: the agent's decision on the debtor on their screen.
+async fn preview_decision(
+    State(state): State<ApiState>,
+    Path(login): Path<String>,
+    ConnectInfo(peer): Peer,
+    headers: HeaderMap,
+    Json(answer): Json<PreviewAnswer>,
+) -> Response {
+    if let Some(denied) = state.guard.agent(&headers, peer.ip(), &login) {
+        return denied;
+    }
+    let decision = match answer.decision.as_str() {
+        "accept" => crate::agents::PreviewDecision::Accept,
+        "skip" => crate::agents::PreviewDecision::Skip,
+        other => {
+            return problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("decision '{other}' is not accept or skip"),
+            );
+        }
+    };
+    match state.agents.preview_decision(&login, decision).await {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => problem(StatusCode::CONFLICT, e),
+    }
+}
+
 async fn list_agent(state: &ApiState, login: &str) -> Response {
     match state.agents.snapshot().await {
         Ok(snapshot) => match snapshot
@@ -235,7 +269,9 @@ async fn stream(mut socket: WebSocket, agents: Agents, agent: Option<String>) {
             notice = notices.recv() => match notice {
                 Ok(notice) => {
                     let for_agent = match &notice {
-                        Notice::State { agent, .. } | Notice::Offer { agent, .. } => agent,
+                        Notice::State { agent, .. }
+                        | Notice::Offer { agent, .. }
+                        | Notice::Preview { agent, .. } => agent,
                     };
                     if agent.as_ref().is_some_and(|a| a != for_agent) {
                         continue;

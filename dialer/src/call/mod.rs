@@ -159,6 +159,9 @@ struct Record {
     quality: Option<crate::store::MediaQuality>,
     /// Told the moment the debtor answers (the campaign's pacer).
     on_answer: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Preview dialing: the reservation of the agent who accepted the
+    /// debtor, for the transfer.
+    preview: Option<u64>,
 }
 
 impl CallContext {
@@ -181,6 +184,7 @@ pub async fn place_call(
     attempt_no: u32,
     compliance: &str,
     on_answer: Option<tokio::sync::oneshot::Sender<()>>,
+    preview: Option<u64>,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
     let rtp_port = socket.port();
@@ -221,6 +225,7 @@ pub async fn place_call(
         recording: None,
         quality: None,
         on_answer,
+        preview,
     };
     let request = InviteRequest {
         call_id,

@@ -134,11 +134,14 @@ pub(super) async fn transfer(t: &mut Talk<'_>, request: TransferRequest<'_>) -> 
     if let Err(e) = acd
         .agents
         .enqueue(
-            call,
-            &queue_name,
-            request.skills.clone(),
-            priority,
-            pop,
+            crate::agents::QueueEntry {
+                call,
+                queue: queue_name.clone(),
+                skills: request.skills.clone(),
+                priority,
+                pop,
+                preview: t.record.preview,
+            },
             events_tx,
         )
         .await

@@ -198,6 +198,9 @@ pub async fn start(
         sip,
         registers,
         stop: stop.clone(),
+        preview_timeout_s: (config.pacing.mode == crate::config::PacingMode::Preview)
+            .then_some(config.pacing.preview_timeout_s)
+            .filter(|s| *s > 0.0),
     });
     let mut tasks = vec![task];
     let api_base = match &config.api {

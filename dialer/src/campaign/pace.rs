@@ -44,7 +44,7 @@ impl LivePacer {
     /// The pacer of an agent mode; none for a blaster.
     pub fn new(config: &PacingConfig) -> Option<LivePacer> {
         let pacer = match config.mode {
-            PacingMode::Blaster => return None,
+            PacingMode::Blaster | PacingMode::Preview => return None,
             PacingMode::Progressive => Pacer::Progressive,
             PacingMode::Power => Pacer::Power {
                 lines_per_agent: config.lines_per_agent,

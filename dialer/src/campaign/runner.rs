@@ -134,6 +134,35 @@ struct Ready {
     /// What this try's attempt records.
     compliance: String,
     tried: Vec<usize>,
+    /// Preview dialing: the reservation of the agent who accepted.
+    preview: Option<u64>,
+}
+
+/// Preview dialing: where the checked call's preview is.
+enum Preview {
+    /// Not shown to an agent yet (nobody was ready).
+    Idle,
+    /// On an agent's screen, until they decide or the timeout places it.
+    Shown {
+        key: u64,
+        login: String,
+        decision: tokio::sync::oneshot::Receiver<crate::agents::PreviewDecision>,
+        deadline: Option<tokio::time::Instant>,
+    },
+    /// Accepted (or timed out): the call may go.
+    Accepted { key: u64 },
+}
+
+/// What the agent sees of a debtor in preview.
+fn preview_card(contact: &Contact) -> serde_json::Value {
+    serde_json::json!({
+        "contact_id": contact.id,
+        "name": contact.name,
+        "phone": contact.phone,
+        "balance": contact.balance,
+        "due_date": contact.due_date,
+        "vars": contact.vars,
+    })
 }
 
 /// The contacts of a run.
@@ -520,7 +549,17 @@ pub async fn run(
     // Calls up, with what a retry or a failover needs to dial them again.
     let policy: Option<&RetryPolicy> = config.retry.as_ref();
     let mut in_flight: std::collections::HashMap<u64, Ready> = std::collections::HashMap::new();
-    let keep_in_flight = policy.is_some() || trunks.len() > 1;
+    // Preview dialing: the checked call waits for an agent's accept.
+    let preview_queue = (config.pacing.mode == crate::config::PacingMode::Preview)
+        .then(|| config.pacing.queue.clone())
+        .flatten();
+    let preview_timeout = (config.pacing.preview_timeout_s > 0.0)
+        .then(|| Duration::from_secs_f64(config.pacing.preview_timeout_s));
+    let mut preview = Preview::Idle;
+    let mut preview_keys: u64 = 0;
+    let mut preview_tick = tokio::time::interval(DECIDE_EVERY);
+    preview_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let keep_in_flight = policy.is_some() || trunks.len() > 1 || preview_queue.is_some();
     // The next call, checked and waiting for a trunk; calls to place again
     // on another trunk (the first answered 503 or nothing).
     let mut held: Option<Ready> = None;
@@ -635,7 +674,14 @@ pub async fn run(
                         bars.calls.inc_length(1);
                         None
                     }
-                    (_, again) => again,
+                    (_, again) => {
+                        // The preview's agent is free again if the debtor
+                        // never reached them (harmless if they did).
+                        if let (Some(key), Some(agents)) = (again.as_ref().and_then(|r| r.preview), agents.as_ref()) {
+                            agents.preview_end(key);
+                        }
+                        again
+                    }
                 };
                 // How the call ended says whether the contact is called again.
                 if let (Some(policy), Some(ready), Ok(outcome)) = (policy, failed_over, result.as_ref())
@@ -758,6 +804,7 @@ pub async fn run(
                             first_verdict: because.clone(),
                             compliance: because,
                             tried: Vec::new(),
+                            preview: None,
                         });
                     }
                     Verdict::Refused { reason, retry_at } => {
@@ -766,6 +813,66 @@ pub async fn run(
                             summary.stopped.get_or_insert_with(|| format!("cannot record deferrals: {e}"));
                         }
                         bars.calls.inc(1);
+                    }
+                }
+            }
+            // Preview dialing: the checked call is shown to a ready agent.
+            _ = preview_tick.tick(), if summary.stopped.is_none()
+                && preview_queue.is_some()
+                && held.as_ref().is_some_and(|r| r.preview.is_none())
+                && matches!(preview, Preview::Idle) => {
+                let (Some(queue), Some(agents), Some(ready)) = (preview_queue.as_deref(), agents.as_ref(), held.as_ref()) else {
+                    continue;
+                };
+                preview_keys += 1;
+                match agents.preview(queue, preview_keys, preview_card(&ready.dial.contact)).await {
+                    Ok(Some(shown)) => {
+                        preview = Preview::Shown {
+                            key: preview_keys,
+                            login: shown.login,
+                            decision: shown.decision,
+                            deadline: preview_timeout.map(|t| tokio::time::Instant::now() + t),
+                        };
+                    }
+                    Ok(None) => {}
+                    Err(e) => warn!(error = %e, "the ACD cannot take a preview"),
+                }
+            }
+            decided = async {
+                let Preview::Shown { decision, deadline, .. } = &mut preview else {
+                    unreachable!("guarded");
+                };
+                match deadline {
+                    Some(at) => tokio::time::timeout_at(*at, decision)
+                        .await
+                        .unwrap_or(Ok(crate::agents::PreviewDecision::Accept)),
+                    None => decision.await,
+                }
+            }, if matches!(preview, Preview::Shown { .. }) => {
+                let Preview::Shown { key, login, .. } = std::mem::replace(&mut preview, Preview::Idle) else {
+                    unreachable!("guarded");
+                };
+                match decided {
+                    Ok(crate::agents::PreviewDecision::Accept) => preview = Preview::Accepted { key },
+                    Ok(crate::agents::PreviewDecision::Skip) => {
+                        if let Some(agents) = agents.as_ref() {
+                            agents.preview_end(key);
+                        }
+                        if let Some(ready) = held.take() {
+                            let contact = &ready.dial.contact;
+                            let reason = format!("skipped in preview by agent {login}");
+                            summary.defer(contact, &reason, None);
+                            if let Err(e) = store.defer(campaign_id, &[deferral(contact, reason, None)]).await {
+                                summary.stopped.get_or_insert_with(|| format!("cannot record deferrals: {e}"));
+                            }
+                            bars.calls.inc(1);
+                        }
+                    }
+                    // The reservation went away (the agent logged out): show it again.
+                    Err(_) => {
+                        if let Some(agents) = agents.as_ref() {
+                            agents.preview_end(key);
+                        }
                     }
                 }
             }
@@ -778,9 +885,18 @@ pub async fn run(
                     }
                     tokio::time::sleep(pool.retry_after()).await;
                 }
-            }, if summary.stopped.is_none() && held.is_some() && pacer.as_ref().is_none_or(LivePacer::may_place) => {
+            }, if summary.stopped.is_none()
+                && held.is_some()
+                && pacer.as_ref().is_none_or(LivePacer::may_place)
+                && (preview_queue.is_none()
+                    || matches!(preview, Preview::Accepted { .. })
+                    || held.as_ref().is_some_and(|r| r.preview.is_some())) => {
                 let (trunk, permit) = taken_trunk;
                 let mut ready = held.take().expect("guarded");
+                if let Preview::Accepted { key } = preview {
+                    ready.preview = Some(key);
+                    preview = Preview::Idle;
+                }
                 if !ready.tried.is_empty() {
                     summary.failovers += 1;
                 } else if ready.dial.attempt_no > 1 {
@@ -807,9 +923,10 @@ pub async fn run(
                     answers.push(told.map(move |r| (token, r.is_ok())));
                     answered
                 });
+                let preview_key = in_flight.get(&token).and_then(|r| r.preview);
                 let ctx = ctxs[trunk].clone();
                 running.spawn(async move {
-                    let result = place_call(&ctx, &contact, plan, attempt_no, &compliance, on_answer).await;
+                    let result = place_call(&ctx, &contact, plan, attempt_no, &compliance, on_answer, preview_key).await;
                     (token, trunk, contact, result, permit)
                 });
             }
@@ -832,6 +949,11 @@ pub async fn run(
         summary.retries_later += 1;
     }
     let _ = taken;
+    if let (Preview::Shown { key, .. } | Preview::Accepted { key }, Some(agents)) =
+        (&preview, agents.as_ref())
+    {
+        agents.preview_end(*key);
+    }
     // The last calls' connections and abandons, before the ACD stops.
     if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref()) {
         let _ = p.decide(agents, 0).await;

@@ -50,6 +50,9 @@ pub struct Config {
 pub enum PacingMode {
     /// No agents: as fast as the trunk's channels and rate allow.
     Blaster,
+    /// An agent sees the debtor and accepts, then the call is placed and
+    /// the debtor reaches that agent.
+    Preview,
     /// One call per ready agent.
     Progressive,
     /// `lines_per_agent` calls per ready agent.
@@ -67,6 +70,7 @@ impl PacingMode {
     pub fn name(self) -> &'static str {
         match self {
             PacingMode::Blaster => "blaster",
+            PacingMode::Preview => "preview",
             PacingMode::Progressive => "progressive",
             PacingMode::Power => "power",
             PacingMode::Predictive => "predictive",
@@ -83,6 +87,9 @@ pub struct PacingConfig {
     pub abandon_cap: f64,
     /// The cap holds over this many hours back (720: 30 days).
     pub abandon_window_h: f64,
+    /// Preview: the call is placed this long after the agent saw the
+    /// debtor, if they neither accepted nor skipped (0: wait for them).
+    pub preview_timeout_s: f64,
 }
 
 impl PacingConfig {
@@ -590,7 +597,22 @@ impl Validator<'_> {
                 lines_per_agent: 2.0,
                 abandon_cap: 0.03,
                 abandon_window_h: 720.0,
+                preview_timeout_s: 30.0,
             });
+        };
+        let preview_timeout_s = match &raw.preview_timeout_s {
+            Some(t) if !(0.0..=3600.0).contains(t.get_ref()) => {
+                return Err(self.invalid(
+                    t,
+                    "pacing.preview_timeout_s",
+                    format!(
+                        "{} is not between 0 and 3600 seconds (0: wait for the agent)",
+                        t.get_ref()
+                    ),
+                ));
+            }
+            Some(t) => *t.get_ref(),
+            None => 30.0,
         };
         let mode = *raw.mode.get_ref();
         let lines_per_agent = match &raw.lines_per_agent {
@@ -692,6 +714,7 @@ impl Validator<'_> {
             lines_per_agent,
             abandon_cap,
             abandon_window_h,
+            preview_timeout_s,
         })
     }
 

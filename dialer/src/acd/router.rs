@@ -248,6 +248,22 @@ impl Router {
         skills: Vec<Requirement>,
         priority: i32,
     ) -> Result<(), EnqueueError> {
+        self.admit(now, call, queue, skills, priority, None)?;
+        self.dispatch(now);
+        Ok(())
+    }
+
+    /// Puts the call among the waiting ones, offered to `agent` already
+    /// (a preview) or not.
+    fn admit(
+        &mut self,
+        now: Instant,
+        call: QueueCallId,
+        queue: QueueId,
+        skills: Vec<Requirement>,
+        priority: i32,
+        offered_to: Option<AgentId>,
+    ) -> Result<(), EnqueueError> {
         let spec = self
             .queues
             .get(queue.0)
@@ -256,6 +272,10 @@ impl Router {
             return Err(EnqueueError::Duplicate(call));
         }
         let needs = merge_requirements(&spec.skills, skills.clone());
+        let next_announce = match offered_to {
+            Some(_) => None,
+            None => spec.announce_every.map(|every| now + every),
+        };
         self.waiting.insert(
             call,
             Waiting {
@@ -265,11 +285,10 @@ impl Router {
                 priority,
                 enqueued_at: now,
                 max_wait_at: now + spec.max_wait,
-                next_announce: spec.announce_every.map(|every| now + every),
-                offered_to: None,
+                next_announce,
+                offered_to,
             },
         );
-        self.dispatch(now);
         Ok(())
     }
 
@@ -315,27 +334,7 @@ impl Router {
         let Some(agent) = self.previews.remove(&key) else {
             return self.handle_enqueue(now, call, queue, skills, priority);
         };
-        let spec = self
-            .queues
-            .get(queue.0)
-            .ok_or(EnqueueError::UnknownQueue(queue))?;
-        if self.waiting.contains_key(&call) || self.connected.contains_key(&call) {
-            return Err(EnqueueError::Duplicate(call));
-        }
-        let needs = merge_requirements(&spec.skills, skills.clone());
-        self.waiting.insert(
-            call,
-            Waiting {
-                queue,
-                asked: skills,
-                needs,
-                priority,
-                enqueued_at: now,
-                max_wait_at: now + spec.max_wait,
-                next_announce: None,
-                offered_to: Some(agent),
-            },
-        );
+        self.admit(now, call, queue, skills, priority, Some(agent))?;
         self.set_state(now, agent, AgentState::Reserved(call));
         self.actions.push_back(Action::Offer { call, agent });
         Ok(())

@@ -327,6 +327,26 @@ pub fn transfer_spec(
     (spec, dir)
 }
 
+/// A flow in `dir` that hands the debtor to `queue` as soon as they answer
+/// (the flows of paced campaigns).
+pub fn connect_flow(dir: &Path, queue: &str) -> PathBuf {
+    let text = format!(
+        r#"name = "conectar"
+language = "es-MX"
+prompts = "{prompts}"
+start = "asesor"
+
+[node.asesor]
+type = "transfer"
+queue = "{queue}"
+"#,
+        prompts = repo_root().join("prompts/es-MX").display()
+    );
+    let path = dir.join("conectar.toml");
+    std::fs::write(&path, text).expect("write flow");
+    path
+}
+
 /// A flow in `dir`: the menu says "press 1 for an agent"; 1 transfers to
 /// `queue`; silence ends the call.
 /// Runs a sipp client scenario from `tests/sipp/` against `port` on

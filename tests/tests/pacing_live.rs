@@ -8,34 +8,11 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dialer_tests::agents::Baresip;
+use dialer_tests::agents::{Baresip, connect_flow};
 use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text, zone_at_hour};
 
 /// Every number answers at once and hangs up 3 s later.
 const PLAN: &str = "[default]\naction = \"answer\"\nring_s = 0.3\nhangup_after_s = 3.0\n";
-
-/// A flow that hands the debtor to an agent as soon as they answer.
-fn connect_flow(dir: &std::path::Path) -> std::path::PathBuf {
-    let path = dir.join("conectar.toml");
-    std::fs::write(
-        &path,
-        format!(
-            r#"name = "conectar"
-language = "es-MX"
-prompts = "{}"
-start = "asesor"
-
-[node.asesor]
-type = "transfer"
-queue = "cobranza"
-skills = ["cobranza"]
-"#,
-            repo_root().join("prompts/es-MX").display()
-        ),
-    )
-    .unwrap();
-    path
-}
 
 fn spec(carrier: u16, flow: &std::path::Path, pacing: &str, max_wait_s: f64) -> CampaignSpec {
     let mut spec = CampaignSpec::new(carrier);
@@ -87,7 +64,7 @@ fn time(row: &BTreeMap<String, String>, column: &str) -> DateTime<Utc> {
 fn progressive_dialing_places_one_call_per_ready_agent() {
     let carrier = SimCarrier::start(PLAN);
     let dir = tempfile::tempdir().unwrap();
-    let flow = connect_flow(dir.path());
+    let flow = connect_flow(dir.path(), "cobranza");
     let campaign = Campaign::write(&spec(carrier.port, &flow, "mode = \"progressive\"", 60.0));
     let agent = Baresip::start(
         campaign.sip_port,
@@ -126,7 +103,7 @@ fn progressive_dialing_places_one_call_per_ready_agent() {
 fn power_dialing_abandons_the_debtors_no_agent_takes_within_2_s() {
     let carrier = SimCarrier::start(PLAN);
     let dir = tempfile::tempdir().unwrap();
-    let flow = connect_flow(dir.path());
+    let flow = connect_flow(dir.path(), "cobranza");
     let campaign = Campaign::write(&spec(
         carrier.port,
         &flow,
@@ -231,7 +208,7 @@ fn power_dialing_abandons_the_debtors_no_agent_takes_within_2_s() {
 #[test]
 fn a_paced_campaign_must_transfer_to_its_queue() {
     let dir = tempfile::tempdir().unwrap();
-    let flow = connect_flow(dir.path());
+    let flow = connect_flow(dir.path(), "cobranza");
     let mut without_flow = spec(9, &flow, "mode = \"progressive\"", 60.0);
     without_flow.campaign_extra = format!(
         "prompts = \"{}\"\n",
@@ -250,7 +227,7 @@ fn a_paced_campaign_must_transfer_to_its_queue() {
     std::fs::write(
         &flow,
         std::fs::read_to_string(&flow).unwrap().replace(
-            "type = \"transfer\"\nqueue = \"cobranza\"\nskills = [\"cobranza\"]",
+            "type = \"transfer\"\nqueue = \"cobranza\"",
             "type = \"hangup\"\noutcome = \"sin_asesor\"",
         ),
     )

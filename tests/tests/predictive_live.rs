@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dialer_tests::agents::Baresip;
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text};
+use dialer_tests::agents::{Baresip, connect_flow};
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, text};
 
 const CONTACTS: usize = 160;
 
@@ -63,16 +63,7 @@ fn the_predictive_pacer_learns_then_dials_ahead_of_the_agents() {
     spec.max_channels = 20;
     spec.max_cps = 50.0;
     // The flow is its transfer: a debtor reaches an agent on answering.
-    let flow = dir.path().join("conectar.toml");
-    std::fs::write(
-        &flow,
-        format!(
-            "name = \"conectar\"\nlanguage = \"es-MX\"\nprompts = \"{}\"\nstart = \"asesor\"\n\n\
-             [node.asesor]\ntype = \"transfer\"\nqueue = \"cobranza\"\n",
-            repo_root().join("prompts/es-MX").display()
-        ),
-    )
-    .unwrap();
+    let flow = connect_flow(dir.path(), "cobranza");
     spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
     spec.sections = r#"
 [registrar]

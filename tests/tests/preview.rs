@@ -6,10 +6,9 @@
 
 use std::time::{Duration, Instant};
 
-use dialer_tests::agents::SippAgent;
+use dialer_tests::agents::{SippAgent, connect_flow};
 use dialer_tests::{
-    Campaign, CampaignSpec, SimCarrier, dialer, free_port, parse_report, repo_root, text,
-    wait_with_timeout,
+    Campaign, CampaignSpec, SimCarrier, dialer, free_port, parse_report, text, wait_with_timeout,
 };
 use futures::StreamExt;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -21,16 +20,7 @@ fn the_agent_accepts_a_previewed_debtor_then_skips_the_next() {
     let carrier =
         SimCarrier::start("[default]\naction = \"answer\"\nring_s = 0.3\nhangup_after_s = 4.0\n");
     let dir = tempfile::tempdir().unwrap();
-    let flow = dir.path().join("conectar.toml");
-    std::fs::write(
-        &flow,
-        format!(
-            "name = \"conectar\"\nlanguage = \"es-MX\"\nprompts = \"{}\"\nstart = \"asesor\"\n\n\
-             [node.asesor]\ntype = \"transfer\"\nqueue = \"cobranza\"\n",
-            repo_root().join("prompts/es-MX").display()
-        ),
-    )
-    .unwrap();
+    let flow = connect_flow(dir.path(), "cobranza");
     let api_port = free_port();
     let mut spec = CampaignSpec::new(carrier.port);
     spec.contacts = vec![

@@ -104,7 +104,6 @@ pub fn today() -> Date {
 }
 
 /// A contact to call, with its values and its opening prompt resolved.
-#[derive(Clone)]
 struct Dial {
     contact: Contact,
     vars: Vars,
@@ -349,7 +348,6 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
     }
     // Who may not be called at this hour is left out before any message
     // is rendered for them; the whole check runs again before each dial.
-    let now = Utc::now();
     let mut deferrals = Vec::new();
     to_dial.retain(|d| match gate.hours(&d.place, &d.contact, now) {
         Verdict::Allowed(_) => true,
@@ -476,6 +474,13 @@ pub async fn run(
         reqwest::Client::new()
     };
     let calls_stop = stop.child_token();
+    // One writer thread records every call, whichever its trunk.
+    let recorder = campaign.recordings.as_ref().map(|dir| {
+        (
+            media::record::Recorder::start(),
+            dir.join(file_name(&campaign.name)),
+        )
+    });
     // One context per trunk: what differs is the trunk's address, caller
     // ID, codecs, number format, DTMF and RTP habits.
     let ctxs: Vec<Arc<CallContext>> = trunks
@@ -516,12 +521,7 @@ pub async fn run(
                 acd: running_acd.as_ref().map(|a| a.context.clone()),
                 dtmf: trunk.dtmf.clone(),
                 latch: trunk.symmetric_rtp,
-                recordings: campaign.recordings.as_ref().map(|dir| {
-                    (
-                        media::record::Recorder::start(),
-                        dir.join(file_name(&campaign.name)),
-                    )
-                }),
+                recordings: recorder.clone(),
                 overdials: config.pacing.mode.overdials(),
             })
         })
@@ -557,8 +557,6 @@ pub async fn run(
         .then(|| Duration::from_secs_f64(config.pacing.preview_timeout_s));
     let mut preview = Preview::Idle;
     let mut preview_keys: u64 = 0;
-    let mut preview_tick = tokio::time::interval(DECIDE_EVERY);
-    preview_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let keep_in_flight = policy.is_some() || trunks.len() > 1 || preview_queue.is_some();
     // The next call, checked and waiting for a trunk; calls to place again
     // on another trunk (the first answered 503 or nothing).
@@ -593,12 +591,12 @@ pub async fn run(
         info!(pacing = %p.name(), queue = %p.queue(), answered, abandoned, "pacing by agents");
     }
     let mut answers = FuturesUnordered::new();
+    // The pacer decides, or a preview is offered, on this tick (a campaign
+    // has one or the other, never both).
     let mut decide = tokio::time::interval(DECIDE_EVERY);
     decide.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut render_failures_in_a_row = 0;
     let mut renderer_done = false;
-    // Contacts taken from the renderer: dialed, or skipped with a reason.
-    let mut taken = 0;
     // Calls placed, failovers included: each call's token.
     let mut dialed_calls: u64 = 0;
     loop {
@@ -730,11 +728,36 @@ pub async fn run(
                     p.rang(token, answered);
                 }
             }
-            _ = decide.tick(), if pacer.is_some() && may_launch => {
-                if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref())
-                    && let Err(e) = p.decide(agents, pool.free_channels()).await
-                {
-                    warn!(error = %e, "the pacer could not ask the ACD");
+            // The pacer decides; or, in preview dialing, the checked call is
+            // shown to a ready agent.
+            _ = decide.tick(), if (pacer.is_some() && may_launch)
+                || (summary.stopped.is_none()
+                    && preview_queue.is_some()
+                    && held.as_ref().is_some_and(|r| r.preview.is_none())
+                    && matches!(preview, Preview::Idle)) => {
+                if let Some(p) = pacer.as_mut() {
+                    if let Some(agents) = agents.as_ref()
+                        && let Err(e) = p.decide(agents, pool.free_channels()).await
+                    {
+                        warn!(error = %e, "the pacer could not ask the ACD");
+                    }
+                    continue;
+                }
+                let (Some(queue), Some(agents), Some(ready)) = (preview_queue.as_deref(), agents.as_ref(), held.as_ref()) else {
+                    continue;
+                };
+                preview_keys += 1;
+                match agents.preview(queue, preview_keys, preview_card(&ready.dial.contact)).await {
+                    Ok(Some(shown)) => {
+                        preview = Preview::Shown {
+                            key: preview_keys,
+                            login: shown.login,
+                            decision: shown.decision,
+                            deadline: preview_timeout.map(|t| tokio::time::Instant::now() + t),
+                        };
+                    }
+                    Ok(None) => {}
+                    Err(e) => warn!(error = %e, "the ACD cannot take a preview"),
                 }
             }
             // The next contact from the renderer (or a call to place again
@@ -758,7 +781,6 @@ pub async fn run(
                     Some(Ok(rendered)) => rendered,
                 };
                 rendering -= 1;
-                taken += 1;
                 let contact = &dial.contact;
                 let opening = match opening {
                     Ok(opening) => {
@@ -814,28 +836,6 @@ pub async fn run(
                         }
                         bars.calls.inc(1);
                     }
-                }
-            }
-            // Preview dialing: the checked call is shown to a ready agent.
-            _ = preview_tick.tick(), if summary.stopped.is_none()
-                && preview_queue.is_some()
-                && held.as_ref().is_some_and(|r| r.preview.is_none())
-                && matches!(preview, Preview::Idle) => {
-                let (Some(queue), Some(agents), Some(ready)) = (preview_queue.as_deref(), agents.as_ref(), held.as_ref()) else {
-                    continue;
-                };
-                preview_keys += 1;
-                match agents.preview(queue, preview_keys, preview_card(&ready.dial.contact)).await {
-                    Ok(Some(shown)) => {
-                        preview = Preview::Shown {
-                            key: preview_keys,
-                            login: shown.login,
-                            decision: shown.decision,
-                            deadline: preview_timeout.map(|t| tokio::time::Instant::now() + t),
-                        };
-                    }
-                    Ok(None) => {}
-                    Err(e) => warn!(error = %e, "the ACD cannot take a preview"),
                 }
             }
             decided = async {
@@ -948,7 +948,6 @@ pub async fn run(
     for _ in 0..feed.retries_left() {
         summary.retries_later += 1;
     }
-    let _ = taken;
     if let (Preview::Shown { key, .. } | Preview::Accepted { key }, Some(agents)) =
         (&preview, agents.as_ref())
     {

@@ -396,20 +396,6 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Contacts of the campaign that already have an attempt.
-    pub async fn attempted_contacts(
-        &self,
-        campaign_id: i64,
-    ) -> Result<HashSet<String>, StoreError> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT contact_id FROM attempts WHERE campaign_id = ?")
-                .bind(campaign_id)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(query_error("list attempted contacts"))?;
-        Ok(ids.into_iter().collect())
-    }
-
     /// Writes an attempt before its INVITE leaves; returns its id.
     pub async fn begin_attempt(&self, a: &NewAttempt<'_>) -> Result<i64, StoreError> {
         self.write(Write::Begin(a.into())).await
@@ -966,10 +952,13 @@ mod tests {
         );
         assert!(store.opted_out_since_open("+525512345678"));
         assert!(row.answered_at.as_deref().unwrap().ends_with('Z'));
-        assert_eq!(
-            store.attempted_contacts(campaign).await.unwrap(),
-            HashSet::from(["C1".to_string()])
-        );
+        let attempted: HashSet<String> = store
+            .attempt_history(campaign)
+            .await
+            .unwrap()
+            .into_keys()
+            .collect();
+        assert_eq!(attempted, HashSet::from(["C1".to_string()]));
         assert!(store.attempts(Some("other")).await.unwrap().is_empty());
     }
 

@@ -33,7 +33,7 @@ use super::gate::{self, Gate, Place};
 use super::message::PreparedScript;
 use super::pace::{DECIDE_EVERY, LivePacer};
 use super::retry::{Next, RetryPolicy};
-use super::trunks::{TRUNK_FAILURES_TO_STOP, TrunkCaps, TrunkPool};
+use super::trunks::{RETRY_AFTER, TRUNK_FAILURES_TO_STOP, TrunkCaps, TrunkPool};
 use super::{Contact, Disposition, RowError, acd, contacts};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::compliance::Verdict;
@@ -883,7 +883,7 @@ pub async fn run(
                     if let Some(trunk) = pool.take(tried) {
                         return trunk;
                     }
-                    tokio::time::sleep(pool.retry_after()).await;
+                    tokio::time::sleep(RETRY_AFTER).await;
                 }
             }, if summary.stopped.is_none()
                 && held.is_some()

@@ -42,6 +42,11 @@ impl From<&TrunkConfig> for TrunkCaps {
 /// taken out of the rotation (the run stops when no trunk is left).
 pub const TRUNK_FAILURES_TO_STOP: usize = 3;
 
+/// How long the dialing loop waits before asking the pool again when no
+/// trunk has a channel and a call's worth of rate free: a channel frees
+/// when a call ends, rate comes back every `1 / max_cps`.
+pub const RETRY_AFTER: Duration = Duration::from_millis(1);
+
 /// One trunk's share, caps and counts.
 pub struct Slot {
     pub name: String,
@@ -166,13 +171,6 @@ impl TrunkPool {
             return true;
         }
         false
-    }
-
-    /// How long to wait before asking again when no trunk is free: a
-    /// channel frees when a call ends, a call's worth of rate comes back
-    /// every `1 / max_cps`.
-    pub fn retry_after(&self) -> Duration {
-        Duration::from_millis(1)
     }
 
     /// The summary's lines, one per trunk, when there are several.

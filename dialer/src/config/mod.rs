@@ -564,14 +564,7 @@ impl Validator<'_> {
             None => 5,
         };
         let within_run_s = match &raw.within_run_s {
-            Some(w) if !(0.0..=86_400.0).contains(w.get_ref()) => {
-                return Err(self.invalid(
-                    w,
-                    "retry.within_run_s",
-                    format!("{} is not between 0 and 86400 seconds", w.get_ref()),
-                ));
-            }
-            Some(w) => *w.get_ref(),
+            Some(w) => self.seconds(w, "retry.within_run_s", 0.0, 86_400.0)?,
             None => 3600.0,
         };
         Ok(RetryPolicy {
@@ -601,17 +594,7 @@ impl Validator<'_> {
             });
         };
         let preview_timeout_s = match &raw.preview_timeout_s {
-            Some(t) if !(0.0..=3600.0).contains(t.get_ref()) => {
-                return Err(self.invalid(
-                    t,
-                    "pacing.preview_timeout_s",
-                    format!(
-                        "{} is not between 0 and 3600 seconds (0: wait for the agent)",
-                        t.get_ref()
-                    ),
-                ));
-            }
-            Some(t) => *t.get_ref(),
+            Some(t) => self.seconds(t, "pacing.preview_timeout_s", 0.0, 3600.0)?,
             None => 30.0,
         };
         let mode = *raw.mode.get_ref();

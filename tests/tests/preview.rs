@@ -2,7 +2,8 @@
 //! `preview` notice on their WebSocket) before any call; they accept, the
 //! call is placed, and the debtor who answers reaches that agent (a sipp
 //! softphone). The next debtor they skip is not called, and is kept for
-//! later with who skipped them.
+//! later with who skipped them. The agent's desktop connects only after
+//! the first debtor is on their screen, and is told of them then.
 
 use std::time::{Duration, Instant};
 
@@ -72,6 +73,25 @@ preview_timeout_s = 0
         let deadline = Instant::now() + Duration::from_secs(10);
         while http.get(format!("{base}/agents")).send().await.is_err() {
             assert!(Instant::now() < deadline, "the API did not come up");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // The desktop connects after the first debtor was put on the
+        // agent's screen: it is told of them on connecting.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let agent: serde_json::Value = http
+                .get(format!("{base}/agents/agent1001"))
+                .header("authorization", BASIC)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if agent["state"] == "reserved" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "no preview within 30 s: {agent}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut request = format!("ws://127.0.0.1:{api_port}/agents/agent1001/events")

@@ -64,6 +64,11 @@ enum Request {
         decision: PreviewDecision,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// The preview on this agent's screen, if any.
+    Showing {
+        login: String,
+        reply: oneshot::Sender<Option<Notice>>,
+    },
     PreviewEnd(u64),
 }
 
@@ -304,6 +309,19 @@ impl Agents {
             })
             .map_err(|_| GONE.to_string())?;
         answer.await.map_err(|_| GONE.to_string())?
+    }
+
+    /// The preview waiting for this agent's decision (what their desktop
+    /// is told on connecting, when it missed the notice).
+    pub async fn showing(&self, login: &str) -> Result<Option<Notice>, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Showing {
+                login: login.to_lowercase(),
+                reply,
+            })
+            .map_err(|_| GONE.to_string())?;
+        answer.await.map_err(|_| GONE.to_string())
     }
 
     /// The preview's call is over without reaching the agent (skipped, not

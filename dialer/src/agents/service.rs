@@ -89,11 +89,19 @@ struct Service {
     sip: Arc<SipEndpoint>,
     /// The same instant on both clocks, to write router instants as UTC.
     origin: (std::time::Instant, DateTime<Utc>),
-    /// Previews on agents' screens, by key: the agent and where their
-    /// decision goes.
-    previews: HashMap<u64, (String, tokio::sync::oneshot::Sender<super::PreviewDecision>)>,
+    /// Previews on agents' screens, by key.
+    previews: HashMap<u64, Shown>,
     /// Told to agents with each preview.
     preview_timeout_s: Option<f64>,
+}
+
+/// A preview on an agent's screen.
+struct Shown {
+    login: String,
+    /// Where the agent's decision goes.
+    decide: tokio::sync::oneshot::Sender<super::PreviewDecision>,
+    /// What the agent was told, again for a desktop that connects later.
+    notice: Notice,
 }
 
 impl Service {
@@ -350,14 +358,21 @@ impl Service {
                     .map(|a| a.login.clone())
                     .unwrap_or_default();
                 let (decide, decision) = tokio::sync::oneshot::channel();
-                self.previews.insert(key, (login.clone(), decide));
-                let timeout_s = self.preview_timeout_s;
-                let _ = self.notices.send(Notice::Preview {
+                let notice = Notice::Preview {
                     agent: login.clone(),
                     queue,
                     debtor: pop,
-                    timeout_s,
-                });
+                    timeout_s: self.preview_timeout_s,
+                };
+                let _ = self.notices.send(notice.clone());
+                self.previews.insert(
+                    key,
+                    Shown {
+                        login: login.clone(),
+                        decide,
+                        notice,
+                    },
+                );
                 let _ = reply.send(Some(super::Previewing { login, decision }));
             }
             Request::PreviewDecision {
@@ -368,16 +383,20 @@ impl Service {
                 let key = self
                     .previews
                     .iter()
-                    .find(|(_, (who, _))| *who == login)
+                    .find(|(_, shown)| shown.login == login)
                     .map(|(key, _)| *key);
                 let result = match key.and_then(|key| self.previews.remove(&key)) {
-                    Some((_, decide)) => {
-                        let _ = decide.send(decision);
+                    Some(shown) => {
+                        let _ = shown.decide.send(decision);
                         Ok(())
                     }
                     None => Err(format!("no debtor is waiting for {login}'s decision")),
                 };
                 let _ = reply.send(result);
+            }
+            Request::Showing { login, reply } => {
+                let shown = self.previews.values().find(|shown| shown.login == login);
+                let _ = reply.send(shown.map(|shown| shown.notice.clone()));
             }
             Request::PreviewEnd(key) => {
                 self.previews.remove(&key);

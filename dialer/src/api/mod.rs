@@ -261,9 +261,27 @@ async fn all_events(
     }
 }
 
-/// Sends notices (for one agent, or all) until the client goes away.
+/// Sends notices (for one agent, or all) until the client goes away. An
+/// agent's desktop first gets the preview waiting for their decision, if
+/// it was shown before they connected.
 async fn stream(mut socket: WebSocket, agents: Agents, agent: Option<String>) {
     let mut notices = agents.subscribe();
+    // Subscribed first, so nothing falls between; a preview both waiting
+    // and heard since is sent once.
+    let mut sent_on_connect = None;
+    if let Some(login) = &agent
+        && let Ok(Some(waiting)) = agents.showing(login).await
+    {
+        let text = serde_json::to_string(&waiting).expect("notices serialize");
+        if socket
+            .send(Message::Text(text.clone().into()))
+            .await
+            .is_err()
+        {
+            return;
+        }
+        sent_on_connect = Some(text);
+    }
     loop {
         tokio::select! {
             notice = notices.recv() => match notice {
@@ -277,6 +295,10 @@ async fn stream(mut socket: WebSocket, agents: Agents, agent: Option<String>) {
                         continue;
                     }
                     let text = serde_json::to_string(&notice).expect("notices serialize");
+                    if sent_on_connect.as_ref() == Some(&text) {
+                        sent_on_connect = None;
+                        continue;
+                    }
                     if socket.send(Message::Text(text.into())).await.is_err() {
                         return;
                     }

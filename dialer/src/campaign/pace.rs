@@ -11,8 +11,10 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
+
 use crate::agents::Agents;
-use crate::config::{PacingConfig, PacingMode};
+use crate::config::{AbandonWindow, PacingConfig, PacingMode};
 use crate::pacing::{
     Busy, Foresight, Observed, Pacer, Predictive, PredictiveConfig, Ringing, View,
 };
@@ -37,7 +39,12 @@ pub struct LivePacer {
     pub abandoned: usize,
     /// Answers and abandons of the legal window before this run.
     before: (u64, u64),
-    window_h: f64,
+    window: AbandonWindow,
+    /// Where the legal window starts, and the run's connected and
+    /// abandoned counts then (a calendar day's window starts again at
+    /// midnight, maybe during the run).
+    window_start: DateTime<Utc>,
+    at_window_start: (usize, usize),
 }
 
 impl LivePacer {
@@ -70,14 +77,36 @@ impl LivePacer {
             connected: 0,
             abandoned: 0,
             before: (0, 0),
-            window_h: config.abandon_window_h,
+            window: config.abandon_window,
+            window_start: config.abandon_window.start(Utc::now()),
+            at_window_start: (0, 0),
         })
+    }
+
+    /// Where the legal window starts: what the store is asked about.
+    pub fn window_start(&self) -> DateTime<Utc> {
+        self.window_start
     }
 
     /// What the store says of the window before this run.
     pub fn carry_over(&mut self, answered: u64, abandoned: u64) {
         self.before = (answered, abandoned);
         self.pacer.carry_over(answered, abandoned);
+    }
+
+    /// A calendar day's window starts again at midnight: what was counted
+    /// before no longer counts against the cap.
+    fn follow_window(&mut self) {
+        if !matches!(self.window, AbandonWindow::Day { .. }) {
+            return;
+        }
+        let start = self.window.start(Utc::now());
+        if start > self.window_start {
+            self.window_start = start;
+            self.before = (0, 0);
+            self.at_window_start = (self.connected, self.abandoned);
+            self.pacer.new_window();
+        }
     }
 
     pub fn name(&self) -> String {
@@ -139,6 +168,7 @@ impl LivePacer {
             .pacing(&self.queue, grace)
             .await?
             .ok_or_else(|| format!("no queue named '{}' in the ACD", self.queue))?;
+        self.follow_window();
         let now = self.secs(Instant::now());
         for (talk_s, wrap_s) in state.freed {
             self.pacer.observe(now, Observed::Freed { talk_s, wrap_s });
@@ -197,20 +227,22 @@ impl LivePacer {
         };
         let answered = (self.connected + self.abandoned) as u64;
         let abandoned = self.abandoned as u64;
-        let window = if self.window_h % 24.0 == 0.0 {
-            format!("{} days", self.window_h / 24.0)
-        } else {
-            format!("{} h", self.window_h)
-        };
-        let (all_answered, all_abandoned) = (answered + self.before.0, abandoned + self.before.1);
+        let (base_connected, base_abandoned) = self.at_window_start;
+        let in_window = (
+            (self.connected - base_connected + self.abandoned - base_abandoned) as u64,
+            (self.abandoned - base_abandoned) as u64,
+        );
+        let (all_answered, all_abandoned) =
+            (in_window.0 + self.before.0, in_window.1 + self.before.1);
         format!(
             "Pacing {} (queue {}): {answered} answered debtors reached the queue, {} connected to an agent within {} s, {abandoned} abandoned ({:.1}%)\n  \
-             over the last {window}, this run included: {all_answered} answered, {all_abandoned} abandoned ({:.1}%)\n",
+             over {}, this run included: {all_answered} answered, {all_abandoned} abandoned ({:.1}%)\n",
             self.name(),
             self.queue,
             self.connected,
             PacingConfig::GRACE_S,
             rate(abandoned, answered),
+            self.window.describe(),
             rate(all_abandoned, all_answered),
         )
     }

@@ -578,12 +578,11 @@ pub async fn run(
     let agents = running_acd.as_ref().map(|a| a.context.agents.clone());
     if let Some(p) = pacer.as_mut() {
         // The cap holds over the legal window, earlier runs included.
-        let window = chrono::Duration::seconds((config.pacing.abandon_window_h * 3600.0) as i64);
         let (answered, abandoned) = store
             .abandons_since(
                 campaign_id,
                 p.queue(),
-                Utc::now() - window,
+                p.window_start(),
                 crate::config::PacingConfig::GRACE_S,
             )
             .await?;

@@ -85,11 +85,56 @@ pub struct PacingConfig {
     pub queue: Option<String>,
     pub lines_per_agent: f64,
     pub abandon_cap: f64,
-    /// The cap holds over this many hours back (720: 30 days).
-    pub abandon_window_h: f64,
+    /// What the cap holds over: the last 30 days by default.
+    pub abandon_window: AbandonWindow,
     /// Preview: the call is placed this long after the agent saw the
     /// debtor, if they neither accepted nor skipped (0: wait for them).
     pub preview_timeout_s: f64,
+}
+
+/// The span the abandon cap holds over.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum AbandonWindow {
+    /// These many hours back from now (720: 30 days; 24: a day).
+    Rolling { hours: f64 },
+    /// Since the last midnight in this zone (a calendar day's cap, as some
+    /// regulators and clients count it).
+    Day { zone: chrono_tz::Tz },
+}
+
+impl AbandonWindow {
+    /// Where the window starts, at `now`.
+    pub fn start(&self, now: chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+        match *self {
+            AbandonWindow::Rolling { hours } => {
+                now - chrono::Duration::milliseconds((hours * 3_600_000.0) as i64)
+            }
+            AbandonWindow::Day { zone } => {
+                let local = now.with_timezone(&zone).date_naive();
+                // The day's first instant there (midnight, or the first
+                // instant after it on a day whose midnight a clock change
+                // skips).
+                (0..=3)
+                    .find_map(|h| {
+                        local
+                            .and_hms_opt(h, 0, 0)
+                            .and_then(|t| t.and_local_timezone(zone).earliest())
+                    })
+                    .map_or(now, |t| t.with_timezone(&chrono::Utc))
+            }
+        }
+    }
+
+    /// How the run's summary names it: "the last 30 days", "today in ...".
+    pub fn describe(&self) -> String {
+        match *self {
+            AbandonWindow::Rolling { hours } if hours % 24.0 == 0.0 => {
+                format!("the last {} days", hours / 24.0)
+            }
+            AbandonWindow::Rolling { hours } => format!("the last {hours} h"),
+            AbandonWindow::Day { zone } => format!("today in {zone}"),
+        }
+    }
 }
 
 impl PacingConfig {
@@ -589,7 +634,7 @@ impl Validator<'_> {
                 queue: None,
                 lines_per_agent: 2.0,
                 abandon_cap: 0.03,
-                abandon_window_h: 720.0,
+                abandon_window: AbandonWindow::Rolling { hours: 720.0 },
                 preview_timeout_s: 30.0,
             });
         };
@@ -636,6 +681,27 @@ impl Validator<'_> {
             }
             Some(h) => *h.get_ref(),
             None => 720.0,
+        };
+        let abandon_window = match (&raw.abandon_window_day, &raw.abandon_window_h) {
+            (Some(zone), Some(_)) => {
+                return Err(self.invalid(
+                    zone,
+                    "pacing.abandon_window_day",
+                    "give abandon_window_day (a calendar day) or abandon_window_h (hours back), \
+                     not both"
+                        .into(),
+                ));
+            }
+            (Some(zone), None) => AbandonWindow::Day {
+                zone: self.parse(
+                    zone,
+                    "pacing.abandon_window_day",
+                    "a time zone (IANA, e.g. America/Mexico_City)",
+                )?,
+            },
+            (None, _) => AbandonWindow::Rolling {
+                hours: abandon_window_h,
+            },
         };
         let queue = match (mode, &raw.queue) {
             (PacingMode::Blaster, _) => None,
@@ -696,7 +762,7 @@ impl Validator<'_> {
             queue,
             lines_per_agent,
             abandon_cap,
-            abandon_window_h,
+            abandon_window,
             preview_timeout_s,
         })
     }
@@ -1205,6 +1271,50 @@ trunk = "carrier"
         );
         let err = error_of(&format!("{GOOD}\n[pacing]\nmode = \"turbo\"\n"));
         assert!(err.contains("turbo"), "{err}");
+    }
+
+    #[test]
+    fn the_abandon_window_is_hours_back_or_a_calendar_day() {
+        let pacing = |keys: &str| format!("{GOOD}\n[pacing]\nmode = \"blaster\"\n{keys}\n");
+        let at = |text: &str| chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        let now = at("2026-12-01T05:30:00Z");
+        let window = parse(&pacing("")).unwrap().pacing.abandon_window;
+        assert_eq!(window, AbandonWindow::Rolling { hours: 720.0 });
+        assert_eq!(window.start(now), at("2026-11-01T05:30:00Z"));
+        assert_eq!(window.describe(), "the last 30 days");
+        let window = parse(&pacing("abandon_window_h = 36"))
+            .unwrap()
+            .pacing
+            .abandon_window;
+        assert_eq!(window.start(now), at("2026-11-29T17:30:00Z"));
+        assert_eq!(window.describe(), "the last 36 h");
+        // 05:30 UTC is still Nov 30 in Mexico City (UTC-6): its day began
+        // at 06:00 UTC the day before.
+        let window = parse(&pacing("abandon_window_day = \"America/Mexico_City\""))
+            .unwrap()
+            .pacing
+            .abandon_window;
+        assert_eq!(window.start(now), at("2026-11-30T06:00:00Z"));
+        assert_eq!(window.describe(), "today in America/Mexico_City");
+        // Chile's clocks skip from midnight to 01:00 on 6 September 2026:
+        // that day begins at 01:00 (UTC-3).
+        let window = parse(&pacing("abandon_window_day = \"America/Santiago\""))
+            .unwrap()
+            .pacing
+            .abandon_window;
+        assert_eq!(
+            window.start(at("2026-09-06T15:00:00Z")),
+            at("2026-09-06T04:00:00Z")
+        );
+        let err = error_of(&pacing("abandon_window_day = \"Marte/Olympus\""));
+        assert!(
+            err.contains("`pacing.abandon_window_day`: 'Marte/Olympus' is not a time zone"),
+            "{err}"
+        );
+        let err = error_of(&pacing(
+            "abandon_window_h = 24\nabandon_window_day = \"America/Bogota\"",
+        ));
+        assert!(err.contains("not both"), "{err}");
     }
 
     #[test]

@@ -69,6 +69,7 @@ pub(super) struct RawPacing {
     pub(super) lines_per_agent: Option<Spanned<f64>>,
     pub(super) abandon_cap: Option<Spanned<f64>>,
     pub(super) abandon_window_h: Option<Spanned<f64>>,
+    pub(super) abandon_window_day: Option<Spanned<String>>,
     pub(super) preview_timeout_s: Option<Spanned<f64>>,
 }
 

@@ -157,6 +157,13 @@ impl Pacer {
         }
     }
 
+    /// See [`Predictive::new_window`].
+    pub fn new_window(&mut self) {
+        if let Pacer::Predictive(p) = self {
+            p.new_window();
+        }
+    }
+
     pub fn observe(&mut self, now: f64, event: Observed) {
         if let Pacer::Predictive(p) = self {
             p.observe(now, event);

@@ -229,6 +229,12 @@ impl Predictive {
         self.total.1 += abandoned;
     }
 
+    /// A new legal window begins (a calendar day's, at midnight): the
+    /// answers and abandons counted so far no longer count against the cap.
+    pub fn new_window(&mut self) {
+        self.total = (0, 0);
+    }
+
     pub fn calls_to_place(&mut self, view: &View) -> usize {
         self.forget_abandons(view.now);
         self.learn_rung(view.now);

@@ -3,13 +3,16 @@
 //! picked up the second time; a number busy every time is given up after
 //! its cap; an answered debtor is not called again. The dial order puts
 //! the most days past due first. A later run of the campaign has nobody
-//! left to call.
+//! left to call. A callback a queue promised is dialed when due, for an
+//! agent of the queue reserved first, or through the flow when none is
+//! ready in time.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, text};
+use dialer_tests::agents::SippAgent;
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, text, wait_with_timeout};
 
 const PLAN: &str = r#"
 [default]
@@ -199,6 +202,7 @@ callback_after_s = 2
 
 [retry]
 within_run_s = 60
+callback_agent_wait_s = 3
 "#
     .into();
     let campaign = Campaign::write(&spec);
@@ -217,5 +221,99 @@ within_run_s = 60
             .contains("retries: 1 calls again in this run (0 were due at its start)"),
         "{}",
         text(&out)
+    );
+    // Nobody of the queue logged in: after waiting for an agent, the
+    // callback went through the flow.
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(
+            "callback D-cb (+525512340021): no agent of queue cobranza was ready within 3 s; dialed through the flow"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(rows[1]["flow_path"].starts_with("menu"), "{:?}", rows[1]);
+}
+
+/// A callback due reserves an agent of the queue first: the debtor who
+/// answers goes straight to them, past the flow.
+#[test]
+fn a_callback_goes_to_an_agent_reserved_before_the_call() {
+    let carrier = SimCarrier::start(
+        r#"
+[[number]]
+number = "+525512340022"
+ring_s = 0.2
+digits = [{ at_s = 0.5, key = "1" }]
+hangup_after_s = 12
+then = [{ action = "answer", ring_s = 0.2, hangup_after_s = 4.0 }]
+"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let flow = dialer_tests::agents::transfer_flow(dir.path(), "cobranza");
+    let mut spec = CampaignSpec::new(carrier.port);
+    spec.contacts = vec![("D-cb2".into(), "55 1234 0022".into(), "Raúl Ortiz".into())];
+    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
+    spec.sections = r#"
+[registrar]
+min_expires_s = 30
+
+[[agent]]
+login = "agent1001"
+password = "secret1001"
+skills = ["cobranza"]
+
+[[queue]]
+name = "cobranza"
+skills = ["cobranza"]
+max_wait_s = 1
+overflow = "callback"
+callback_after_s = 5
+wrap_up_s = 1
+
+[retry]
+within_run_s = 60
+"#
+    .into();
+    let campaign = Campaign::write(&spec);
+    let child = campaign.spawn();
+    // The agent logs in once the first call was promised a callback (no
+    // agent was there to take it).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let db = campaign.dir.path().join("dialer.db");
+    while !(db.exists()
+        && campaign
+            .report()
+            .iter()
+            .any(|r| r["outcome"] == "callback_scheduled"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no callback promised within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let agent = SippAgent::start(
+        campaign.sip_port,
+        "agent1001",
+        "secret1001",
+        1_000.0,
+        2.0,
+        60,
+    );
+    let out = wait_with_timeout(child, Duration::from_secs(90));
+    drop(agent);
+    assert!(out.status.success(), "{}", text(&out));
+    let rows = campaign.report();
+    assert_eq!(rows.len(), 2, "{rows:?}\n{}", text(&out));
+    let callback = &rows[1];
+    assert_eq!(callback["attempt"], "2", "{callback:?}");
+    assert_eq!(callback["outcome"], "transferred", "{callback:?}");
+    assert_eq!(callback["agent"], "agent1001", "{callback:?}");
+    assert_eq!(callback["flow_path"], "callback", "{callback:?}");
+    assert!(
+        callback["note"].contains(
+            "callback promised by queue cobranza: agent agent1001 reserved before the call"
+        ),
+        "{callback:?}"
     );
 }

@@ -64,6 +64,14 @@ enum Request {
         decision: PreviewDecision,
         reply: oneshot::Sender<Result<(), String>>,
     },
+    /// A callback: reserve the best ready agent of `queue` for the debtor
+    /// of `key`, tell them, and answer who (none when nobody is ready).
+    Reserve {
+        queue: String,
+        key: u64,
+        pop: serde_json::Value,
+        reply: oneshot::Sender<Option<String>>,
+    },
     /// The preview on this agent's screen, if any.
     Showing {
         login: String,
@@ -132,6 +140,13 @@ pub enum Notice {
         debtor: serde_json::Value,
         /// Seconds before the call is placed without a decision (none: never).
         timeout_s: Option<f64>,
+    },
+    /// A callback the queue promised is being placed for this agent: the
+    /// debtor who answers is offered to them.
+    Callback {
+        agent: String,
+        queue: String,
+        debtor: serde_json::Value,
     },
 }
 
@@ -285,6 +300,29 @@ impl Agents {
         let (reply, answer) = oneshot::channel();
         self.requests
             .send(Request::Preview {
+                queue: queue.to_owned(),
+                key,
+                pop: debtor,
+                reply,
+            })
+            .map_err(|_| GONE.to_string())?;
+        answer.await.map_err(|_| GONE.to_string())
+    }
+
+    /// A callback due: reserves the best ready agent of `queue` for the
+    /// debtor of `key` before the call is placed (the debtor who answers
+    /// is offered to them, like a previewed one) and tells them who they
+    /// call back; answers their login, `None` when nobody is ready. The
+    /// reservation ends with [`Agents::preview_end`].
+    pub async fn reserve(
+        &self,
+        queue: &str,
+        key: u64,
+        debtor: serde_json::Value,
+    ) -> Result<Option<String>, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(Request::Reserve {
                 queue: queue.to_owned(),
                 key,
                 pop: debtor,

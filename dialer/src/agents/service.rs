@@ -337,26 +337,32 @@ impl Service {
             Request::Snapshot(reply) => {
                 let _ = reply.send(self.snapshot(now));
             }
+            Request::Reserve {
+                queue,
+                key,
+                pop,
+                reply,
+            } => {
+                let login = self.reserve(now, &queue, key);
+                if let Some(agent) = &login {
+                    let _ = self.notices.send(Notice::Callback {
+                        agent: agent.clone(),
+                        queue,
+                        debtor: pop,
+                    });
+                }
+                let _ = reply.send(login);
+            }
             Request::Preview {
                 queue,
                 key,
                 pop,
                 reply,
             } => {
-                let agent = self
-                    .queue_ids
-                    .get(&queue)
-                    .copied()
-                    .and_then(|id| self.router.handle_preview(now, id, key));
-                let Some(agent) = agent else {
+                let Some(login) = self.reserve(now, &queue, key) else {
                     let _ = reply.send(None);
                     return;
                 };
-                let login = self
-                    .router
-                    .agent_spec(agent)
-                    .map(|a| a.login.clone())
-                    .unwrap_or_default();
                 let (decide, decision) = tokio::sync::oneshot::channel();
                 let notice = Notice::Preview {
                     agent: login.clone(),
@@ -414,6 +420,19 @@ impl Service {
                 let _ = reply.send(state);
             }
         }
+    }
+
+    /// Reserves the best ready agent of `queue` for the call of `key`
+    /// (preview, callback); their login.
+    fn reserve(&mut self, now: std::time::Instant, queue: &str, key: u64) -> Option<String> {
+        let id = *self.queue_ids.get(queue)?;
+        let agent = self.router.handle_preview(now, id, key)?;
+        Some(
+            self.router
+                .agent_spec(agent)
+                .map(|a| a.login.clone())
+                .unwrap_or_default(),
+        )
     }
 
     /// Carries out the router's and registrar's decisions.

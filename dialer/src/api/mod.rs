@@ -289,7 +289,8 @@ async fn stream(mut socket: WebSocket, agents: Agents, agent: Option<String>) {
                     let for_agent = match &notice {
                         Notice::State { agent, .. }
                         | Notice::Offer { agent, .. }
-                        | Notice::Preview { agent, .. } => agent,
+                        | Notice::Preview { agent, .. }
+                        | Notice::Callback { agent, .. } => agent,
                     };
                     if agent.as_ref().is_some_and(|a| a != for_agent) {
                         continue;

@@ -103,6 +103,14 @@ pub enum CallPlan {
         opening: Option<Arc<Prompt>>,
         vars: Vars,
     },
+    /// A callback the queue promised, with an agent of it reserved: the
+    /// debtor who answers goes straight to them, past the flow.
+    Callback {
+        queue: String,
+        /// Who was reserved (for the attempt's note).
+        agent: String,
+        vars: Vars,
+    },
 }
 
 /// The clocks of a call.
@@ -448,6 +456,7 @@ async fn run_leg(
     let opening = match &plan {
         CallPlan::Message(prompt) => Some(prompt.clone()),
         CallPlan::Flow { opening, .. } => opening.clone(),
+        CallPlan::Callback { .. } => None,
     };
     session.set_latch(ctx.latch);
     if session.packet_ms() != agreed.ptime_ms {
@@ -507,6 +516,22 @@ async fn run_leg(
         CallPlan::Message(_) => message::talk(&mut talk).await,
         CallPlan::Flow { opening, vars } => {
             flow::talk(&mut talk, contact, opening.is_some(), vars).await
+        }
+        CallPlan::Callback { queue, agent, vars } => {
+            talk.record.notes.push(format!(
+                "callback promised by queue {queue}: agent {agent} reserved before the call"
+            ));
+            talk.record.flow_path = vec!["callback".into()];
+            let request = transfer::TransferRequest {
+                contact,
+                queue,
+                skills: Vec::new(),
+                vars,
+                path: talk.record.flow_path.clone(),
+                inputs: Vec::new(),
+                announcement: None,
+            };
+            transfer::transfer(&mut talk, request).await
         }
     };
     let foreign = talk.foreign;

@@ -78,6 +78,9 @@ pub struct RetryPolicy {
     /// Call the debtors promised a callback (a queue's `overflow =
     /// "callback"`) when it is due.
     pub callbacks: bool,
+    /// A callback due waits this long for a ready agent of its queue, who
+    /// is reserved before the call (0: dialed through the flow at once).
+    pub callback_agent_wait_s: f64,
 }
 
 impl RetryPolicy {
@@ -103,9 +106,12 @@ impl RetryPolicy {
             ));
         }
         if self.callbacks
-            && let Some(due) = last.callback_due
+            && let Some((due, queue)) = &last.callback
         {
-            return Next::Due(due);
+            return Next::Callback {
+                at: *due,
+                queue: queue.clone(),
+            };
         }
         let Some(disposition) = last.disposition else {
             return Next::Done("the last attempt is still open".into());
@@ -145,13 +151,19 @@ pub struct Past {
     pub disposition: Option<Disposition>,
     pub outcome: Option<String>,
     pub ended_at: DateTime<Utc>,
-    /// A callback promised on this attempt, when due.
-    pub callback_due: Option<DateTime<Utc>>,
+    /// A callback promised on this attempt: when due, and by which queue.
+    pub callback: Option<(DateTime<Utc>, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
     Due(DateTime<Utc>),
+    /// The callback a queue promised, due then: an agent of the queue
+    /// takes it.
+    Callback {
+        at: DateTime<Utc>,
+        queue: String,
+    },
     /// No more calls, and why.
     Done(String),
 }
@@ -169,7 +181,7 @@ mod tests {
             disposition: Some(disposition),
             outcome: outcome.map(str::to_owned),
             ended_at: at(ended),
-            callback_due: None,
+            callback: None,
         }
     }
 
@@ -191,6 +203,7 @@ mod tests {
             max_attempts: 4,
             within_run_s: 3600.0,
             callbacks: true,
+            callback_agent_wait_s: 120.0,
         }
     }
 
@@ -237,10 +250,13 @@ mod tests {
     fn callbacks_are_due_when_promised_and_the_total_caps_everything() {
         let p = policy();
         let mut callback = past(Disposition::Answered, Some("callback_scheduled"), 50);
-        callback.callback_due = Some(at(1_000));
+        callback.callback = Some((at(1_000), "cobranza".into()));
         assert_eq!(
             p.next(std::slice::from_ref(&callback)),
-            Next::Due(at(1_000))
+            Next::Callback {
+                at: at(1_000),
+                queue: "cobranza".into()
+            }
         );
         let without = RetryPolicy {
             callbacks: false,

@@ -111,6 +111,8 @@ struct Dial {
     place: Place,
     /// 1 for the contact's first call in the campaign.
     attempt_no: u32,
+    /// A callback promised by this queue: one of its agents takes it.
+    callback: Option<String>,
 }
 
 /// A call's end, back in the dialing loop: its token, trunk, contact,
@@ -133,8 +135,11 @@ struct Ready {
     /// What this try's attempt records.
     compliance: String,
     tried: Vec<usize>,
-    /// Preview dialing: the reservation of the agent who accepted.
+    /// Preview dialing, or a callback: the reservation of the agent who
+    /// takes the debtor.
     preview: Option<u64>,
+    /// A callback's reserved agent.
+    agent: Option<String>,
 }
 
 /// Preview dialing: where the checked call's preview is.
@@ -265,6 +270,7 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
                 opening,
                 place,
                 attempt_no: 1,
+                callback: None,
             }),
             Err(e) => rejected.push(RowError {
                 path: campaign.contacts.clone(),
@@ -304,8 +310,16 @@ async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<W
         };
         match config.retry.as_ref().map(|policy| policy.next(past)) {
             None | Some(Next::Done(_)) => already_attempted += 1,
-            Some(Next::Due(at)) => {
+            Some(next @ (Next::Due(_) | Next::Callback { .. })) => {
                 dial.attempt_no = past.len() as u32 + 1;
+                let at = match next {
+                    Next::Callback { at, queue } => {
+                        dial.callback = Some(queue);
+                        at
+                    }
+                    Next::Due(at) => at,
+                    Next::Done(_) => unreachable!("matched above"),
+                };
                 if at <= now {
                     due_now.push(dial);
                 } else {
@@ -562,6 +576,13 @@ pub async fn run(
     // on another trunk (the first answered 503 or nothing).
     let mut held: Option<Ready> = None;
     let mut failovers: std::collections::VecDeque<Ready> = std::collections::VecDeque::new();
+    // Callbacks due, waiting for a ready agent of their queue (reserved
+    // before the call is placed), and since when.
+    let callback_wait = policy.map_or(Duration::ZERO, |p| {
+        Duration::from_secs_f64(p.callback_agent_wait_s)
+    });
+    let mut awaiting_agent: std::collections::VecDeque<(Ready, tokio::time::Instant)> =
+        std::collections::VecDeque::new();
 
     let mut pool = TrunkPool::new(
         &trunks
@@ -608,11 +629,13 @@ pub async fn run(
                     && running.is_empty()
                     && rendering == 0
                     && held.is_none()
-                    && failovers.is_empty()))
+                    && failovers.is_empty()
+                    && awaiting_agent.is_empty()))
         {
             to_render = None;
         }
-        let work_left = !renderer_done || held.is_some() || !failovers.is_empty();
+        let work_left =
+            !renderer_done || held.is_some() || !failovers.is_empty() || !awaiting_agent.is_empty();
         let may_launch = summary.stopped.is_none() && work_left;
         if !may_launch && running.is_empty() {
             break;
@@ -682,12 +705,13 @@ pub async fn run(
                 };
                 // How the call ended says whether the contact is called again.
                 if let (Some(policy), Some(ready), Ok(outcome)) = (policy, failed_over, result.as_ref())
-                    && let Some(at) = retry_at(policy, &store, campaign_id, &contact, outcome).await
+                    && let Some((at, callback)) = retry_at(policy, &store, campaign_id, &contact, outcome).await
                 {
                     let wait = (at - Utc::now()).to_std().unwrap_or_default();
                     if summary.stopped.is_none() && wait.as_secs_f64() <= policy.within_run_s {
                         let mut dial = ready.dial;
                         dial.attempt_no += 1;
+                        dial.callback = callback;
                         feed.schedule(dial, tokio::time::Instant::now() + wait);
                         bars.calls.inc_length(1);
                     } else {
@@ -727,13 +751,19 @@ pub async fn run(
                     p.rang(token, answered);
                 }
             }
-            // The pacer decides; or, in preview dialing, the checked call is
-            // shown to a ready agent.
+            // Callbacks due get their agents; the pacer decides; or, in
+            // preview dialing, the checked call is shown to a ready agent.
             _ = decide.tick(), if (pacer.is_some() && may_launch)
+                || (summary.stopped.is_none() && !awaiting_agent.is_empty())
                 || (summary.stopped.is_none()
                     && preview_queue.is_some()
                     && held.as_ref().is_some_and(|r| r.preview.is_none())
                     && matches!(preview, Preview::Idle)) => {
+                if let Some(agents) = agents.as_ref()
+                    && summary.stopped.is_none()
+                {
+                    reserve_callbacks(agents, &mut awaiting_agent, &mut failovers, &mut preview_keys, callback_wait).await;
+                }
                 if let Some(p) = pacer.as_mut() {
                     if let Some(agents) = agents.as_ref()
                         && let Err(e) = p.decide(agents, pool.free_channels()).await
@@ -742,9 +772,12 @@ pub async fn run(
                     }
                     continue;
                 }
-                let (Some(queue), Some(agents), Some(ready)) = (preview_queue.as_deref(), agents.as_ref(), held.as_ref()) else {
+                let (Some(queue), Some(agents), Some(ready)) = (preview_queue.as_deref(), agents.as_ref(), held.as_ref().filter(|r| r.preview.is_none())) else {
                     continue;
                 };
+                if !matches!(preview, Preview::Idle) {
+                    continue;
+                }
                 preview_keys += 1;
                 match agents.preview(queue, preview_keys, preview_card(&ready.dial.contact)).await {
                     Ok(Some(shown)) => {
@@ -819,14 +852,20 @@ pub async fn run(
                 };
                 match verdict {
                     Verdict::Allowed(because) => {
-                        held = Some(Ready {
+                        let ready = Ready {
                             dial,
                             opening,
                             first_verdict: because.clone(),
                             compliance: because,
                             tried: Vec::new(),
                             preview: None,
-                        });
+                            agent: None,
+                        };
+                        if ready.dial.callback.is_some() && agents.is_some() && !callback_wait.is_zero() {
+                            awaiting_agent.push_back((ready, tokio::time::Instant::now()));
+                        } else {
+                            held = Some(ready);
+                        }
                     }
                     Verdict::Refused { reason, retry_at } => {
                         summary.defer(contact, &reason, retry_at);
@@ -886,7 +925,10 @@ pub async fn run(
                 }
             }, if summary.stopped.is_none()
                 && held.is_some()
-                && pacer.as_ref().is_none_or(LivePacer::may_place)
+                // A callback's reserved agent waits for it: the pacer
+                // need not allow it.
+                && (pacer.as_ref().is_none_or(LivePacer::may_place)
+                    || held.as_ref().is_some_and(|r| r.agent.is_some()))
                 && (preview_queue.is_none()
                     || matches!(preview, Preview::Accepted { .. })
                     || held.as_ref().is_some_and(|r| r.preview.is_some())) => {
@@ -908,10 +950,15 @@ pub async fn run(
                 let attempt_no = ready.dial.attempt_no;
                 let contact = ready.dial.contact.clone();
                 let compliance = ready.compliance.clone();
-                let plan = match (script.flow(), ready.opening.clone()) {
-                    (Some(_), opening) => CallPlan::Flow { opening, vars: ready.dial.vars.clone() },
-                    (None, Some(prompt)) => CallPlan::Message(prompt),
-                    (None, None) => unreachable!("a message always has its opening"),
+                let plan = match (&ready.agent, &ready.dial.callback, script.flow(), ready.opening.clone()) {
+                    (Some(agent), Some(queue), _, _) => CallPlan::Callback {
+                        queue: queue.clone(),
+                        agent: agent.clone(),
+                        vars: ready.dial.vars.clone(),
+                    },
+                    (_, _, Some(_), opening) => CallPlan::Flow { opening, vars: ready.dial.vars.clone() },
+                    (_, _, None, Some(prompt)) => CallPlan::Message(prompt),
+                    (_, _, None, None) => unreachable!("a message always has its opening"),
                 };
                 if keep_in_flight {
                     in_flight.insert(token, ready);
@@ -939,13 +986,23 @@ pub async fn run(
         summary.not_dialed += 1;
     }
     summary.not_dialed += feed.fresh_left();
-    match held {
+    match &held {
         Some(r) if r.dial.attempt_no == 1 => summary.not_dialed += 1,
         Some(_) => summary.retries_later += 1,
         None => {}
     }
-    for _ in 0..feed.retries_left() {
+    for _ in 0..feed.retries_left() + awaiting_agent.len() {
         summary.retries_later += 1;
+    }
+    // Agents reserved for calls that were not placed are free again.
+    let unplaced = held
+        .iter()
+        .chain(&failovers)
+        .chain(awaiting_agent.iter().map(|(r, _)| r));
+    if let Some(agents) = agents.as_ref() {
+        for key in unplaced.filter_map(|r| r.preview) {
+            agents.preview_end(key);
+        }
     }
     if let (Preview::Shown { key, .. } | Preview::Accepted { key }, Some(agents)) =
         (&preview, agents.as_ref())
@@ -985,14 +1042,14 @@ pub async fn run(
 
 /// When the contact of a call that just ended is due again, by the
 /// policy and the campaign's attempts on it (the store has the one that
-/// just ended).
+/// just ended), and the queue that promised it a callback, if one did.
 async fn retry_at(
     policy: &RetryPolicy,
     store: &Store,
     campaign_id: i64,
     contact: &Contact,
     outcome: &CallOutcome,
-) -> Option<chrono::DateTime<Utc>> {
+) -> Option<(chrono::DateTime<Utc>, Option<String>)> {
     // An answered call ends the contact's calls unless it was abandoned or
     // a callback was promised: no need to read the store.
     if outcome.disposition == Disposition::Answered
@@ -1009,8 +1066,51 @@ async fn retry_at(
         }
     };
     match policy.next(&history) {
-        Next::Due(at) => Some(at),
+        Next::Due(at) => Some((at, None)),
+        Next::Callback { at, queue } => Some((at, Some(queue))),
         Next::Done(_) => None,
+    }
+}
+
+/// Callbacks due get a ready agent of their queue reserved, in the order
+/// they came due, and go to `to_place`; one that waited `wait` with
+/// nobody ready goes through the flow like any call.
+async fn reserve_callbacks(
+    agents: &crate::agents::Agents,
+    awaiting: &mut std::collections::VecDeque<(Ready, tokio::time::Instant)>,
+    to_place: &mut std::collections::VecDeque<Ready>,
+    keys: &mut u64,
+    wait: Duration,
+) {
+    for _ in 0..awaiting.len() {
+        let Some((mut ready, since)) = awaiting.pop_front() else {
+            break;
+        };
+        let queue = ready.dial.callback.clone().expect("only callbacks wait");
+        *keys += 1;
+        let reserved = agents
+            .reserve(&queue, *keys, preview_card(&ready.dial.contact))
+            .await;
+        match reserved {
+            Ok(Some(login)) => {
+                ready.preview = Some(*keys);
+                ready.agent = Some(login);
+                to_place.push_back(ready);
+            }
+            _ if since.elapsed() >= wait => {
+                let contact = &ready.dial.contact;
+                warn!(contact = %contact.id, %queue, "no agent for a callback; dialed through the flow");
+                eprintln!(
+                    "callback {} ({}): no agent of queue {queue} was ready within {} s; dialed through the flow",
+                    contact.id,
+                    contact.phone,
+                    wait.as_secs()
+                );
+                ready.dial.callback = None;
+                to_place.push_back(ready);
+            }
+            _ => awaiting.push_back((ready, since)),
+        }
     }
 }
 

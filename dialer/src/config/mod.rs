@@ -612,6 +612,10 @@ impl Validator<'_> {
             Some(w) => self.seconds(w, "retry.within_run_s", 0.0, 86_400.0)?,
             None => 3600.0,
         };
+        let callback_agent_wait_s = match &raw.callback_agent_wait_s {
+            Some(w) => self.seconds(w, "retry.callback_agent_wait_s", 0.0, 3_600.0)?,
+            None => 120.0,
+        };
         Ok(RetryPolicy {
             busy: rule(&raw.busy, "busy")?,
             no_answer: rule(&raw.no_answer, "no_answer")?,
@@ -620,6 +624,7 @@ impl Validator<'_> {
             max_attempts,
             within_run_s,
             callbacks: raw.callbacks,
+            callback_agent_wait_s,
         })
     }
 

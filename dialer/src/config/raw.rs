@@ -46,6 +46,7 @@ pub(super) struct RawRetry {
     pub(super) abandoned: Option<Spanned<RawRule>>,
     pub(super) max_attempts: Option<Spanned<u32>>,
     pub(super) within_run_s: Option<Spanned<f64>>,
+    pub(super) callback_agent_wait_s: Option<Spanned<f64>>,
     #[serde(default = "yes_plain")]
     pub(super) callbacks: bool,
 }

@@ -617,11 +617,15 @@ impl Store {
             Option<String>,
             String,
             Option<String>,
+            Option<String>,
         );
         let rows: Vec<Row> = sqlx::query_as(
             "SELECT a.contact_id, a.disposition, a.outcome, coalesce(a.ended_at, a.started_at),
-                    (SELECT max(b.due_at) FROM callbacks b WHERE b.attempt_id = a.id)
-             FROM attempts a WHERE a.campaign_id = ?1 AND (?2 IS NULL OR a.contact_id = ?2)
+                    b.due_at, b.queue
+             FROM attempts a
+             LEFT JOIN callbacks b ON b.id =
+                 (SELECT max(c.id) FROM callbacks c WHERE c.attempt_id = a.id)
+             WHERE a.campaign_id = ?1 AND (?2 IS NULL OR a.contact_id = ?2)
              ORDER BY a.id",
         )
         .bind(campaign_id)
@@ -636,7 +640,7 @@ impl Store {
         };
         let mut history: std::collections::HashMap<String, Vec<crate::campaign::retry::Past>> =
             std::collections::HashMap::new();
-        for (contact, disposition, outcome, ended, callback) in rows {
+        for (contact, disposition, outcome, ended, due, queue) in rows {
             history
                 .entry(contact)
                 .or_default()
@@ -644,7 +648,7 @@ impl Store {
                     disposition: disposition.and_then(|d| d.parse().ok()),
                     outcome,
                     ended_at: time(&ended).unwrap_or(DateTime::<Utc>::MIN_UTC),
-                    callback_due: callback.as_deref().and_then(time),
+                    callback: due.as_deref().and_then(time).zip(queue),
                 });
         }
         Ok(history)

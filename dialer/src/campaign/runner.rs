@@ -10,7 +10,6 @@
 //! dead (several calls in a row without any SIP response), or when the TTS
 //! engine keeps failing, so a broken dependency does not burn the list.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,6 @@ use anyhow::{Context, bail};
 use chrono::{Datelike, Local, Utc};
 use futures::stream::FuturesUnordered;
 use futures::{FutureExt, StreamExt};
-use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use media::prompt::Prompt;
 use media::prompt::template::Segment;
 use media::rtp::PortPool;
@@ -28,13 +26,12 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
-use super::feed::{Entry, Feed};
-use super::gate::{self, Gate, Place};
+use super::gate::Place;
 use super::message::PreparedScript;
 use super::pace::{DECIDE_EVERY, LivePacer};
 use super::retry::{Next, RetryPolicy};
 use super::trunks::{RETRY_AFTER, TRUNK_FAILURES_TO_STOP, TrunkCaps, TrunkPool};
-use super::{Contact, Disposition, RowError, acd, contacts};
+use super::{Contact, Disposition, acd};
 use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
 use crate::compliance::Verdict;
 use crate::config::Config;
@@ -42,48 +39,17 @@ use crate::ivr::interp::Vars;
 use crate::sip::{InboundPolicy, SipEndpoint, TrunkTarget};
 use crate::store::{Deferral, Store};
 
+mod load;
+mod render;
+mod summary;
+
+use load::{Work, load_work};
+use render::{Bars, spawn_renderer};
+pub use summary::RunSummary;
+use summary::counts_line;
+
 /// After this many messages in a row fail to render, stop dialing.
 pub const RENDER_FAILURES_TO_STOP: usize = 3;
-
-/// What a run did, for the summary.
-#[derive(Debug, Default)]
-pub struct RunSummary {
-    pub campaign: String,
-    pub contacts_in_list: usize,
-    pub rows_rejected: usize,
-    pub already_attempted: usize,
-    pub dialed: usize,
-    pub counts: BTreeMap<Disposition, usize>,
-    /// Flow outcomes (tipificaciones) of answered calls.
-    pub outcomes: BTreeMap<String, usize>,
-    pub not_dialed: usize,
-    /// Messages that could not be rendered (those contacts were not called).
-    pub render_failures: usize,
-    /// Contacts skipped because their number is on the do-not-call list.
-    pub do_not_call: usize,
-    /// Contacts the calling rules refused now (stored as deferrals).
-    pub deferred: usize,
-    /// The soonest instant a deferred contact may be called.
-    pub soonest_retry: Option<chrono::DateTime<Utc>>,
-    /// False when `compliance.enabled = false`.
-    pub checked: bool,
-    /// The pacer's line (agent modes).
-    pub pacing: Option<String>,
-    /// One line per trunk (calls, ASR) when the campaign has several.
-    pub trunks: String,
-    /// Contacts called again by the retry policy (or a callback) at the
-    /// run's start, and during it.
-    pub retries_due: usize,
-    pub retries_placed: usize,
-    /// Calls placed again through another trunk after one refused them.
-    pub failovers: usize,
-    /// Retries due after the run: how many, and the soonest.
-    pub retries_later: usize,
-    pub soonest_later: Option<chrono::DateTime<Utc>>,
-    /// Why dialing stopped early, if it did.
-    pub stopped: Option<String>,
-    pub elapsed: Duration,
-}
 
 /// How the run talks to the operator.
 #[derive(Debug, Clone, Copy)]
@@ -169,42 +135,6 @@ fn preview_card(contact: &Contact) -> serde_json::Value {
     })
 }
 
-/// The contacts of a run.
-struct Work {
-    store: Store,
-    campaign_id: i64,
-    gate: Gate,
-    feed: Feed<Dial>,
-    summary: RunSummary,
-}
-
-/// Deferrals printed one by one before "and N more".
-const DEFERRALS_SHOWN: usize = 5;
-
-impl RunSummary {
-    /// A retry left for a later run.
-    fn later(&mut self, at: chrono::DateTime<Utc>) {
-        self.retries_later += 1;
-        self.soonest_later = Some(self.soonest_later.map_or(at, |s| s.min(at)));
-    }
-
-    fn defer(&mut self, contact: &Contact, reason: &str, retry_at: Option<chrono::DateTime<Utc>>) {
-        self.deferred += 1;
-        if let Some(at) = retry_at {
-            self.soonest_retry = Some(self.soonest_retry.map_or(at, |s| s.min(at)));
-        }
-        if self.deferred <= DEFERRALS_SHOWN {
-            let when = retry_at.map_or(String::new(), |at| {
-                format!("; may be called from {}", at.format("%Y-%m-%d %H:%M UTC"))
-            });
-            eprintln!(
-                "not called now {} ({}): {reason}{when}",
-                contact.id, contact.phone
-            );
-        }
-    }
-}
-
 fn deferral(
     contact: &Contact,
     reason: String,
@@ -217,205 +147,6 @@ fn deferral(
         reason,
         retry_at,
     }
-}
-
-/// Loads the list, resolves every contact's message (unreadable values skip
-/// the row), stores the contacts and picks those not attempted yet and not
-/// on the do-not-call list.
-async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<Work> {
-    let campaign = &config.campaign;
-    let list = contacts::load(&campaign.contacts, campaign.default_region)?;
-    if list.encoding == contacts::TextEncoding::Windows1252 {
-        eprintln!(
-            "note: {} is not UTF-8; read as Windows-1252 (Latin-1)",
-            campaign.contacts.display()
-        );
-    }
-    script.check_columns(&campaign.contacts, &list.columns)?;
-    for (key, column) in [
-        ("campaign.order_by", &campaign.order_by),
-        ("campaign.segment_by", &campaign.segment_by),
-    ] {
-        if let Some(column) = column
-            && !list.columns.contains(column)
-        {
-            bail!(
-                "{}: {key}: the list {} has no column '{column}' (found: {})",
-                config.path.display(),
-                campaign.contacts.display(),
-                list.columns.join(",")
-            );
-        }
-    }
-    let gate = Gate::new(&config.compliance, &campaign.contacts, &list.columns)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", config.path.display()))?;
-    let campaign_do_not_call =
-        gate::read_do_not_call(&campaign.do_not_call, campaign.default_region)?;
-    let mut rejected = list.rejected;
-    let today = today();
-    let mut resolved = Vec::with_capacity(list.contacts.len());
-    for contact in list.contacts {
-        let place = match gate.locate(&campaign.contacts, &contact) {
-            Ok(place) => place,
-            Err(row) => {
-                rejected.push(row);
-                continue;
-            }
-        };
-        let vars = script.contact_vars(&contact, today);
-        match script.resolve(&vars, today) {
-            Ok(opening) => resolved.push(Dial {
-                contact,
-                vars,
-                opening,
-                place,
-                attempt_no: 1,
-                callback: None,
-            }),
-            Err(e) => rejected.push(RowError {
-                path: campaign.contacts.clone(),
-                line: contact.line,
-                field: e.variable,
-                reason: e.reason,
-            }),
-        }
-    }
-    rejected.sort_by_key(|r| r.line);
-    for row in &rejected {
-        eprintln!("skipped {row}");
-    }
-
-    let store = Store::open(&config.database.path).await?;
-    let closed = store.close_unfinished(Utc::now()).await?;
-    store.close_unfinished_queue_calls(Utc::now()).await?;
-    if closed > 0 {
-        eprintln!("note: {closed} attempt(s) left open by an earlier run were closed as 'unknown'");
-    }
-    let campaign_id = store.ensure_campaign(&campaign.name, Utc::now()).await?;
-    let gate = gate.for_run(campaign_id, Utc::now(), config.pacing.mode.overdials());
-    let contacts: Vec<Contact> = resolved.iter().map(|d| d.contact.clone()).collect();
-    store.save_contacts(campaign_id, &contacts).await?;
-    // Who is due: never called, or (with a retry policy) called before
-    // and due again by how the last call ended.
-    let history = store.attempt_history(campaign_id).await?;
-    let in_list = resolved.len();
-    let now = Utc::now();
-    let mut due_now = Vec::new();
-    let mut due_later: Vec<(Dial, chrono::DateTime<Utc>)> = Vec::new();
-    let mut already_attempted = 0;
-    for mut dial in resolved {
-        let Some(past) = history.get(&dial.contact.id) else {
-            due_now.push(dial);
-            continue;
-        };
-        match config.retry.as_ref().map(|policy| policy.next(past)) {
-            None | Some(Next::Done(_)) => already_attempted += 1,
-            Some(next @ (Next::Due(_) | Next::Callback { .. })) => {
-                dial.attempt_no = past.len() as u32 + 1;
-                let at = match next {
-                    Next::Callback { at, queue } => {
-                        dial.callback = Some(queue);
-                        at
-                    }
-                    Next::Due(at) => at,
-                    Next::Done(_) => unreachable!("matched above"),
-                };
-                if at <= now {
-                    due_now.push(dial);
-                } else {
-                    due_later.push((dial, at));
-                }
-            }
-        }
-    }
-    let retries_due_now = due_now.iter().filter(|d| d.attempt_no > 1).count();
-    let phones: Vec<&str> = due_now
-        .iter()
-        .chain(due_later.iter().map(|(d, _)| d))
-        .map(|d| d.contact.phone.as_str())
-        .collect();
-    let blocked = store.do_not_call_among(&phones).await?;
-    let listed = |d: &Dial| {
-        blocked.contains(&d.contact.phone) || campaign_do_not_call.contains(&d.contact.phone)
-    };
-    let before = due_now.len() + due_later.len();
-    due_now.retain(|d| !listed(d));
-    due_later.retain(|(d, _)| !listed(d));
-    let mut to_dial = due_now;
-    let do_not_call = before - to_dial.len() - due_later.len();
-    let mut summary = RunSummary {
-        campaign: campaign.name.clone(),
-        contacts_in_list: in_list,
-        rows_rejected: rejected.len(),
-        already_attempted,
-        do_not_call,
-        checked: gate.enabled(),
-        retries_due: retries_due_now,
-        ..RunSummary::default()
-    };
-    if !gate.enabled() {
-        eprintln!(
-            "note: {}: calling hours, holidays and calls per debt are NOT checked ({})",
-            config.path.display(),
-            gate::CHECKS_OFF
-        );
-    }
-    // Who may not be called at this hour is left out before any message
-    // is rendered for them; the whole check runs again before each dial.
-    let mut deferrals = Vec::new();
-    to_dial.retain(|d| match gate.hours(&d.place, &d.contact, now) {
-        Verdict::Allowed(_) => true,
-        Verdict::Refused { reason, retry_at } => {
-            summary.defer(&d.contact, &reason, retry_at);
-            deferrals.push(deferral(&d.contact, reason, retry_at));
-            false
-        }
-    });
-    store.defer(campaign_id, &deferrals).await?;
-    let entries = to_dial
-        .into_iter()
-        .map(|d| {
-            let segment = campaign
-                .segment_by
-                .as_deref()
-                .and_then(|c| d.contact.value(c))
-                .unwrap_or("")
-                .trim()
-                .to_string();
-            let order = campaign
-                .order_by
-                .as_deref()
-                .and_then(|c| d.contact.value(c))
-                .and_then(|v| v.trim().replace(',', ".").parse::<f64>().ok());
-            Entry {
-                item: d,
-                segment,
-                order,
-            }
-        })
-        .collect();
-    let mut feed = Feed::new(entries, &campaign.segment_weights);
-    // Retries due while this run lasts wait in it; later ones are for a
-    // later run.
-    let within = config
-        .retry
-        .as_ref()
-        .map_or(0.0, |policy| policy.within_run_s);
-    for (dial, at) in due_later {
-        let wait = (at - now).to_std().unwrap_or_default();
-        if wait.as_secs_f64() <= within {
-            feed.schedule(dial, tokio::time::Instant::now() + wait);
-        } else {
-            summary.later(at);
-        }
-    }
-    Ok(Work {
-        store,
-        campaign_id,
-        gate,
-        feed,
-        summary,
-    })
 }
 
 /// Runs the configured campaign to its end. `stop` ends it early.
@@ -1111,215 +842,6 @@ async fn reserve_callbacks(
             }
             _ => awaiting.push_back((ready, since)),
         }
-    }
-}
-
-type Rendered = (
-    Dial,
-    Result<Option<Arc<Prompt>>, Arc<media::prompt::RenderError>>,
-);
-
-/// Renders messages in the order the feed hands them over, a few at a
-/// time in parallel, into a bounded channel that keeps the renderer at
-/// most `lookahead` ahead. A message the same as the last one rendered
-/// (nothing personal in it) is not rendered again.
-fn spawn_renderer(
-    script: Arc<PreparedScript>,
-    input: mpsc::Receiver<Dial>,
-    lookahead: usize,
-    bar: ProgressBar,
-) -> mpsc::Receiver<Rendered> {
-    type Rendering = Result<Option<Arc<Prompt>>, Arc<media::prompt::RenderError>>;
-    type Last = std::sync::Mutex<Option<(Vec<Segment>, Rendering)>>;
-    let (tx, rx) = mpsc::channel(lookahead);
-    let parallel = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let last: Arc<Last> = Arc::default();
-    tokio::spawn(async move {
-        let dials = futures::stream::unfold(input, |mut input| async move {
-            input.recv().await.map(|dial| (dial, input))
-        });
-        let stream = dials
-            .map(|dial| {
-                let script = script.clone();
-                let last = last.clone();
-                async move {
-                    let Some(segments) = &dial.opening else {
-                        return (dial, Ok(None));
-                    };
-                    let cached = last
-                        .lock()
-                        .expect("never held across a panic")
-                        .as_ref()
-                        .filter(|(same, _)| same == segments)
-                        .map(|(_, rendering)| rendering.clone());
-                    if let Some(rendering) = cached {
-                        return (dial, rendering);
-                    }
-                    let rendering: Rendering = script
-                        .render_segments(&dial.contact.id, segments)
-                        .await
-                        .map(|p| Some(Arc::new(p)))
-                        .map_err(Arc::new);
-                    *last.lock().expect("never held across a panic") =
-                        Some((segments.clone(), rendering.clone()));
-                    (dial, rendering)
-                }
-            })
-            .buffered(parallel);
-        let mut stream = std::pin::pin!(stream);
-        while let Some(item) = stream.next().await {
-            bar.inc(1);
-            if tx.send(item).await.is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-/// The run's two progress bars: messages rendered, calls finished.
-struct Bars {
-    multi: MultiProgress,
-    render: ProgressBar,
-    calls: ProgressBar,
-}
-
-impl Bars {
-    fn new(enabled: bool, total: usize) -> Bars {
-        if !enabled {
-            return Bars {
-                multi: MultiProgress::new(),
-                render: ProgressBar::hidden(),
-                calls: ProgressBar::hidden(),
-            };
-        }
-        let multi = MultiProgress::new();
-        let style = |template: &str| {
-            ProgressStyle::with_template(template)
-                .expect("the template is valid")
-                .progress_chars("=> ")
-        };
-        let render = multi.add(ProgressBar::new(total as u64));
-        render.set_style(style(
-            "  messages [{elapsed_precise}] {bar:30} {pos}/{len} rendered",
-        ));
-        let calls = multi.add(ProgressBar::new(total as u64));
-        calls.set_style(style(
-            "{spinner} calls    [{elapsed_precise}] {bar:30} {pos}/{len} done  {msg}",
-        ));
-        calls.enable_steady_tick(Duration::from_millis(200));
-        Bars {
-            multi,
-            render,
-            calls,
-        }
-    }
-
-    fn finish(&self) {
-        self.render.finish_and_clear();
-        self.calls.finish_and_clear();
-        let _ = self.multi.clear();
-    }
-}
-
-fn counts_line(counts: &BTreeMap<Disposition, usize>) -> String {
-    counts
-        .iter()
-        .map(|(d, n)| format!("{d} {n}"))
-        .collect::<Vec<_>>()
-        .join(" · ")
-}
-
-impl RunSummary {
-    /// The end-of-run summary an operator reads.
-    pub fn render(&self) -> String {
-        let mut out = format!(
-            "Campaign '{}': {} contacts in the list, {} dialed in {:.1} s\n",
-            self.campaign,
-            self.contacts_in_list,
-            self.dialed,
-            self.elapsed.as_secs_f64()
-        );
-        for (disposition, count) in &self.counts {
-            out.push_str(&format!("  {:<16}{count:>6}\n", disposition.as_str()));
-        }
-        if !self.outcomes.is_empty() {
-            out.push_str("Outcomes of the answered calls:\n");
-            for (outcome, count) in &self.outcomes {
-                out.push_str(&format!("  {outcome:<20}{count:>6}\n"));
-            }
-        }
-        if self.already_attempted > 0 {
-            out.push_str(&format!(
-                "  ({} already attempted in an earlier run, not dialed again)\n",
-                self.already_attempted
-            ));
-        }
-        if self.rows_rejected > 0 {
-            out.push_str(&format!(
-                "  ({} rows of the list skipped, see above)\n",
-                self.rows_rejected
-            ));
-        }
-        if self.do_not_call > 0 {
-            out.push_str(&format!(
-                "  (skipped, on the do-not-call list: {} contacts)\n",
-                self.do_not_call
-            ));
-        }
-        if self.retries_placed > 0 || self.retries_due > 0 {
-            out.push_str(&format!(
-                "  retries: {} calls again in this run ({} were due at its start)\n",
-                self.retries_placed, self.retries_due
-            ));
-        }
-        if self.failovers > 0 {
-            out.push_str(&format!(
-                "  failovers: {} calls placed again through another trunk\n",
-                self.failovers
-            ));
-        }
-        if self.retries_later > 0 {
-            let soonest = self.soonest_later.map_or(String::new(), |at| {
-                format!(", the soonest from {}", at.format("%Y-%m-%d %H:%M UTC"))
-            });
-            out.push_str(&format!(
-                "  retries left for a later run: {} contacts{soonest}\n",
-                self.retries_later
-            ));
-        }
-        if self.deferred > 0 {
-            let soonest = self.soonest_retry.map_or(String::new(), |at| {
-                format!(
-                    ", the soonest may be called from {}",
-                    at.format("%Y-%m-%d %H:%M UTC")
-                )
-            });
-            out.push_str(&format!(
-                "  not called now, refused by the calling rules: {} contacts{soonest} (dialer report --deferrals)\n",
-                self.deferred
-            ));
-        }
-        if !self.checked {
-            out.push_str("  calling rules NOT checked (compliance.enabled = false)\n");
-        }
-        if self.render_failures > 0 {
-            out.push_str(&format!(
-                "  not called, message not rendered: {} contacts\n",
-                self.render_failures
-            ));
-        }
-        if self.not_dialed > 0 {
-            out.push_str(&format!("  not dialed: {} contacts\n", self.not_dialed));
-        }
-        if let Some(pacing) = &self.pacing {
-            out.push_str(pacing);
-        }
-        out.push_str(&self.trunks);
-        if let Some(reason) = &self.stopped {
-            out.push_str(&format!("Dialing stopped early: {reason}\n"));
-        }
-        out
     }
 }
 

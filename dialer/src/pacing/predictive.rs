@@ -22,6 +22,17 @@
 //! the aim (a share of the legal cap), down while they run over, and
 //! down hard while the day's total is over it.
 //!
+//! And while one more abandon would put the legal window's count over the
+//! cap, it places only calls almost sure to find an agent (a tenth of the
+//! threshold): the cap is on the count, not on its expectation. A window
+//! that starts with nothing carried over is there until 33 people have
+//! answered (one abandon in 32 is over 3%), and an abandon takes it back
+//! there until the answers after it make room again. That is what keeps a
+//! short shift of a small team from ending over the cap by chance. The
+//! feedback raises the threshold only while calls are placed by it (not
+//! in the warm-up): progressive dialing abandons nothing, and that says
+//! nothing of the threshold.
+//!
 //! The oracle is shown how the present will end: when each busy agent
 //! frees, and which ringing calls a person answers and when. It places one
 //! call at a time and is then shown how that one will end too, so only the
@@ -57,6 +68,9 @@ const TUNING_S: f64 = 300.0;
 /// Answers before the day's count can force the threshold down (fewer are
 /// too few to tell 3% from chance).
 const GUARD_ANSWERS: u64 = 200;
+/// The threshold's share while one more abandon would put the window's
+/// count over the cap: only calls almost sure to find an agent.
+const NEAR_THE_CAP: f64 = 0.1;
 
 #[derive(Debug, Clone)]
 pub struct PredictiveConfig {
@@ -107,6 +121,10 @@ pub struct Predictive {
     rung: BinaryHeap<Reverse<(i64, i64, bool)>>,
     /// The longest ring seen (s): how long to hold calls back.
     longest_ring_s: f64,
+    /// Whether the last decision was the threshold's (not the warm-up's
+    /// or a full count's progressive dialing): only then can abandons
+    /// running under the aim say the threshold is too low.
+    by_threshold: bool,
 }
 
 impl Predictive {
@@ -120,6 +138,7 @@ impl Predictive {
             total: (0, 0),
             rung: BinaryHeap::new(),
             longest_ring_s: 0.0,
+            by_threshold: false,
             config,
         }
     }
@@ -210,7 +229,13 @@ impl Predictive {
         }
         let aim = self.aim();
         let rate = (self.recent.1 + ABANDON_PRIOR * aim) / (self.recent.0 + ABANDON_PRIOR);
-        let error = ((aim - rate) / aim).clamp(-2.0, 1.0);
+        let mut error = ((aim - rate) / aim).clamp(-2.0, 1.0);
+        if !self.by_threshold {
+            // Progressive dialing abandons nothing: that says nothing of
+            // the threshold, and raising it for that would have the first
+            // calls placed by it abandon in a burst.
+            error = error.min(0.0);
+        }
         let mut log = self.threshold.ln() + error * dt / TUNING_S;
         let (answered, abandoned) = self.total;
         if answered >= GUARD_ANSWERS && abandoned as f64 > aim * answered as f64 {
@@ -235,6 +260,13 @@ impl Predictive {
         self.total = (0, 0);
     }
 
+    /// How many more abandons the legal window's count can take and stay
+    /// within the cap (negative: it is over).
+    fn room_for_abandons(&self) -> f64 {
+        let (answered, abandoned) = self.total;
+        self.config.abandon_cap * (answered + 1) as f64 - abandoned as f64
+    }
+
     pub fn calls_to_place(&mut self, view: &View) -> usize {
         self.forget_abandons(view.now);
         self.learn_rung(view.now);
@@ -245,9 +277,15 @@ impl Predictive {
         let spells = WARM_UP_SPELLS.max(2 * view.agents() as u64);
         let warm = self.ring.calls_seen() >= WARM_UP_CALLS
             && (self.knows_agents() || self.busy.spells_seen() >= spells);
-        if !warm || person <= 0.0 {
+        self.by_threshold = warm && person > 0.0;
+        if !self.by_threshold {
             return progressive;
         }
+        let threshold = if self.room_for_abandons() >= 1.0 {
+            self.threshold
+        } else {
+            self.threshold * NEAR_THE_CAP
+        };
         if self.config.oracle {
             return usize::from(progressive > 0 || self.oracle_wants_a_call(view)).min(view.lines);
         }
@@ -334,7 +372,7 @@ impl Predictive {
                 worst_later = worst_later.max(p);
                 chance += worst_later;
             }
-            if chance / GRID as f64 > self.threshold {
+            if chance / GRID as f64 > threshold {
                 break;
             }
             placed += 1;
@@ -419,10 +457,12 @@ mod tests {
     use super::*;
     use crate::pacing::{Busy, Foresight, Ringing};
 
-    /// Half a shift's worth of calls and agents seen; the views below
-    /// are at `NOW`, when all of it has been learned.
+    /// Half a shift's worth of calls and agents seen, and a window with
+    /// room for abandons; the views below are at `NOW`, when all of it has
+    /// been learned.
     fn trained() -> Predictive {
         let mut p = Predictive::new(PredictiveConfig::default());
+        p.carry_over(1_000, 10);
         for i in 0..1_000 {
             // A quarter answer after ~10 s; the rest ring out at 25 s.
             let now = 100.0 + f64::from(i);
@@ -485,6 +525,37 @@ mod tests {
         let mut p = trained();
         let n = p.calls_to_place(&view(10, &[], &[]));
         assert!((15..=40).contains(&n), "{n} calls for 10 free agents");
+    }
+
+    /// A new window: until an abandon would leave the count within 3%
+    /// (33 answers), only calls almost sure to find an agent; after an
+    /// abandon, again until the count is 66.
+    #[test]
+    fn near_the_cap_it_dials_ahead_only_calls_almost_sure_to_find_an_agent() {
+        let mut p = trained();
+        let ten_free = view(10, &[], &[]);
+        let with_room = p.clone().calls_to_place(&ten_free);
+        p.new_window();
+        let observe = |p: &mut Predictive, n: usize, event: Observed| {
+            for _ in 0..n {
+                p.observe(NOW, event);
+            }
+        };
+        let near = p.calls_to_place(&ten_free);
+        assert!(
+            (10..with_room).contains(&near),
+            "{near} calls near the cap, {with_room} with room"
+        );
+        observe(&mut p, 32, Observed::Connected);
+        assert_eq!(p.calls_to_place(&ten_free), near, "32 answers");
+        observe(&mut p, 1, Observed::Connected);
+        assert_eq!(p.calls_to_place(&ten_free), with_room, "33 answers");
+        observe(&mut p, 1, Observed::Abandoned);
+        assert_eq!(p.calls_to_place(&ten_free), near, "1 abandon in 34");
+        observe(&mut p, 31, Observed::Connected);
+        assert_eq!(p.calls_to_place(&ten_free), near, "1 in 65");
+        observe(&mut p, 1, Observed::Connected);
+        assert_eq!(p.calls_to_place(&ten_free), with_room, "1 in 66");
     }
 
     /// Every agent just began a call of ~3 minutes: no call now, whatever
@@ -598,6 +669,10 @@ mod tests {
     #[test]
     fn the_threshold_follows_the_abandons() {
         let mut p = trained();
+        // As while it places calls by the threshold (see the test below),
+        // in a window of its own.
+        p.by_threshold = true;
+        p.new_window();
         let start = p.threshold();
         let mut now = 0.0;
         for i in 0..200 {
@@ -632,5 +707,21 @@ mod tests {
             p.observe(now, Observed::Connected);
         }
         assert!(p.threshold() > low * 2.0, "{} from {low}", p.threshold());
+    }
+
+    /// In the warm-up it dials progressive and abandons nothing, which
+    /// does not raise the threshold; the first call placed by it is
+    /// placed by the threshold it started with.
+    #[test]
+    fn the_warm_up_does_not_wind_the_threshold_up() {
+        let mut p = Predictive::new(PredictiveConfig::default());
+        let start = p.threshold();
+        assert_eq!(p.calls_to_place(&view(10, &[], &[])), 10, "progressive");
+        let mut now = NOW;
+        for _ in 0..300 {
+            now += 10.0;
+            p.observe(now, Observed::Connected);
+        }
+        assert!((p.threshold() - start).abs() < 1e-12, "{}", p.threshold());
     }
 }

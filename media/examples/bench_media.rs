@@ -3,12 +3,16 @@
 //! tokio task and timer per call, in the same run.
 //!
 //! ```sh
-//! cargo run -p media --release --example bench_media -- [SECONDS] [CALLS...] [--only tokio|engine|rtp-only]
+//! cargo run -p media --release --example bench_media -- [SECONDS] [CALLS...] [--only tokio|engine|rtp-only|floor]
 //! ```
 //!
-//! Three ways: a tokio task and timer per call; the engine as the dialer
+//! Four ways: a tokio task and timer per call; the engine as the dialer
 //! runs calls (RTP and RTCP sockets); the engine with RTP sockets only (as
-//! the baseline has).
+//! the baseline has); and the floor: a thread per core sending ready-made
+//! packets from the same sockets on the same phase slots, with nothing
+//! else (no session, no reads, no commands), which is what the kernel's
+//! UDP path costs on this machine. Each count ends with each way's cost
+//! per packet over the floor's.
 //!
 //! Every call has its own socket (its own port, as with a carrier) and
 //! plays a long prompt to one receiver socket on loopback. The receiver
@@ -69,11 +73,13 @@ fn main() {
         "KB/call"
     );
     for &n in &counts {
-        for mode in [Mode::Tokio, Mode::Engine, Mode::EngineRtpOnly] {
+        let mut costs = Vec::new();
+        for mode in [Mode::Tokio, Mode::Engine, Mode::EngineRtpOnly, Mode::Floor] {
             if only.as_ref().is_some_and(|o| o != mode.name()) {
                 continue;
             }
             let r = run(mode, n, Duration::from_secs(seconds), cores);
+            costs.push((mode, r.us_per_packet));
             println!(
                 "{:<7} {:>6} {:>9} {:>8} {:>9.1} {:>9.2} {:>9.3} {:>9.3} {:>8.2} {:>8.1}",
                 mode.name(),
@@ -88,6 +94,19 @@ fn main() {
                 r.kb_per_call
             );
         }
+        if let Some(&(_, floor)) = costs.iter().find(|(m, _)| *m == Mode::Floor) {
+            let ratios: Vec<String> = costs
+                .iter()
+                .filter(|(m, _)| *m != Mode::Floor)
+                .map(|(m, us)| format!("{} {:.2}x", m.name(), us / floor))
+                .collect();
+            if !ratios.is_empty() {
+                println!(
+                    "{n} calls, cost per packet over the floor's: {}",
+                    ratios.join(", ")
+                );
+            }
+        }
     }
 }
 
@@ -98,6 +117,8 @@ enum Mode {
     Engine,
     /// RTP sockets only, as the tokio baseline has.
     EngineRtpOnly,
+    /// Ready-made packets sent on the phase slots, nothing else.
+    Floor,
 }
 
 impl Mode {
@@ -106,6 +127,7 @@ impl Mode {
             Mode::Tokio => "tokio",
             Mode::Engine => "engine",
             Mode::EngineRtpOnly => "rtp-only",
+            Mode::Floor => "floor",
         }
     }
 }
@@ -247,6 +269,29 @@ fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
             done.notify_waiters();
             rt.shutdown_timeout(Duration::from_secs(2));
         }
+        Mode::Floor => {
+            let mut shares: Vec<Vec<UdpSocket>> = (0..cores).map(|_| Vec::new()).collect();
+            for i in 0..n {
+                pace(started, i, n);
+                shares[i % cores].push(socket());
+            }
+            let done = Arc::new(AtomicBool::new(false));
+            let senders: Vec<_> = shares
+                .into_iter()
+                .enumerate()
+                .map(|(t, share)| {
+                    let (audio, done) = (audio.clone(), done.clone());
+                    std::thread::spawn(move || floor(share, t, cores, to, &audio, &done))
+                })
+                .collect();
+            cpu_window = window(measure_from, measure_to, || {
+                held_kb = (rss_kb() - rss0, slab_kb() - slab0);
+            });
+            done.store(true, Ordering::Relaxed);
+            for s in senders {
+                s.join().expect("floor sender");
+            }
+        }
     }
     stop.store(true, Ordering::Relaxed);
     let got = rx.join().expect("receiver");
@@ -269,6 +314,42 @@ fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
         p99_ms: at(0.99),
         max_ms: deviations.last().copied().unwrap_or(f64::NAN),
         kb_per_call: (held_kb.0 + held_kb.1) as f64 / n as f64,
+    }
+}
+
+/// The floor's sender thread `t` of `threads`: the calls `t`, `t +
+/// threads`, ... each send a packet every 20 ms in their phase slot of a
+/// 1 ms tick, a PCMU header and 160 bytes of the prompt, and nothing more.
+fn floor(
+    sockets: Vec<UdpSocket>,
+    t: usize,
+    threads: usize,
+    to: std::net::SocketAddr,
+    audio: &[u8],
+    done: &AtomicBool,
+) {
+    let mut slots: Vec<Vec<(UdpSocket, u32, u16)>> = (0..20).map(|_| Vec::new()).collect();
+    for (k, s) in sockets.into_iter().enumerate() {
+        let ssrc = (k * threads + t) as u32;
+        slots[ssrc as usize % 20].push((s, ssrc, 0));
+    }
+    let mut packet = [0u8; 12 + 160];
+    packet[0] = 0x80;
+    let started = Instant::now();
+    let mut tick: usize = 0;
+    while !done.load(Ordering::Relaxed) {
+        for (socket, ssrc, seq) in &mut slots[tick % 20] {
+            let at = (usize::from(*seq) * 160) % (audio.len() - 160);
+            packet[2..4].copy_from_slice(&seq.to_be_bytes());
+            packet[4..8].copy_from_slice(&(u32::from(*seq) * 160).to_be_bytes());
+            packet[8..12].copy_from_slice(&ssrc.to_be_bytes());
+            packet[12..].copy_from_slice(&audio[at..at + 160]);
+            let _ = socket.send_to(&packet, to);
+            *seq = seq.wrapping_add(1);
+        }
+        tick += 1;
+        let next = started + Duration::from_millis(tick as u64);
+        std::thread::sleep(next.saturating_duration_since(Instant::now()));
     }
 }
 

@@ -281,14 +281,15 @@ impl Predictive {
         if !self.by_threshold {
             return progressive;
         }
+        if self.config.oracle {
+            return usize::from(progressive > 0 || self.oracle_wants_a_call(view)).min(view.lines);
+        }
+        // The oracle counts outcomes and is not held back near the cap.
         let threshold = if self.room_for_abandons() >= 1.0 {
             self.threshold
         } else {
             self.threshold * NEAR_THE_CAP
         };
-        if self.config.oracle {
-            return usize::from(progressive > 0 || self.oracle_wants_a_call(view)).min(view.lines);
-        }
         let grace = self.config.grace_s;
         // Agents and calls by how long they have been at it (in bins as
         // wide as the models'): the chances are worked out once per bin.

@@ -202,13 +202,25 @@ pub struct QueueEntry {
 }
 
 impl Agents {
+    /// Sends the service a request made around its reply channel, and
+    /// waits for the reply.
+    async fn ask<T>(
+        &self,
+        request: impl FnOnce(oneshot::Sender<T>) -> Request,
+    ) -> Result<T, String> {
+        let (reply, answer) = oneshot::channel();
+        self.requests
+            .send(request(reply))
+            .map_err(|_| GONE.to_string())?;
+        answer.await.map_err(|_| GONE.to_string())
+    }
+
     /// Puts a debtor in a queue. The events for this call arrive on `events`.
     pub async fn enqueue(
         &self,
         entry: QueueEntry,
         events: mpsc::UnboundedSender<QueueEvent>,
     ) -> Result<(), String> {
-        let (reply, answer) = oneshot::channel();
         let QueueEntry {
             call,
             queue,
@@ -217,19 +229,17 @@ impl Agents {
             pop,
             preview,
         } = entry;
-        self.requests
-            .send(Request::Enqueue {
-                call,
-                queue,
-                skills,
-                priority,
-                pop,
-                events,
-                preview,
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())?
+        self.ask(|reply| Request::Enqueue {
+            call,
+            queue,
+            skills,
+            priority,
+            pop,
+            events,
+            preview,
+            reply,
+        })
+        .await?
     }
 
     pub fn offer_answered(&self, call: QueueCallId) {
@@ -252,23 +262,16 @@ impl Agents {
 
     /// An agent asks for a state change (HTTP API, CLI).
     pub async fn request(&self, login: &str, request: AgentRequest) -> Result<(), String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Agent {
-                login: login.to_owned(),
-                request,
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())?
+        self.ask(|reply| Request::Agent {
+            login: login.to_owned(),
+            request,
+            reply,
+        })
+        .await?
     }
 
     pub async fn snapshot(&self) -> Result<Snapshot, String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Snapshot(reply))
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())
+        self.ask(Request::Snapshot).await
     }
 
     /// The agents who serve `queue` and what they did since the last ask
@@ -278,15 +281,12 @@ impl Agents {
         queue: &str,
         grace: Duration,
     ) -> Result<Option<PacingState>, String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Pacing {
-                queue: queue.to_owned(),
-                grace,
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())
+        self.ask(|reply| Request::Pacing {
+            queue: queue.to_owned(),
+            grace,
+            reply,
+        })
+        .await
     }
 
     /// Preview dialing: reserves the best ready agent of `queue` for the
@@ -297,16 +297,13 @@ impl Agents {
         key: u64,
         debtor: serde_json::Value,
     ) -> Result<Option<Previewing>, String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Preview {
-                queue: queue.to_owned(),
-                key,
-                pop: debtor,
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())
+        self.ask(|reply| Request::Preview {
+            queue: queue.to_owned(),
+            key,
+            pop: debtor,
+            reply,
+        })
+        .await
     }
 
     /// A callback due: reserves the best ready agent of `queue` for the
@@ -320,16 +317,13 @@ impl Agents {
         key: u64,
         debtor: serde_json::Value,
     ) -> Result<Option<String>, String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Reserve {
-                queue: queue.to_owned(),
-                key,
-                pop: debtor,
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())
+        self.ask(|reply| Request::Reserve {
+            queue: queue.to_owned(),
+            key,
+            pop: debtor,
+            reply,
+        })
+        .await
     }
 
     /// The agent's decision on the debtor they preview.
@@ -338,28 +332,22 @@ impl Agents {
         login: &str,
         decision: PreviewDecision,
     ) -> Result<(), String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::PreviewDecision {
-                login: login.to_lowercase(),
-                decision,
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())?
+        self.ask(|reply| Request::PreviewDecision {
+            login: login.to_lowercase(),
+            decision,
+            reply,
+        })
+        .await?
     }
 
     /// The preview waiting for this agent's decision (what their desktop
     /// is told on connecting, when it missed the notice).
     pub async fn showing(&self, login: &str) -> Result<Option<Notice>, String> {
-        let (reply, answer) = oneshot::channel();
-        self.requests
-            .send(Request::Showing {
-                login: login.to_lowercase(),
-                reply,
-            })
-            .map_err(|_| GONE.to_string())?;
-        answer.await.map_err(|_| GONE.to_string())
+        self.ask(|reply| Request::Showing {
+            login: login.to_lowercase(),
+            reply,
+        })
+        .await
     }
 
     /// The preview's call is over without reaching the agent (skipped, not

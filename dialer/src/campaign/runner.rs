@@ -722,9 +722,7 @@ pub async fn run(
         Some(_) => summary.retries_later += 1,
         None => {}
     }
-    for _ in 0..feed.retries_left() + awaiting_agent.len() {
-        summary.retries_later += 1;
-    }
+    summary.retries_later += feed.retries_left() + awaiting_agent.len();
     // Agents reserved for calls that were not placed are free again.
     let unplaced = held
         .iter()

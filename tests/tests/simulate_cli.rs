@@ -82,4 +82,15 @@ fn an_impossible_shift_is_refused() {
         "{}",
         text(&out)
     );
+    let out = dialer(
+        &repo_root(),
+        &["simulate", "--patience-s", "0"],
+        Duration::from_secs(30),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("--patience-s must be above 0"),
+        "{}",
+        text(&out)
+    );
 }

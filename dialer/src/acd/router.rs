@@ -104,6 +104,11 @@ pub struct PacingState {
     /// Debtors who got no agent within the grace time (they left the
     /// queue, overflowed, or the agent answered later), since the last ask.
     pub abandoned: usize,
+    /// Every wait for an agent that ended since the last ask: seconds
+    /// waited, and whether the debtor hung up then (rather than being
+    /// connected or moved on by the queue's overflow). What the pacer
+    /// learns the debtors' patience from.
+    pub waits: Vec<(f64, bool)>,
 }
 
 /// An end of a debtor's wait, for [`PacingState`].
@@ -113,6 +118,8 @@ struct WaitEnded {
     enqueued_at: Instant,
     at: Instant,
     connected: bool,
+    /// The debtor hung up while waiting.
+    hung_up: bool,
 }
 
 #[derive(Debug)]
@@ -351,7 +358,7 @@ impl Router {
             return;
         };
         self.connected.insert(call, (agent, w.queue));
-        self.wait_ended(now, &w, true);
+        self.wait_ended(now, &w, true, false);
         self.set_state(now, agent, AgentState::OnCall(call));
     }
 
@@ -389,19 +396,20 @@ impl Router {
         let Some(w) = self.waiting.remove(&call) else {
             return;
         };
-        self.wait_ended(now, &w, false);
+        self.wait_ended(now, &w, false, true);
         if let Some(agent) = w.offered_to {
             self.after_call(now, agent, None);
         }
         self.dispatch(now);
     }
 
-    fn wait_ended(&mut self, now: Instant, w: &Waiting, connected: bool) {
+    fn wait_ended(&mut self, now: Instant, w: &Waiting, connected: bool, hung_up: bool) {
         self.waits_ended.push(WaitEnded {
             queue: w.queue,
             enqueued_at: w.enqueued_at,
             at: now,
             connected,
+            hung_up,
         });
     }
 
@@ -442,7 +450,9 @@ impl Router {
             .map(|(_, talk, wrap)| (talk, wrap))
             .collect();
         for end in self.waits_ended.drain(..).filter(|e| e.queue == queue) {
-            if end.connected && end.at.duration_since(end.enqueued_at) <= grace {
+            let waited = end.at.duration_since(end.enqueued_at);
+            state.waits.push((waited.as_secs_f64(), end.hung_up));
+            if end.connected && waited <= grace {
                 state.connected += 1;
             } else {
                 state.abandoned += 1;
@@ -546,6 +556,7 @@ impl Router {
             enqueued_at: w.enqueued_at,
             at: now,
             connected: false,
+            hung_up: false,
         };
         self.waits_ended.push(ended);
         let Some(w) = self.waiting.get_mut(&call) else {

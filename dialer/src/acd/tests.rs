@@ -534,6 +534,7 @@ fn the_pacer_sees_the_queue_agents_and_learns_their_calls_and_the_abandons() {
     assert_eq!(state.busy, vec![(begun, None), (begun + secs(1), None)]);
     assert_eq!((state.waiting, state.talking), (1, 2));
     assert_eq!((state.connected, state.abandoned), (1, 1));
+    assert_eq!(state.waits, vec![(1.0, false), (5.0, false)]);
     w.advance(secs(1));
     w.router.handle_abandon(w.now, QueueCallId(3));
 
@@ -544,6 +545,7 @@ fn the_pacer_sees_the_queue_agents_and_learns_their_calls_and_the_abandons() {
     let state = w.router.pacing(w.now, q, grace);
     assert_eq!(state.busy[0], (begun, Some(wrapping)));
     assert_eq!((state.connected, state.abandoned), (0, 1));
+    assert_eq!(state.waits, vec![(1.0, true)], "the debtor hung up waiting");
     assert!(state.freed.is_empty());
     w.run_until(secs(71));
     let state = w.router.pacing(w.now, q, grace);

@@ -6,7 +6,8 @@
 //! what the last answer allowed. The pacer learns from what happens: each
 //! call's ring (answered or not, and how long), each agent's call and
 //! wrap-up, each answered debtor connected to an agent within the grace
-//! time or abandoned.
+//! time or abandoned, and how long each waited (and whether they hung up
+//! waiting).
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -172,6 +173,10 @@ impl LivePacer {
         let now = self.secs(Instant::now());
         for (talk_s, wrap_s) in state.freed {
             self.pacer.observe(now, Observed::Freed { talk_s, wrap_s });
+        }
+        for &(waited_s, hung_up) in &state.waits {
+            self.pacer
+                .observe(now, Observed::Waited { waited_s, hung_up });
         }
         for _ in 0..state.connected {
             self.pacer.observe(now, Observed::Connected);

@@ -34,6 +34,10 @@ pub struct SimulateArgs {
     /// Mean ring time before an answer, seconds.
     #[arg(long, default_value_t = 10.0)]
     ring_s: f64,
+    /// Mean seconds a debtor who hears no agent waits before hanging up
+    /// (exponential; default: every debtor waits the 2 s grace time).
+    #[arg(long)]
+    patience_s: Option<f64>,
     #[arg(long, default_value_t = 8.0)]
     hours: f64,
     #[arg(long, default_value_t = 1)]
@@ -94,6 +98,7 @@ impl SimulateArgs {
             machine_rate: self.machine_rate,
             wrap_s: self.wrap_s,
             answer_ring_s: self.ring_s,
+            patience_s: self.patience_s,
             change: self
                 .answer_rate_after
                 .map(|rate| (self.change_at_h.unwrap_or(self.hours / 2.0), rate)),
@@ -109,13 +114,16 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     if args.agents == 0 || args.hours <= 0.0 {
         anyhow::bail!("--agents and --hours must be above 0");
     }
+    if args.patience_s.is_some_and(|p| p.is_nan() || p <= 0.0) {
+        anyhow::bail!("--patience-s must be above 0");
+    }
     if args.grid {
         grid(&args);
         return Ok(());
     }
     let config = args.shift(args.agents, args.answer_rate, args.handle_s, args.seed);
     println!(
-        "{} agents, {} h, {:.0}% of calls answered by a person{}, {:.0} s talk + {:.0} s wrap-up, seed {}",
+        "{} agents, {} h, {:.0}% of calls answered by a person{}, {:.0} s talk + {:.0} s wrap-up{}, seed {}",
         config.agents,
         config.hours,
         config.answer_rate * 100.0,
@@ -125,6 +133,10 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
             .unwrap_or_default(),
         config.handle_s,
         config.wrap_s,
+        config
+            .patience_s
+            .map(|p| format!(", debtors waiting hang up after {p} s on average"))
+            .unwrap_or_default(),
         config.seed
     );
     println!(

@@ -19,6 +19,8 @@
 #![deny(clippy::disallowed_methods)]
 
 mod estimate;
+mod left;
+mod patience;
 mod predictive;
 
 pub use estimate::{BusyModel, RingModel};
@@ -100,6 +102,10 @@ pub enum Observed {
     Connected,
     /// A person who answered got no agent within the grace time.
     Abandoned,
+    /// A debtor's wait for an agent ended after `waited_s`: they hung up
+    /// then (`hung_up`), or were connected or moved on by the queue. The
+    /// debtors' patience is learned from these.
+    Waited { waited_s: f64, hung_up: bool },
 }
 
 /// How a campaign paces its calls (the dialing mode).

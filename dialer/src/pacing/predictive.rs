@@ -9,11 +9,14 @@
 //! wrap-up times for one wrapping up), less the debtors who will
 //! have answered before (waiting now, or ringing and answered by then, by
 //! how calls that have rung that long end, and the calls placed before
-//! this one). If fewer than one agent is likely left, the call would be
-//! abandoned, and so would a call answered after it that counts on the
-//! same agent; the chance of that, averaged over the ring times, must be
-//! at most the pacer's threshold. Calls are placed one by one while the
-//! next one passes.
+//! this one); counted exactly while the chances are few (`left`). If
+//! fewer than one agent is likely left, the call would be abandoned, and
+//! so would a call answered after it that counts on the same agent; the
+//! chance of that, averaged over the ring times, must be at most the
+//! pacer's threshold. Calls are placed one by one while the next one
+//! passes. The time an answered debtor waits is the grace time, or less
+//! where debtors were seen to hang up sooner (`patience`): then the chance
+//! is averaged over their patience too.
 //!
 //! Placing a call whenever its abandon chance is under a threshold is the
 //! best trade of agent time against abandons there is for a fixed cost of
@@ -46,6 +49,8 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::estimate::{BusyModel, RingModel};
+use super::left::{EXACT_TERMS, Left};
+use super::patience::PatienceModel;
 use super::{Observed, View};
 
 /// Ring-time quantiles a call's answer is spread over.
@@ -71,6 +76,9 @@ const GUARD_ANSWERS: u64 = 200;
 /// The threshold's share while one more abandon would put the window's
 /// count over the cap: only calls almost sure to find an agent.
 const NEAR_THE_CAP: f64 = 0.1;
+/// Patience quantiles a debtor's wait is spread over (when debtors hang
+/// up within the grace time).
+const PATIENCE_GRID: usize = 4;
 
 #[derive(Debug, Clone)]
 pub struct PredictiveConfig {
@@ -108,6 +116,7 @@ pub struct Predictive {
     config: PredictiveConfig,
     ring: RingModel,
     busy: BusyModel,
+    patience: PatienceModel,
     /// Place a call when its abandon chance is at most this.
     threshold: f64,
     tuned_at: Option<f64>,
@@ -132,6 +141,7 @@ impl Predictive {
         Predictive {
             ring: RingModel::new(config.memory),
             busy: BusyModel::new(config.memory),
+            patience: PatienceModel::default(),
             threshold: 0.03,
             tuned_at: None,
             recent: (0.0, 0.0),
@@ -180,6 +190,7 @@ impl Predictive {
                 self.learn_rung(now);
             }
             Observed::Freed { talk_s, wrap_s } => self.busy.observe(talk_s, wrap_s),
+            Observed::Waited { waited_s, hung_up } => self.patience.observe(waited_s, hung_up),
             Observed::Connected | Observed::Abandoned => {
                 self.forget_abandons(now);
                 let abandoned = event == Observed::Abandoned;
@@ -267,6 +278,24 @@ impl Predictive {
         self.config.abandon_cap * (answered + 1) as f64 - abandoned as f64
     }
 
+    /// How long an answered debtor waits for an agent before being
+    /// abandoned, with the share of debtors who wait that long: the grace
+    /// time for all, unless debtors were seen to hang up sooner (then
+    /// their patience, quantile by quantile, up to the grace time).
+    fn waits(&self, grace: f64) -> Vec<(f64, f64)> {
+        let shares: [f64; PATIENCE_GRID] =
+            std::array::from_fn(|q| (q as f64 + 0.5) / PATIENCE_GRID as f64);
+        let mut waits: Vec<(f64, f64)> = Vec::with_capacity(PATIENCE_GRID);
+        for patience in self.patience.quantiles(&shares) {
+            let wait = patience.map_or(grace, |p| p.min(grace));
+            match waits.last_mut() {
+                Some((last, weight)) if *last == wait => *weight += 1.0 / PATIENCE_GRID as f64,
+                _ => waits.push((wait, 1.0 / PATIENCE_GRID as f64)),
+            }
+        }
+        waits
+    }
+
     pub fn calls_to_place(&mut self, view: &View) -> usize {
         self.forget_abandons(view.now);
         self.learn_rung(view.now);
@@ -319,64 +348,66 @@ impl Predictive {
             0.5,
         );
         let rung = binned(view.ringing.iter().map(|c| now - c.placed), 0.5);
-        // For each ring-time quantile: free agents less earlier answers,
-        // as a mean and a variance.
-        let mut room = [(0.0f64, 0.0f64); GRID];
-        let mut shares = [0.0f64; GRID];
-        for (k, (mean, variance)) in room.iter_mut().enumerate() {
-            let share = (k as f64 + 0.5) / GRID as f64;
-            shares[k] = share;
-            let ring = self.ring.person_ring_quantile(share);
-            *mean = view.ready as f64 - view.waiting as f64
-                + frees.partition_point(|&t| t <= now + ring + grace) as f64;
-            let mut add = |bins: &[(f64, f64)], chance: &dyn Fn(f64) -> f64, sign: f64| {
-                for &(elapsed, count) in bins {
-                    let p = chance(elapsed);
-                    *mean += sign * count * p;
-                    *variance += count * p * (1.0 - p);
-                }
-            };
-            add(
-                &talking,
-                &|e| self.busy.free_within_talking(e, ring + grace),
-                1.0,
-            );
-            add(
-                &wrapping,
-                &|e| self.busy.free_within_wrapping(e, ring + grace),
-                1.0,
-            );
-            add(&rung, &|e| self.ring.person_within(e, ring), -1.0);
-        }
+        // How long an answered debtor waits for an agent: the grace time,
+        // or less where debtors were seen to hang up sooner; each wait
+        // with its share of the debtors.
+        let waits = self.waits(grace);
+        // For each wait and ring-time quantile: free agents less earlier
+        // answers.
+        let terms: f64 = [&talking, &wrapping, &rung]
+            .iter()
+            .flat_map(|bins| bins.iter().map(|&(_, count)| count))
+            .sum();
+        let exact = terms as usize <= EXACT_TERMS;
+        let shares: [f64; GRID] = std::array::from_fn(|k| (k as f64 + 0.5) / GRID as f64);
+        let mut room: Vec<(f64, [Left; GRID])> = waits
+            .iter()
+            .map(|&(wait, weight)| {
+                let lefts = std::array::from_fn(|k| {
+                    let ring = self.ring.person_ring_quantile(shares[k]);
+                    let known = view.ready as i64 - view.waiting as i64
+                        + frees.partition_point(|&t| t <= now + ring + wait) as i64;
+                    let mut left = Left::new(known, exact);
+                    for &(elapsed, count) in &talking {
+                        let p = self.busy.free_within_talking(elapsed, ring + wait);
+                        left.add(count as usize, p, 1);
+                    }
+                    for &(elapsed, count) in &wrapping {
+                        let p = self.busy.free_within_wrapping(elapsed, ring + wait);
+                        left.add(count as usize, p, 1);
+                    }
+                    for &(elapsed, count) in &rung {
+                        left.add(count as usize, self.ring.person_within(elapsed, ring), -1);
+                    }
+                    left
+                });
+                (weight, lefts)
+            })
+            .collect();
         let mut placed = 0;
         while placed < view.lines {
-            let n = placed as f64;
             // The chance that, were a person to answer at each instant,
             // fewer than one agent is left then or at any later instant:
             // a call answered early takes an agent that a call placed
             // before it, answered later, may be counting on.
-            let short: Vec<f64> = room
-                .iter()
-                .zip(&shares)
-                .map(|(&(mean, variance), &share)| {
-                    // The calls placed before this one, answered by then.
-                    let before = person * share;
-                    let left = mean - n * before;
-                    let spread = (variance + n * before * (1.0 - before)).max(1e-6).sqrt();
-                    // Needs one agent left: P(left < 1) = P(left <= 0.5).
-                    normal_cdf((0.5 - left) / spread)
-                })
-                .collect();
-            let mut worst_later = 0.0f64;
             let mut chance = 0.0;
-            for &p in short.iter().rev() {
-                worst_later = worst_later.max(p);
-                chance += worst_later;
+            for (weight, lefts) in &room {
+                let mut worst_later = 0.0f64;
+                for left in lefts.iter().rev() {
+                    worst_later = worst_later.max(left.chance_none());
+                    chance += weight * worst_later;
+                }
             }
             if chance / GRID as f64 > threshold {
                 break;
             }
             placed += 1;
+            // This call, answered by each instant, takes an agent then.
+            for (_, lefts) in &mut room {
+                for (left, &share) in lefts.iter_mut().zip(&shares) {
+                    left.add(1, person * share, -1);
+                }
+            }
         }
         placed.max(progressive.min(view.lines))
     }
@@ -434,23 +465,6 @@ fn binned(durations: impl Iterator<Item = f64>, width: f64) -> Vec<(f64, f64)> {
         }
     }
     out
-}
-
-/// The standard normal distribution function (Abramowitz and Stegun
-/// 7.1.26, error under 1.5e-7).
-fn normal_cdf(x: f64) -> f64 {
-    let z = x.abs() / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.327_591_1 * z);
-    let poly = t
-        * (0.254_829_592
-            + t * (-0.284_496_736
-                + t * (1.421_413_741 + t * (-1.453_152_027 + t * 1.061_405_429))));
-    let erfc = poly * (-z * z).exp();
-    if x >= 0.0 {
-        1.0 - erfc / 2.0
-    } else {
-        erfc / 2.0
-    }
 }
 
 #[cfg(test)]
@@ -512,13 +526,6 @@ mod tests {
         }
     }
 
-    #[test]
-    fn the_normal_distribution_function() {
-        assert!((normal_cdf(0.0) - 0.5).abs() < 1e-7);
-        assert!((normal_cdf(1.96) - 0.975).abs() < 1e-4);
-        assert!((normal_cdf(-1.0) - 0.158_655).abs() < 1e-5);
-    }
-
     /// Ten agents ready, nothing ringing, a quarter of calls answered: it
     /// places about ten calls per four, more than one per agent.
     #[test]
@@ -577,6 +584,33 @@ mod tests {
             frees: Foresight::Unknown,
         }; 10];
         assert!(p.calls_to_place(&view(0, &wrapping, &[])) >= 10);
+    }
+
+    /// Debtors seen to hang up after half a second of silence: an agent
+    /// who frees within the grace time but after that is too late, and
+    /// fewer calls are placed on the agents about to free.
+    #[test]
+    fn debtors_who_hang_up_sooner_than_the_grace_time_shorten_the_wait() {
+        let mut p = trained();
+        // Just into their 10 s wrap-up: free when the earliest answers
+        // (8-12 s) have waited 2 s, not when they have waited 0.5 s.
+        let busy = [Busy {
+            since: NOW - 200.0,
+            wrapping_since: Some(NOW),
+            frees: Foresight::Unknown,
+        }; 20];
+        let patient = p.calls_to_place(&view(5, &busy, &[]));
+        for i in 0..100 {
+            let hung_up = i % 2 == 0;
+            let waited_s = if hung_up { 0.5 } else { 0.0 };
+            p.observe(NOW, Observed::Waited { waited_s, hung_up });
+        }
+        assert_eq!(p.waits(2.0), vec![(0.5, 1.0)]);
+        let impatient = p.calls_to_place(&view(5, &busy, &[]));
+        assert!(
+            impatient < patient,
+            "{impatient} calls for debtors who wait 0.5 s, {patient} for 2 s"
+        );
     }
 
     /// Calls already ringing count against the free agents.

@@ -5,7 +5,7 @@
 //! rate (which may change mid-shift), an answering machine with the
 //! machine rate, and the rest ring out or are busy. A person who answers
 //! waits up to the grace time (2 s) for an agent and is abandoned after
-//! it; an agent talks for a log-normal time and then wraps up. The pacer
+//! it, or hangs up sooner if given a patience (`patience_s`); an agent talks for a log-normal time and then wraps up. The pacer
 //! is asked how many calls to place every half second and whenever an
 //! agent frees up, exactly as it would be in a live campaign; it learns
 //! from the same events. Events run in virtual time, so an 8-hour shift
@@ -50,6 +50,9 @@ pub struct ShiftConfig {
     pub wrap_s: f64,
     /// Seconds an answered person waits for an agent before abandoned.
     pub grace_s: f64,
+    /// Mean seconds an answered person who hears no agent waits before
+    /// hanging up (exponential); `None`: every one waits the grace time.
+    pub patience_s: Option<f64>,
     /// Trunk channels: the most calls ringing at once.
     pub lines: usize,
     /// How often the pacer is asked, besides when an agent frees.
@@ -73,6 +76,7 @@ impl ShiftConfig {
             handle_cv: 0.6,
             wrap_s: 10.0,
             grace_s: 2.0,
+            patience_s: None,
             lines: agents * 20,
             tick_s: 0.5,
         }
@@ -388,7 +392,12 @@ impl Shift<'_> {
                 } else {
                     self.calls[index].waiting_since = Some(now);
                     self.waiting.push_back(index);
-                    self.schedule(now + self.config.grace_s, Event::GraceOver(index));
+                    let mut wait = self.config.grace_s;
+                    if let Some(mean) = self.config.patience_s {
+                        let u: f64 = self.rng.random();
+                        wait = wait.min(-mean * (1.0 - u).ln());
+                    }
+                    self.schedule(now + wait, Event::GraceOver(index));
                 }
             }
             Outcome::Machine => self.report.machines += 1,
@@ -407,6 +416,13 @@ impl Shift<'_> {
         self.schedule(frees, Event::Free(agent));
         self.report.connected += 1;
         self.waits.push(now - answered);
+        pacer.observe(
+            now,
+            Observed::Waited {
+                waited_s: now - answered,
+                hung_up: false,
+            },
+        );
         pacer.observe(now, Observed::Connected);
     }
 
@@ -432,6 +448,9 @@ impl Shift<'_> {
             {
                 self.answered_after_change.1 += 1;
             }
+            let waited_s = now - self.calls[index].waiting_since.unwrap_or(now);
+            let hung_up = waited_s < self.config.grace_s;
+            pacer.observe(now, Observed::Waited { waited_s, hung_up });
             pacer.observe(now, Observed::Abandoned);
         }
     }
@@ -560,6 +579,26 @@ mod tests {
                 prog.occupancy
             );
         }
+    }
+
+    /// Debtors who hang up after about a second of silence, sooner than
+    /// the grace time: the pacer learns their patience and the cap holds;
+    /// those connected waited less than patient debtors do.
+    #[test]
+    fn impatient_debtors_hang_up_and_the_cap_holds() {
+        let patient = shift(10, 0.25, 60.0, 3);
+        let impatient = ShiftConfig {
+            patience_s: Some(1.0),
+            ..patient.clone()
+        };
+        let calm = simulate(&patient, predictive());
+        let hasty = simulate(&impatient, predictive());
+        assert!(hasty.abandon_rate <= 0.03, "{hasty:?}");
+        assert!(hasty.abandoned > 0, "{hasty:?}");
+        assert!(
+            hasty.mean_wait_s < calm.mean_wait_s,
+            "{hasty:?} vs {calm:?}"
+        );
     }
 
     /// An answer rate that drops from 30% to 10% mid-shift: the cap still

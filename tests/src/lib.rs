@@ -9,6 +9,7 @@
 pub mod agents;
 pub mod audio;
 pub mod capture;
+pub mod desktop;
 pub mod pcap;
 pub mod rtp_timing;
 pub mod sipp;

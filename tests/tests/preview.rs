@@ -8,13 +8,10 @@
 use std::time::{Duration, Instant};
 
 use dialer_tests::agents::{SippAgent, connect_flow};
+use dialer_tests::desktop::{AGENT1001 as BASIC, connect_events, http_client, next_notice};
 use dialer_tests::{
     Campaign, CampaignSpec, SimCarrier, dialer, free_port, parse_report, text, wait_with_timeout,
 };
-use futures::StreamExt;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-const BASIC: &str = "Basic YWdlbnQxMDAxOnNlY3JldDEwMDE="; // agent1001:secret1001
 
 #[test]
 fn the_agent_accepts_a_previewed_debtor_then_skips_the_next() {
@@ -68,8 +65,7 @@ preview_timeout_s = 0
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let previews = runtime.block_on(async {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::new();
+        let http = http_client();
         let deadline = Instant::now() + Duration::from_secs(10);
         while http.get(format!("{base}/agents")).send().await.is_err() {
             assert!(Instant::now() < deadline, "the API did not come up");
@@ -94,25 +90,11 @@ preview_timeout_s = 0
             assert!(Instant::now() < deadline, "no preview within 30 s: {agent}");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        let mut request = format!("ws://127.0.0.1:{api_port}/agents/agent1001/events")
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", BASIC.parse().unwrap());
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the agent's WebSocket");
+        let mut socket = connect_events(api_port, "agent1001", BASIC).await;
         let mut previews = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         while previews.len() < 2 {
-            let message = tokio::time::timeout_at(deadline, socket.next())
-                .await
-                .expect("two previews within 60 s")
-                .expect("the socket stays open")
-                .expect("a message");
-            let value: serde_json::Value =
-                serde_json::from_str(message.to_text().unwrap()).unwrap();
+            let value = next_notice(&mut socket, deadline, "two previews within 60 s").await;
             if value["type"] != "preview" {
                 continue;
             }

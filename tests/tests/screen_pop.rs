@@ -10,9 +10,8 @@
 use std::time::{Duration, Instant};
 
 use dialer_tests::agents::{SippAgent, transfer_spec, without_colors};
+use dialer_tests::desktop::{AGENT1001 as BASIC, connect_events, http_client, next_notice};
 use dialer_tests::{Campaign, SimCarrier, dialer, free_port, text, wait_with_timeout};
-use futures::StreamExt;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 const PLAN: &str = r#"
 [[number]]
@@ -22,7 +21,6 @@ digits = [{ at_s = 1.0, key = "1" }]
 hangup_after_s = 10
 "#;
 
-const BASIC: &str = "Basic YWdlbnQxMDAxOnNlY3JldDEwMDE="; // agent1001:secret1001
 const SUPERVISOR: &str = "token-del-supervisor-2026";
 
 #[test]
@@ -69,9 +67,7 @@ wrap_up_s = 30
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let (pop, states, attempt) = runtime.block_on(async {
-        // reqwest is built with rustls and no default crypto provider.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::new();
+        let http = http_client();
         // Without the agent's password: 401.
         let deadline = Instant::now() + Duration::from_secs(10);
         let denied = loop {
@@ -89,26 +85,17 @@ wrap_up_s = 30
         };
         assert_eq!(denied.status(), 401);
 
-        let mut request = format!("ws://127.0.0.1:{api_port}/agents/agent1001/events")
-            .into_client_request()
-            .unwrap();
-        request
-            .headers_mut()
-            .insert("authorization", BASIC.parse().unwrap());
-        let (mut socket, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("the agent's WebSocket");
+        let mut socket = connect_events(api_port, "agent1001", BASIC).await;
         let mut pop = None;
         let mut states = Vec::new();
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         while !states.iter().any(|s| s == "on_call") {
-            let message = tokio::time::timeout_at(deadline, socket.next())
-                .await
-                .expect("the screen pop and on_call within 30 s")
-                .expect("the socket stays open")
-                .expect("a message");
-            let value: serde_json::Value =
-                serde_json::from_str(message.to_text().unwrap()).unwrap();
+            let value = next_notice(
+                &mut socket,
+                deadline,
+                "the screen pop and on_call within 30 s",
+            )
+            .await;
             match value["type"].as_str() {
                 Some("offer") => pop = Some(value),
                 Some("state") => states.push(value["state"].as_str().unwrap().to_owned()),
@@ -235,14 +222,8 @@ wrap_up_s = 30
         // and the pause asked during the call begins.
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
         loop {
-            let message = tokio::time::timeout_at(deadline, socket.next())
-                .await
-                .expect("wrap-up within 30 s")
-                .expect("the socket stays open")
-                .expect("a message");
-            let value: serde_json::Value =
-                serde_json::from_str(message.to_text().unwrap()).unwrap();
-            if value["state"] == "wrap_up" {
+            let notice = next_notice(&mut socket, deadline, "wrap-up within 30 s").await;
+            if notice["state"] == "wrap_up" {
                 break;
             }
         }

@@ -10,6 +10,7 @@ pub mod agents;
 pub mod audio;
 pub mod capture;
 pub mod desktop;
+pub mod pacing;
 pub mod pcap;
 pub mod rtp_timing;
 pub mod sipp;
@@ -229,6 +230,16 @@ impl CampaignSpec {
     }
 }
 
+/// The list file of `contacts` (id, phone, name), each owing 1234.50 by
+/// 2026-12-15.
+pub fn contacts_csv(contacts: &[(String, String, String)]) -> String {
+    let mut csv = String::from("id,phone,name,balance,due_date\n");
+    for (id, phone, name) in contacts {
+        csv.push_str(&format!("{id},{phone},{name},1234.50,2026-12-15\n"));
+    }
+    csv
+}
+
 /// A campaign written into its own temporary folder.
 pub struct Campaign {
     pub dir: tempfile::TempDir,
@@ -241,11 +252,10 @@ impl Campaign {
         let dir = tempfile::tempdir().expect("temporary folder");
         let sip_port = free_port();
         let rtp_base = 30_000 + (sip_port % 300) * 100;
-        let mut csv = String::from("id,phone,name,balance,due_date\n");
-        for (id, phone, name) in &spec.contacts {
-            csv.push_str(&format!("{id},{phone},{name},1234.50,2026-12-15\n"));
-        }
-        let csv = spec.contacts_csv.clone().unwrap_or(csv.into_bytes());
+        let csv = spec
+            .contacts_csv
+            .clone()
+            .unwrap_or_else(|| contacts_csv(&spec.contacts).into_bytes());
         std::fs::write(dir.path().join("contacts.csv"), csv).expect("write contacts");
         let credentials = match spec.credentials {
             Some((user, pass)) => format!("username = \"{user}\"\npassword = \"{pass}\"\n"),

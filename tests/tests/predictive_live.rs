@@ -13,90 +13,17 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use dialer_tests::agents::{Baresip, connect_flow};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, text};
+use dialer_tests::agents::Baresip;
+use dialer_tests::pacing::{answers, most_at_once, plan, two_agent_campaign};
+use dialer_tests::{Campaign, SimCarrier, text};
 
 const CONTACTS: usize = 160;
 
-/// Whether contact `i` answers: 3 in 10, spread irregularly along the list
-/// (a pacer bets on answers being independent; three answers in a row for
-/// two agents would be abandoned by any pacer but a progressive one).
-fn answers(i: usize) -> bool {
-    let mut x = (i as u64).wrapping_add(0x9E37_79B9_7F4A_7C15);
-    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    (x ^ (x >> 31)) % 10 < 3
-}
-
-/// The most calls up at once among `rows` (from their start and end).
-fn most_at_once(rows: &[&BTreeMap<String, String>]) -> usize {
-    let mut edges: Vec<(DateTime<Utc>, i32)> = Vec::new();
-    for r in rows {
-        edges.push((r["started_at"].parse().unwrap(), 1));
-        edges.push((r["ended_at"].parse().unwrap(), -1));
-    }
-    edges.sort();
-    let (mut up, mut most) = (0, 0);
-    for (_, d) in edges {
-        up += d;
-        most = most.max(up);
-    }
-    most as usize
-}
-
 #[test]
 fn the_predictive_pacer_learns_then_dials_ahead_of_the_agents() {
-    let mut plan = String::from("[default]\naction = \"busy\"\nring_s = 0.1\n");
-    for i in (0..CONTACTS).filter(|&i| answers(i)) {
-        plan.push_str(&format!(
-            "\n[[number]]\nnumber = \"+52551200{i:04}\"\nring_s = 0.3\nhangup_after_s = 1.5\n"
-        ));
-    }
-    let carrier = SimCarrier::start(&plan);
+    let carrier = SimCarrier::start(&plan(0..CONTACTS));
     let dir = tempfile::tempdir().unwrap();
-    let mut spec = CampaignSpec::new(carrier.port);
-    spec.contacts = (0..CONTACTS)
-        .map(|i| {
-            (
-                format!("P-{i:03}"),
-                format!("55 1200 {i:04}"),
-                format!("Deudor {i}"),
-            )
-        })
-        .collect();
-    spec.max_channels = 20;
-    spec.max_cps = 50.0;
-    // The flow is its transfer: a debtor reaches an agent on answering.
-    let flow = connect_flow(dir.path(), "cobranza");
-    spec.campaign_extra = format!("flow = \"{}\"\nmax_call_s = 60\n", flow.display());
-    spec.sections = r#"
-[registrar]
-min_expires_s = 30
-
-[[agent]]
-login = "agent3001"
-password = "secret3001"
-skills = ["cobranza:5"]
-
-[[agent]]
-login = "agent3002"
-password = "secret3002"
-skills = ["cobranza:5"]
-
-[[queue]]
-name = "cobranza"
-skills = ["cobranza"]
-wrap_up_s = 1
-max_wait_s = 2
-overflow = "hangup"
-overflow_prompt = ["file:sin-asesores"]
-
-[pacing]
-mode = "predictive"
-queue = "cobranza"
-"#
-    .into();
+    let spec = two_agent_campaign(carrier.port, dir.path(), 0..CONTACTS, "predictive");
     let campaign = Campaign::write(&spec);
     let agents = [
         Baresip::start(campaign.sip_port, "agent3001", "secret3001", "PCMU", 800.0),

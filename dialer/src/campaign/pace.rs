@@ -19,6 +19,7 @@ use crate::config::{AbandonWindow, PacingConfig, PacingMode};
 use crate::pacing::{
     Busy, Foresight, Observed, Pacer, Predictive, PredictiveConfig, Ringing, View,
 };
+use crate::store::PacingHistory;
 
 /// How often the loop asks the pacer.
 pub const DECIDE_EVERY: Duration = Duration::from_millis(100);
@@ -46,6 +47,8 @@ pub struct LivePacer {
     /// midnight, maybe during the run).
     window_start: DateTime<Utc>,
     at_window_start: (usize, usize),
+    /// Earlier runs' calls and agent calls learned at the start.
+    remembered: (usize, usize),
 }
 
 impl LivePacer {
@@ -81,6 +84,7 @@ impl LivePacer {
             window: config.abandon_window,
             window_start: config.abandon_window.start(Utc::now()),
             at_window_start: (0, 0),
+            remembered: (0, 0),
         })
     }
 
@@ -93,6 +97,16 @@ impl LivePacer {
     pub fn carry_over(&mut self, answered: u64, abandoned: u64) {
         self.before = (answered, abandoned);
         self.pacer.carry_over(answered, abandoned);
+    }
+
+    /// What the store says of the campaign's earlier calls; `wrap_s` is
+    /// the queue's wrap-up, for the agents' spells (the store keeps when
+    /// they talked). Returns how many calls and agent calls were learned.
+    pub fn remember(&mut self, history: &PacingHistory, wrap_s: f64) -> (usize, usize) {
+        let spells: Vec<(f64, f64)> = history.talks.iter().map(|&t| (t, wrap_s)).collect();
+        self.pacer.remember(&history.rings, &spells, &history.waits);
+        self.remembered = (history.rings.len(), spells.len());
+        self.remembered
     }
 
     /// A calendar day's window starts again at midnight: what was counted
@@ -239,9 +253,15 @@ impl LivePacer {
         );
         let (all_answered, all_abandoned) =
             (in_window.0 + self.before.0, in_window.1 + self.before.1);
+        let (calls, agent_calls) = self.remembered;
+        let learned = if calls + agent_calls > 0 && matches!(self.pacer, Pacer::Predictive(_)) {
+            format!("  learned from earlier runs: {calls} calls, {agent_calls} agent calls\n")
+        } else {
+            String::new()
+        };
         format!(
             "Pacing {} (queue {}): {answered} answered debtors reached the queue, {} connected to an agent within {} s, {abandoned} abandoned ({:.1}%)\n  \
-             over {}, this run included: {all_answered} answered, {all_abandoned} abandoned ({:.1}%)\n",
+             over {}, this run included: {all_answered} answered, {all_abandoned} abandoned ({:.1}%)\n{learned}",
             self.name(),
             self.queue,
             self.connected,

@@ -339,7 +339,18 @@ pub async fn run(
             )
             .await?;
         p.carry_over(answered, abandoned);
-        info!(pacing = %p.name(), queue = %p.queue(), answered, abandoned, "pacing by agents");
+        // Earlier runs' calls: a run that starts again paces from its
+        // first call instead of learning it all again.
+        let history = store
+            .pacing_history(campaign_id, p.queue(), Utc::now())
+            .await?;
+        let wrap_s = config.agents.queue(p.queue()).map_or(0.0, |q| q.wrap_up_s);
+        let (calls, agent_calls) = p.remember(&history, wrap_s);
+        info!(
+            pacing = %p.name(), queue = %p.queue(), answered, abandoned,
+            earlier_calls = calls, earlier_agent_calls = agent_calls,
+            "pacing by agents"
+        );
     }
     let mut answers = FuturesUnordered::new();
     // The pacer decides, or a preview is offered, on this tick (a campaign

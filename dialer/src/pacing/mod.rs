@@ -163,6 +163,18 @@ impl Pacer {
         }
     }
 
+    /// See [`Predictive::remember`]; the other modes learn nothing.
+    pub fn remember(
+        &mut self,
+        rings: &[(f64, bool)],
+        spells: &[(f64, f64)],
+        waits: &[(f64, bool)],
+    ) {
+        if let Pacer::Predictive(p) = self {
+            p.remember(rings, spells, waits);
+        }
+    }
+
     /// See [`Predictive::new_window`].
     pub fn new_window(&mut self) {
         if let Pacer::Predictive(p) = self {

@@ -204,6 +204,29 @@ impl Predictive {
         }
     }
 
+    /// Learns from an earlier run's calls, oldest first: how they rang
+    /// (seconds, and whether a person answered), the agents' spells (talk
+    /// and wrap-up seconds) and the debtors' waits (seconds, and whether
+    /// they hung up). They count as seen: with enough of them the run
+    /// paces from its first call instead of dialing progressively.
+    pub fn remember(
+        &mut self,
+        rings: &[(f64, bool)],
+        spells: &[(f64, f64)],
+        waits: &[(f64, bool)],
+    ) {
+        for &(ring_s, person) in rings {
+            self.longest_ring_s = self.longest_ring_s.max(ring_s);
+            self.ring.observe(ring_s, person);
+        }
+        for &(talk_s, wrap_s) in spells {
+            self.busy.observe(talk_s, wrap_s);
+        }
+        for &(waited_s, hung_up) in waits {
+            self.patience.observe(waited_s, hung_up);
+        }
+    }
+
     /// Learns the rung calls placed long enough ago that every call
     /// placed before them has ended.
     fn learn_rung(&mut self, now: f64) {
@@ -524,6 +547,28 @@ mod tests {
             waiting: 0,
             lines: 500,
         }
+    }
+
+    /// An earlier run's calls, remembered: no warm-up, it dials ahead of
+    /// the free agents from its first decision.
+    #[test]
+    fn what_earlier_runs_showed_skips_the_warm_up() {
+        let mut p = Predictive::new(PredictiveConfig::default());
+        p.carry_over(1_000, 10);
+        assert_eq!(p.calls_to_place(&view(10, &[], &[])), 10, "warm-up");
+        let rings: Vec<(f64, bool)> = (0..200)
+            .map(|i| {
+                if i % 4 == 0 {
+                    (10.0, true)
+                } else {
+                    (25.0, false)
+                }
+            })
+            .collect();
+        let spells = vec![(180.0, 10.0); 40];
+        p.remember(&rings, &spells, &[(0.0, false)]);
+        let n = p.calls_to_place(&view(10, &[], &[]));
+        assert!(n > 10, "{n} calls for 10 free agents");
     }
 
     /// Ten agents ready, nothing ringing, a quarter of calls answered: it

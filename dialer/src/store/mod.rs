@@ -22,6 +22,7 @@ use sqlx::sqlite::{
 use crate::campaign::{Contact, Disposition, HangupBy};
 
 mod agents;
+mod pacing;
 mod writer;
 
 use writer::{Write, Writer};
@@ -30,6 +31,7 @@ pub use agents::{
     AgentAccount, AgentDispositionRow, AgentEventRow, CallSummary, CallbackRow, FinishedQueueCall,
     NewQueueCall, QueueFigures,
 };
+pub use pacing::PacingHistory;
 
 /// Handle to the database; cheap to clone.
 #[derive(Debug, Clone)]

@@ -341,9 +341,17 @@ pub async fn run(
         p.carry_over(answered, abandoned);
         // Earlier runs' calls: a run that starts again paces from its
         // first call instead of learning it all again.
-        let history = store
+        let history = match store
             .pacing_history(campaign_id, p.queue(), Utc::now())
-            .await?;
+            .await
+        {
+            Ok(history) => history,
+            Err(e) => {
+                // Only a head start: the run learns as it goes without it.
+                warn!(error = %e, "earlier calls not read: the pacer learns from this run's");
+                Default::default()
+            }
+        };
         let wrap_s = config.agents.queue(p.queue()).map_or(0.0, |q| q.wrap_up_s);
         let (calls, agent_calls) = p.remember(&history, wrap_s);
         info!(

@@ -449,7 +449,8 @@ impl Shift<'_> {
                 self.answered_after_change.1 += 1;
             }
             let waited_s = now - self.calls[index].waiting_since.unwrap_or(now);
-            let hung_up = waited_s < self.config.grace_s;
+            // Within the grace time by more than rounding: the patience.
+            let hung_up = waited_s < self.config.grace_s - 1e-6;
             pacer.observe(now, Observed::Waited { waited_s, hung_up });
             pacer.observe(now, Observed::Abandoned);
         }

@@ -19,9 +19,13 @@ pub struct PacingHistory {
     pub waits: Vec<(f64, bool)>,
 }
 
-/// Calls, agent calls and waits read back, at most.
+/// Calls, agent calls and waits read back, at most (the pacer's models
+/// remember about as many).
 const HISTORY_CALLS: i64 = 1_000;
 const HISTORY_TALKS: i64 = 400;
+const HISTORY_WAITS: i64 = 400;
+/// The longest ring learned (s): the ring model's span.
+const MAX_RING_S: f64 = 180.0;
 /// How far back the history reaches.
 const HISTORY_DAYS: i64 = 14;
 
@@ -37,11 +41,14 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PacingHistory, StoreError> {
         let since = format_time(now - chrono::Duration::days(HISTORY_DAYS));
-        let rings: Vec<(f64, Option<String>)> = sqlx::query_as(
+        // Calls a stopped run left open were closed with disposition
+        // 'unknown' at the next start: their "ring" is the downtime.
+        let rings: Vec<(Option<f64>, bool)> = sqlx::query_as(
             "SELECT (julianday(coalesce(answered_at, ended_at)) - julianday(started_at)) * 86400.0,
-                    disposition
+                    answered_at IS NOT NULL
              FROM attempts
              WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
+               AND disposition IS NOT 'unknown'
                AND (CAST(strftime('%H', started_at) AS INTEGER) - ?3 + 24) % 24 IN (0, 1, 23)
              ORDER BY id DESC LIMIT ?4",
         )
@@ -52,11 +59,12 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the campaign's earlier calls"))?;
-        let talks: Vec<(f64,)> = sqlx::query_as(
+        // Calls cut by a stop were closed as 'error' at the next start.
+        let talks: Vec<(Option<f64>,)> = sqlx::query_as(
             "SELECT (julianday(ended_at) - julianday(answered_at)) * 86400.0
              FROM queue_calls
-             WHERE campaign_id = ?1 AND queue = ?2 AND answered_at IS NOT NULL
-               AND ended_at IS NOT NULL AND enqueued_at > ?3
+             WHERE campaign_id = ?1 AND queue = ?2 AND outcome = 'answered'
+               AND answered_at IS NOT NULL AND ended_at IS NOT NULL AND enqueued_at > ?3
              ORDER BY id DESC LIMIT ?4",
         )
         .bind(campaign_id)
@@ -66,32 +74,185 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the queue's earlier calls"))?;
-        let waits: Vec<(f64, Option<String>)> = sqlx::query_as(
+        let waits: Vec<(Option<f64>, Option<String>)> = sqlx::query_as(
             "SELECT (julianday(coalesce(answered_at, ended_at)) - julianday(enqueued_at)) * 86400.0,
                     outcome
              FROM queue_calls
              WHERE campaign_id = ?1 AND queue = ?2 AND ended_at IS NOT NULL AND enqueued_at > ?3
+               AND outcome IS NOT 'error'
              ORDER BY id DESC LIMIT ?4",
         )
         .bind(campaign_id)
         .bind(queue)
         .bind(&since)
-        .bind(HISTORY_CALLS)
+        .bind(HISTORY_WAITS)
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the queue's earlier waits"))?;
+        // A time the database cannot read (NULL) is left out.
         Ok(PacingHistory {
             rings: rings
                 .into_iter()
                 .rev()
-                .map(|(s, d)| (s.max(0.0), d.as_deref() == Some("answered")))
+                .filter_map(|(s, person)| Some((s?.clamp(0.0, MAX_RING_S), person)))
                 .collect(),
-            talks: talks.into_iter().rev().map(|(s,)| s.max(0.0)).collect(),
+            talks: talks
+                .into_iter()
+                .rev()
+                .filter_map(|(s,)| Some(s?.max(0.0)))
+                .collect(),
             waits: waits
                 .into_iter()
                 .rev()
-                .map(|(s, o)| (s.max(0.0), o.as_deref() == Some("abandoned")))
+                .filter_map(|(s, o)| Some((s?.max(0.0), o.as_deref() == Some("abandoned"))))
                 .collect(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::campaign::{Contact, Disposition};
+    use crate::store::{FinishedAttempt, FinishedQueueCall, NewAttempt, NewQueueCall};
+
+    fn finished(ended_at: DateTime<Utc>, disposition: Disposition) -> FinishedAttempt {
+        FinishedAttempt {
+            ended_at,
+            sip_code: None,
+            sip_reason: None,
+            disposition,
+            digits: String::new(),
+            hangup_by: None,
+            note: None,
+            outcome: None,
+            flow_path: Vec::new(),
+            inputs: Vec::new(),
+            recording: None,
+            quality: None,
+        }
+    }
+
+    /// The history is the campaign's calls at this hour of the day, the
+    /// queue's agent calls and waits, oldest first; what a stopped run
+    /// left open (closed at the next start) is not in it.
+    #[tokio::test]
+    async fn earlier_calls_at_this_hour_are_read_back_without_what_a_stop_left_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("dialer.db")).await.unwrap();
+        let now = Utc::now();
+        let campaign = store.ensure_campaign("cobranza", now).await.unwrap();
+        let s = chrono::Duration::milliseconds;
+        // (placed, ring ms, answered, agent talk ms or a hang-up waiting)
+        let calls = [
+            (now - chrono::Duration::days(1), 8_000, true, Some(60_000)),
+            (now - chrono::Duration::days(1) + s(1), 25_000, false, None),
+            (now - chrono::Duration::hours(6), 5_000, false, None),
+            (now - chrono::Duration::days(15), 5_000, false, None),
+            (now - s(120_000), 4_000, true, None),
+        ];
+        let contacts: Vec<Contact> = (0..=calls.len())
+            .map(|i| Contact {
+                id: format!("C{i}"),
+                phone: format!("+5255123400{i:02}"),
+                name: "Deudor".into(),
+                balance: "100".into(),
+                due_date: "2026-12-15".into(),
+                vars: BTreeMap::new(),
+                line: i as u64 + 2,
+            })
+            .collect();
+        store.save_contacts(campaign, &contacts).await.unwrap();
+        for (i, &(placed, ring_ms, answered, talk)) in calls.iter().enumerate() {
+            let id = store
+                .begin_attempt(&NewAttempt {
+                    campaign_id: campaign,
+                    contact_id: &contacts[i].id,
+                    attempt_no: 1,
+                    phone: &contacts[i].phone,
+                    trunk: "sipp",
+                    call_id: &format!("{i}@dialer"),
+                    started_at: placed,
+                    compliance: "allowed because of a test",
+                })
+                .await
+                .unwrap();
+            let rang = placed + s(ring_ms);
+            if !answered {
+                store
+                    .finish_attempt(id, &finished(rang, Disposition::NoAnswer))
+                    .await
+                    .unwrap();
+                continue;
+            }
+            store.mark_answered(id, rang, "PCMU").await.unwrap();
+            let queued = store
+                .begin_queue_call(&NewQueueCall {
+                    attempt: id,
+                    campaign_id: campaign,
+                    queue: "cobranza",
+                    skills: "cobranza",
+                    priority: 0,
+                    at: rang,
+                })
+                .await
+                .unwrap();
+            let (outcome, ended) = match talk {
+                Some(talk_ms) => {
+                    store
+                        .queue_answered(queued, "agent1001", rang + s(500))
+                        .await
+                        .unwrap();
+                    ("answered", rang + s(500 + talk_ms))
+                }
+                None => ("abandoned", rang + s(1_500)),
+            };
+            let end = FinishedQueueCall {
+                outcome,
+                ended_at: ended,
+                hangup_by: None,
+                note: None,
+            };
+            store.finish_queue_call(queued, &end).await.unwrap();
+            store
+                .finish_attempt(id, &finished(ended, Disposition::Answered))
+                .await
+                .unwrap();
+        }
+        // A call ringing when the run stopped: closed at the next start.
+        store
+            .begin_attempt(&NewAttempt {
+                campaign_id: campaign,
+                contact_id: &contacts[calls.len()].id,
+                attempt_no: 1,
+                phone: &contacts[calls.len()].phone,
+                trunk: "sipp",
+                call_id: "open@dialer",
+                started_at: now - s(60_000),
+                compliance: "allowed because of a test",
+            })
+            .await
+            .unwrap();
+        store
+            .close_unfinished(now + chrono::Duration::hours(10))
+            .await
+            .unwrap();
+
+        let history = store
+            .pacing_history(campaign, "cobranza", now)
+            .await
+            .unwrap();
+        let round = |v: f64| (v * 10.0).round() / 10.0;
+        let rings: Vec<(f64, bool)> = history.rings.iter().map(|&(r, p)| (round(r), p)).collect();
+        assert_eq!(rings, vec![(8.0, true), (25.0, false), (4.0, true)]);
+        let talks: Vec<f64> = history.talks.iter().map(|&t| round(t)).collect();
+        assert_eq!(talks, vec![60.0]);
+        let waits: Vec<(f64, bool)> = history.waits.iter().map(|&(w, h)| (round(w), h)).collect();
+        assert_eq!(waits, vec![(0.5, false), (1.5, true)]);
+        // Another queue's calls are not this queue's.
+        let other = store.pacing_history(campaign, "ventas", now).await.unwrap();
+        assert!(other.talks.is_empty() && other.waits.is_empty());
     }
 }

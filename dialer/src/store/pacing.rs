@@ -30,10 +30,10 @@ const MAX_RING_S: f64 = 180.0;
 const HISTORY_DAYS: i64 = 14;
 
 impl Store {
-    /// The latest calls of `campaign_id` placed within an hour of `now`'s
-    /// time of day over the last two weeks (answer rates change with the
-    /// hour: the morning's are not the evening's), and the latest calls
-    /// and waits of `queue` for the campaign.
+    /// The latest calls of `campaign_id` placed in `now`'s hour of the day
+    /// (UTC) or the hours either side over the last two weeks (answer
+    /// rates change with the hour: the morning's are not the evening's),
+    /// and the latest calls and waits of `queue` for the campaign.
     pub async fn pacing_history(
         &self,
         campaign_id: i64,

@@ -27,15 +27,8 @@ use crate::sip::registrar::Binding;
 #[derive(Debug)]
 enum Request {
     Enqueue {
-        call: QueueCallId,
-        queue: String,
-        skills: Vec<Requirement>,
-        /// From the debtor's segment ([`crate::config::QueueConfig::priority_of`]).
-        priority: i32,
-        pop: serde_json::Value,
+        entry: QueueEntry,
         events: mpsc::UnboundedSender<QueueEvent>,
-        /// Preview dialing: the key of the agent's reservation.
-        preview: Option<u64>,
         reply: oneshot::Sender<Result<(), String>>,
     },
     OfferAnswered(QueueCallId),
@@ -221,22 +214,9 @@ impl Agents {
         entry: QueueEntry,
         events: mpsc::UnboundedSender<QueueEvent>,
     ) -> Result<(), String> {
-        let QueueEntry {
-            call,
-            queue,
-            skills,
-            priority,
-            pop,
-            preview,
-        } = entry;
         self.ask(|reply| Request::Enqueue {
-            call,
-            queue,
-            skills,
-            priority,
-            pop,
+            entry,
             events,
-            preview,
             reply,
         })
         .await?

@@ -12,7 +12,7 @@ use tokio::time::{Instant, sleep_until};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::{AgentView, Agents, Notice, QueueEvent, Request, Snapshot, WaitingView};
+use super::{AgentView, Agents, Notice, QueueEntry, QueueEvent, Request, Snapshot, WaitingView};
 use crate::acd::{
     Action, AgentId, AgentRequest, AgentSpec, AgentState, OfferFailure, Overflow, QueueCallId,
     QueueId, QueueSpec, Router,
@@ -277,13 +277,16 @@ impl Service {
         let now = std::time::Instant::now();
         match request {
             Request::Enqueue {
-                call,
-                queue,
-                skills,
-                priority,
-                pop,
+                entry:
+                    QueueEntry {
+                        call,
+                        queue,
+                        skills,
+                        priority,
+                        pop,
+                        preview,
+                    },
                 events,
-                preview,
                 reply,
             } => {
                 let Some(&queue_id) = self.queue_ids.get(&queue) else {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::store::{AttemptRow, DeferralRow, PromiseRow, TrunkRow};
 
 /// The CSV columns, in order. Collection systems import by these names.
-pub const CSV_HEADER: [&str; 35] = [
+pub const CSV_HEADER: [&str; 37] = [
     "attempt_id",
     "campaign",
     "contact_id",
@@ -43,6 +43,8 @@ pub const CSV_HEADER: [&str; 35] = [
     "far_jitter_ms",
     "rtt_ms",
     "compliance",
+    "amd",
+    "amd_ms",
 ];
 
 fn parse(at: &Option<String>) -> Option<DateTime<Utc>> {
@@ -114,6 +116,8 @@ pub fn write_csv(rows: &[AttemptRow], out: impl Write) -> csv::Result<()> {
             ms(r.far_jitter_ms),
             ms(r.rtt_ms),
             opt(&r.compliance),
+            opt(&r.amd),
+            num(r.amd_ms),
         ])?;
     }
     w.flush()?;
@@ -417,6 +421,8 @@ mod tests {
             far_lost: None,
             far_jitter_ms: None,
             rtt_ms: Some(18.06),
+            amd: Some("person".into()),
+            amd_ms: Some(1_660),
         }
     }
 
@@ -452,6 +458,8 @@ mod tests {
         assert_eq!(&record[30], "1.2", "rtp_jitter_ms");
         assert_eq!(&record[31], "", "far_lost: the far end sent no RTCP");
         assert_eq!(&record[33], "18.1", "rtt_ms");
+        assert_eq!(&record[35], "person", "amd");
+        assert_eq!(&record[36], "1660", "amd_ms");
     }
 
     #[test]

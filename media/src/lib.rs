@@ -14,6 +14,7 @@
 // Drivers read the clock; the pure cores below deny it (clippy.toml).
 #![allow(clippy::disallowed_methods)]
 
+pub mod amd;
 pub mod codec;
 pub mod dtmf;
 pub mod prompt;

@@ -464,6 +464,15 @@ pub fn stereo_wav(path: &Path) -> (Vec<i16>, Vec<i16>) {
     )
 }
 
+/// Seconds into a recording's channel of its first loud sample (someone
+/// speaking: over 2,000 of 32,767).
+pub fn first_loud(samples: &[i16]) -> Option<f64> {
+    samples
+        .iter()
+        .position(|s| s.abs() > 2_000)
+        .map(|i| i as f64 / 8_000.0)
+}
+
 /// baresip as an agent's softphone; killed when dropped.
 pub struct Baresip {
     child: Option<Child>,

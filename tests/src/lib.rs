@@ -406,6 +406,13 @@ pub fn report_csv(db: &Path) -> Vec<BTreeMap<String, String>> {
     parse_report(&out.stdout)
 }
 
+/// A time column of a report row.
+pub fn time(row: &BTreeMap<String, String>, column: &str) -> chrono::DateTime<chrono::Utc> {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column}: {row:?}"))
+}
+
 /// The report, or `None` while the database is missing or not yet set up.
 pub fn try_report_csv(db: &Path) -> Option<Vec<BTreeMap<String, String>>> {
     if !db.exists() {

@@ -113,6 +113,18 @@ pub fn write_dtmf(path: &Path, digits: &str, lead_s: f64, tail_s: f64, pt: u8) -
 /// A PCMU stream: `lead_s` of silence, then a sine tone of `hz` for
 /// `seconds` (someone talking, as far as a bridge is concerned).
 pub fn write_tone(path: &Path, lead_s: f64, hz: f64, seconds: f64) -> io::Result<()> {
+    let mut pcm: Vec<i16> = vec![0; (lead_s * 8_000.0) as usize];
+    pcm.extend(
+        (0..(seconds * 8_000.0) as usize)
+            .map(|i| ((i as f64 * hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16),
+    );
+    write_audio(path, &pcm)
+}
+
+/// A PCMU stream of this 8 kHz audio, in 20 ms packets.
+pub fn write_audio(path: &Path, pcm: &[i16]) -> io::Result<()> {
+    let mut coded = Vec::new();
+    media::Codec::Pcmu.encode(pcm, &mut coded);
     let mut w = Writer {
         ssrc: 0x5EED_0002,
         seq: 2000,
@@ -120,12 +132,6 @@ pub fn write_tone(path: &Path, lead_s: f64, hz: f64, seconds: f64) -> io::Result
         at_us: 0,
         frames: Vec::new(),
     };
-    w.silence(lead_s);
-    let pcm: Vec<i16> = (0..(seconds * 8_000.0) as usize)
-        .map(|i| ((i as f64 * hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16)
-        .collect();
-    let mut coded = Vec::new();
-    media::Codec::Pcmu.encode(&pcm, &mut coded);
     for chunk in coded.chunks(160) {
         let ts = w.ts;
         w.packet(0, false, ts, chunk);
@@ -153,22 +159,7 @@ pub fn write_inband_dtmf(path: &Path, digits: &str, lead_s: f64, tail_s: f64) ->
         pcm.extend(std::iter::repeat_n(0, 1_200));
     }
     pcm.extend(std::iter::repeat_n(0, (tail_s * 8_000.0) as usize));
-    let mut coded = Vec::new();
-    media::Codec::Pcmu.encode(&pcm, &mut coded);
-    let mut w = Writer {
-        ssrc: 0x5EED_0003,
-        seq: 3000,
-        ts: 480_000,
-        at_us: 0,
-        frames: Vec::new(),
-    };
-    for chunk in coded.chunks(160) {
-        let ts = w.ts;
-        w.packet(0, false, ts, chunk);
-        w.ts = w.ts.wrapping_add(160);
-        w.at_us += PTIME_US;
-    }
-    w.write(path)
+    write_audio(path, &pcm)
 }
 
 impl Writer {

@@ -7,9 +7,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use dialer_tests::agents::{Baresip, connect_flow};
-use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text, zone_at_hour};
+use dialer_tests::{Campaign, CampaignSpec, SimCarrier, repo_root, text, time, zone_at_hour};
 
 /// Every number answers at once and hangs up 3 s later.
 const PLAN: &str = "[default]\naction = \"answer\"\nring_s = 0.3\nhangup_after_s = 3.0\n";
@@ -52,12 +52,6 @@ queue = "cobranza"
 "#
     );
     spec
-}
-
-fn time(row: &BTreeMap<String, String>, column: &str) -> DateTime<Utc> {
-    row[column]
-        .parse()
-        .unwrap_or_else(|_| panic!("{column}: {row:?}"))
 }
 
 #[test]

@@ -280,11 +280,9 @@ within_run_s = 60
     // agent was there to take it).
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let db = campaign.dir.path().join("dialer.db");
-    while !(db.exists()
-        && campaign
-            .report()
-            .iter()
-            .any(|r| r["outcome"] == "callback_scheduled"))
+    // (The run may still be setting the database up: try until it reads.)
+    while !dialer_tests::try_report_csv(&db)
+        .is_some_and(|rows| rows.iter().any(|r| r["outcome"] == "callback_scheduled"))
     {
         assert!(
             std::time::Instant::now() < deadline,

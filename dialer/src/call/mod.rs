@@ -6,6 +6,7 @@
 //! disposition whatever happens: a failure response, a silent trunk, an
 //! unusable answer, an operator's stop.
 
+mod amd;
 mod bridge;
 mod flow;
 mod message;
@@ -14,6 +15,7 @@ mod talk;
 pub mod transfer;
 mod voicemail;
 
+pub use amd::Detection;
 use talk::Talk;
 
 use std::sync::Arc;
@@ -64,6 +66,8 @@ pub struct CallContext {
     /// The pacer places more calls than there are free agents (power,
     /// predictive): a debtor who gets no agent is an abandoned call.
     pub overdials: bool,
+    /// Answering-machine detection (`[amd]`).
+    pub amd: Option<Arc<Detection>>,
 }
 
 /// What transfers to agents need.
@@ -165,8 +169,12 @@ struct Record {
     recording: Option<String>,
     /// Loss and jitter both ways, once the media has ended.
     quality: Option<crate::store::MediaQuality>,
-    /// Told the moment the debtor answers (the campaign's pacer).
-    on_answer: Option<tokio::sync::oneshot::Sender<()>>,
+    /// Told the moment the debtor answers (the campaign's pacer): true for
+    /// a person, false for an answering machine (told with the verdict).
+    on_answer: Option<tokio::sync::oneshot::Sender<bool>>,
+    /// Who the answering-machine detector said answered, and why.
+    amd: Option<crate::store::AmdResult>,
+    amd_note: Option<String>,
     /// Preview dialing: the reservation of the agent who accepted the
     /// debtor, for the transfer.
     preview: Option<u64>,
@@ -191,7 +199,7 @@ pub async fn place_call(
     plan: CallPlan,
     attempt_no: u32,
     compliance: &str,
-    on_answer: Option<tokio::sync::oneshot::Sender<()>>,
+    on_answer: Option<tokio::sync::oneshot::Sender<bool>>,
     preview: Option<u64>,
 ) -> Result<CallOutcome, CallError> {
     let socket = ctx.ports.bind().map_err(CallError::NoPort)?;
@@ -233,6 +241,8 @@ pub async fn place_call(
         recording: None,
         quality: None,
         on_answer,
+        amd: None,
+        amd_note: None,
         preview,
     };
     let request = InviteRequest {
@@ -259,6 +269,7 @@ pub async fn place_call(
             record.notes.push(format!("INVITE not sent: {reason}"));
         }
     }
+    record.notes.extend(record.amd_note.take());
     let outcome = CallOutcome {
         disposition: record.disposition,
         sip_code: record.sip_code,
@@ -281,6 +292,7 @@ pub async fn place_call(
                 inputs: record.inputs,
                 recording: record.recording,
                 quality: record.quality,
+                amd: record.amd,
             },
         )
         .await?;
@@ -310,6 +322,13 @@ async fn run_leg(
         "trunk {} ({} {})",
         ctx.trunk_name, ctx.trunk.transport, ctx.trunk.addr
     );
+    // With `[amd]` the call listens first (a callback's debtor, who asked
+    // for the call, is taken for a person); the pacer hears of the answer
+    // with the verdict.
+    let detection = ctx
+        .amd
+        .clone()
+        .filter(|_| !matches!(plan, CallPlan::Callback { .. }));
     let response_deadline = started + ctx.timing.response_timeout;
     let ring_deadline = started + ctx.timing.ring_timeout;
     let mut responded = false;
@@ -336,8 +355,10 @@ async fn run_leg(
                     }
                 }
                 LegEvent::Answered { sdp } => {
-                    if let Some(answered) = record.on_answer.take() {
-                        let _ = answered.send(());
+                    if detection.is_none()
+                        && let Some(answered) = record.on_answer.take()
+                    {
+                        let _ = answered.send(true);
                     }
                     break sdp;
                 }
@@ -466,7 +487,7 @@ async fn run_leg(
             session.packet_ms()
         ));
     }
-    if let Some(prompt) = &opening {
+    if let Some(prompt) = opening.as_ref().filter(|_| detection.is_none()) {
         session.play(prompt.encoded(agreed.codec), OPENING_PLAYBACK);
     }
     if ctx.recordings.is_some() {
@@ -477,6 +498,7 @@ async fn run_leg(
     // unread: it is not the debtor, and a key tone in it is not a key.
     let early = drain(&socket.rtp);
     let mut media = MediaSession::start_pair(socket, agreed.remote, session);
+    let tap = detection.as_ref().map(|_| amd::Tap::take(&media));
     // (A packet or two of the answered call itself may go too: 20 ms
     // of a start that only the message plays over.)
     if early_media_offered && early > 0 {
@@ -512,34 +534,30 @@ async fn run_leg(
         lost: None,
         offers,
     };
-    let hangup_by = match plan {
-        CallPlan::Message(_) => message::talk(&mut talk).await,
-        CallPlan::Flow { opening, vars } => {
-            flow::talk(&mut talk, contact, opening.is_some(), vars).await
-        }
-        CallPlan::Callback { queue, agent, vars } => {
-            talk.record.notes.push(format!(
-                "callback promised by queue {queue}: agent {agent} reserved before the call"
-            ));
-            talk.record.flow_path = vec!["callback".into()];
-            let request = transfer::TransferRequest {
-                contact,
-                queue,
-                skills: Vec::new(),
-                vars,
-                path: talk.record.flow_path.clone(),
-                inputs: Vec::new(),
-                announcement: None,
-            };
-            transfer::transfer(&mut talk, request).await
-        }
+    let heard = match (&detection, tap) {
+        (Some(detection), Some(tap)) => amd::listen(&mut talk, detection, contact, tap).await,
+        _ => amd::Heard::Person,
+    };
+    if let (amd::Heard::Person, Some(_), Some(prompt)) = (&heard, &detection, &opening) {
+        talk.media.send(media::rtp::MediaCommand::Play(
+            prompt.encoded(agreed.codec),
+            OPENING_PLAYBACK,
+        ));
+    }
+    let hangup_by = match heard {
+        amd::Heard::Ended(by) => by,
+        amd::Heard::Person => run_plan(&mut talk, contact, plan).await,
     };
     let foreign = talk.foreign;
     let offer_notes = talk.offers.notes(Instant::now());
     let lost = talk.lost;
     record.notes.extend(offer_notes);
     if let Some(silent) = lost {
-        record.disposition = Disposition::MediaTimeout;
+        // A machine known for one stays one (its retry rule, the pacer's
+        // history); the note says the line went dead.
+        if record.disposition != Disposition::Machine {
+            record.disposition = Disposition::MediaTimeout;
+        }
         record.notes.push(format!(
             "no RTP from {} for {:.0} s; hung up",
             agreed.remote,
@@ -598,6 +616,32 @@ async fn run_leg(
         record
             .notes
             .push(format!("{} RTP sends failed: {e}", report.send_errors));
+    }
+}
+
+/// The answered call's plan, once a person is on the line.
+async fn run_plan(talk: &mut Talk<'_>, contact: &Contact, plan: CallPlan) -> HangupBy {
+    match plan {
+        CallPlan::Message(_) => message::talk(talk).await,
+        CallPlan::Flow { opening, vars } => {
+            flow::talk(talk, contact, opening.is_some(), vars).await
+        }
+        CallPlan::Callback { queue, agent, vars } => {
+            talk.record.notes.push(format!(
+                "callback promised by queue {queue}: agent {agent} reserved before the call"
+            ));
+            talk.record.flow_path = vec!["callback".into()];
+            let request = transfer::TransferRequest {
+                contact,
+                queue,
+                skills: Vec::new(),
+                vars,
+                path: talk.record.flow_path.clone(),
+                inputs: Vec::new(),
+                announcement: None,
+            };
+            transfer::transfer(talk, request).await
+        }
     }
 }
 

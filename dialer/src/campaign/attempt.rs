@@ -8,8 +8,12 @@ use std::str::FromStr;
 /// The outcome of an attempt, in the words operators filter reports by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Disposition {
-    /// A person (or machine) picked up and heard the message.
+    /// A person picked up and heard the message (or a machine did, when the
+    /// campaign does not detect machines).
     Answered,
+    /// An answering machine picked up (the campaign's `[amd]` detected it):
+    /// the message for machines was left after its beep, or the dialer hung up.
+    Machine,
     /// 486 Busy Here, 600 Busy Everywhere.
     Busy,
     /// Rang until the ring timeout (we sent CANCEL; 487), or the carrier
@@ -37,8 +41,9 @@ pub enum Disposition {
 }
 
 impl Disposition {
-    pub const ALL: [Disposition; 11] = [
+    pub const ALL: [Disposition; 12] = [
         Disposition::Answered,
+        Disposition::Machine,
         Disposition::Busy,
         Disposition::NoAnswer,
         Disposition::Rejected,
@@ -66,6 +71,7 @@ impl Disposition {
     pub const fn as_str(self) -> &'static str {
         match self {
             Disposition::Answered => "answered",
+            Disposition::Machine => "machine",
             Disposition::Busy => "busy",
             Disposition::NoAnswer => "no_answer",
             Disposition::Rejected => "rejected",

@@ -139,11 +139,6 @@ impl PreparedScript {
 
     /// Fails when the script uses a column the list does not have.
     pub fn check_columns(&self, list: &Path, columns: &[String]) -> anyhow::Result<()> {
-        let known = |v: &str| {
-            columns.iter().any(|c| c == v)
-                || required_column_names().any(|c| c == v)
-                || ivr::BUILT_IN.contains(&v)
-        };
         let (what, used): (&str, Vec<String>) = match &self.flow {
             Some(flow) => ("the flow's variables", flow.variables.clone()),
             None => (
@@ -154,16 +149,25 @@ impl PreparedScript {
                     .collect(),
             ),
         };
-        let unknown: Vec<String> = used.into_iter().filter(|v| !known(v)).collect();
-        if !unknown.is_empty() {
-            bail!(
-                "{what} uses {{{}}}, but {} has no such column (its columns: {})",
-                unknown.join("}, {"),
-                list.display(),
-                columns.join(", ")
-            );
-        }
-        Ok(())
+        check_known(what, used, list, columns)
+    }
+
+    /// Fails when extra template `index` (`what`, for the error) uses a
+    /// column the list does not have: for prompts said with the contact's
+    /// values only, outside the flow.
+    pub fn check_extra_columns(
+        &self,
+        index: usize,
+        what: &str,
+        list: &Path,
+        columns: &[String],
+    ) -> anyhow::Result<()> {
+        check_known(
+            what,
+            self.templates[index].variables().into_iter().collect(),
+            list,
+            columns,
+        )
     }
 
     /// A contact's values under every name a script may use: the standard
@@ -239,6 +243,31 @@ impl PreparedScript {
     pub fn opening(&self) -> Option<usize> {
         self.opening
     }
+}
+
+/// Fails when `used` names a value that is neither a column of the list
+/// nor built in.
+fn check_known(
+    what: &str,
+    used: Vec<String>,
+    list: &Path,
+    columns: &[String],
+) -> anyhow::Result<()> {
+    let known = |v: &str| {
+        columns.iter().any(|c| c == v)
+            || required_column_names().any(|c| c == v)
+            || ivr::BUILT_IN.contains(&v)
+    };
+    let unknown: Vec<String> = used.into_iter().filter(|v| !known(v)).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "{what} uses {{{}}}, but {} has no such column (its columns: {})",
+            unknown.join("}, {"),
+            list.display(),
+            columns.join(", ")
+        );
+    }
+    Ok(())
 }
 
 /// The configured engine with its cache, checked before any call.

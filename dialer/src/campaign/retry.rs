@@ -1,5 +1,5 @@
 //! When a contact is called again: by how its last attempt ended (busy,
-//! no answer, a failure, an abandoned call, a callback the debtor was
+//! no answer, an answering machine, a failure, an abandoned call, a callback the debtor was
 //! promised), with a delay and a cap per outcome and a cap in all.
 //!
 //! Pure: told a contact's attempts in this campaign, it says when the next
@@ -17,6 +17,8 @@ use crate::call::transfer::outcome;
 pub enum Class {
     Busy,
     NoAnswer,
+    /// An answering machine took the call (`[amd]`).
+    Machine,
     /// Declined, congestion, trunk failures, dead lines, errors, calls the
     /// operator interrupted or a crash left unknown.
     Failed,
@@ -29,6 +31,7 @@ impl Class {
         match self {
             Class::Busy => "busy",
             Class::NoAnswer => "no_answer",
+            Class::Machine => "machine",
             Class::Failed => "failed",
             Class::Abandoned => "abandoned",
         }
@@ -40,6 +43,7 @@ impl Class {
         match disposition {
             Disposition::Busy => Some(Class::Busy),
             Disposition::NoAnswer => Some(Class::NoAnswer),
+            Disposition::Machine => Some(Class::Machine),
             Disposition::Answered if outcome == Some(outcome::PACER_ABANDONED) => {
                 Some(Class::Abandoned)
             }
@@ -68,6 +72,7 @@ pub struct Rule {
 pub struct RetryPolicy {
     pub busy: Option<Rule>,
     pub no_answer: Option<Rule>,
+    pub machine: Option<Rule>,
     pub failed: Option<Rule>,
     pub abandoned: Option<Rule>,
     /// The most attempts a contact gets in the campaign, callbacks included.
@@ -88,6 +93,7 @@ impl RetryPolicy {
         match class {
             Class::Busy => self.busy,
             Class::NoAnswer => self.no_answer,
+            Class::Machine => self.machine,
             Class::Failed => self.failed,
             Class::Abandoned => self.abandoned,
         }
@@ -195,6 +201,10 @@ mod tests {
                 after_s: 3600.0,
                 max: 1,
             }),
+            machine: Some(Rule {
+                after_s: 4.0 * 3600.0,
+                max: 1,
+            }),
             failed: None,
             abandoned: Some(Rule {
                 after_s: 72.0 * 3600.0,
@@ -243,6 +253,18 @@ mod tests {
         assert_eq!(
             p.next(&[past(Disposition::Answered, Some("abandoned"), 0)]),
             Next::Due(at(72 * 3600))
+        );
+        // An answering machine: called again after 4 hours, once.
+        let machine = past(Disposition::Machine, None, 0);
+        assert_eq!(
+            p.next(std::slice::from_ref(&machine)),
+            Next::Due(at(4 * 3600))
+        );
+        assert_eq!(
+            p.next(&[machine.clone(), machine]),
+            Next::Done(
+                "2 attempts ended machine, and retry.machine allows 1 more after the first".into()
+            )
         );
     }
 

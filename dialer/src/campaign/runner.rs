@@ -32,7 +32,9 @@ use super::pace::{DECIDE_EVERY, LivePacer};
 use super::retry::{Next, RetryPolicy};
 use super::trunks::{RETRY_AFTER, TRUNK_FAILURES_TO_STOP, TrunkCaps, TrunkPool};
 use super::{Contact, Disposition, acd};
-use crate::call::{CallContext, CallError, CallOutcome, CallPlan, CallTiming, place_call};
+use crate::call::{
+    CallContext, CallError, CallOutcome, CallPlan, CallTiming, Detection, place_call,
+};
 use crate::compliance::Verdict;
 use crate::config::Config;
 use crate::ivr::interp::Vars;
@@ -157,10 +159,24 @@ pub async fn run(
 ) -> anyhow::Result<RunSummary> {
     let begun = Instant::now();
     let campaign = &config.campaign;
-    let script = Arc::new(
-        PreparedScript::prepare_with(&campaign.script, &config.tts, &acd::queue_templates(config))
-            .await?,
-    );
+    // The queues' prompts, then the message for answering machines.
+    let mut extra = acd::queue_templates(config);
+    let amd_message = config
+        .amd
+        .as_ref()
+        .and_then(|a| a.message.clone())
+        .map(|message| {
+            extra.push(message);
+            extra.len() - 1
+        });
+    let script =
+        Arc::new(PreparedScript::prepare_with(&campaign.script, &config.tts, &extra).await?);
+    let detection = config.amd.as_ref().map(|amd| {
+        Arc::new(Detection {
+            config: amd.clone(),
+            message: amd_message.map(|i| script.extra_base() + i),
+        })
+    });
     acd::check_transfers(config, &script)?;
     acd::check_pacing(config, &script)?;
     let Work {
@@ -169,7 +185,7 @@ pub async fn run(
         gate,
         mut feed,
         mut summary,
-    } = load_work(config, &script).await?;
+    } = load_work(config, &script, detection.as_deref()).await?;
     if feed.fresh_left() == 0 && feed.retries_left() == 0 {
         summary.elapsed = begun.elapsed();
         store.close().await;
@@ -268,6 +284,7 @@ pub async fn run(
                 latch: trunk.symmetric_rtp,
                 recordings: recorder.clone(),
                 overdials: config.pacing.mode.overdials(),
+                amd: detection.clone(),
             })
         })
         .collect();
@@ -716,7 +733,7 @@ pub async fn run(
                 let on_answer = pacer.as_mut().map(|p| {
                     p.placed(token);
                     let (answered, told) = tokio::sync::oneshot::channel();
-                    answers.push(told.map(move |r| (token, r.is_ok())));
+                    answers.push(told.map(move |r| (token, r == Ok(true))));
                     answered
                 });
                 let preview_key = in_flight.get(&token).and_then(|r| r.preview);

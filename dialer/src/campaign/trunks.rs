@@ -65,8 +65,9 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Answered calls over the calls the trunk took (a seizure: any
-    /// SIP response; `trunk_failure` got none): the answer-seizure ratio.
+    /// Answered calls (by people or machines) over the calls the trunk
+    /// took (a seizure: any SIP response; `trunk_failure` got none): the
+    /// answer-seizure ratio.
     pub fn asr(&self) -> Option<f64> {
         let seized: usize = self
             .ended
@@ -74,7 +75,11 @@ impl Slot {
             .filter(|(d, _)| **d != Disposition::TrunkFailure)
             .map(|(_, n)| n)
             .sum();
-        let answered = self.ended.get(&Disposition::Answered).copied().unwrap_or(0);
+        // A machine's answer is an answer to the trunk.
+        let answered: usize = [Disposition::Answered, Disposition::Machine]
+            .iter()
+            .filter_map(|d| self.ended.get(d))
+            .sum();
         (seized > 0).then(|| answered as f64 / seized as f64)
     }
 }

@@ -140,22 +140,38 @@ realm = "carrier.sim"
 [default]
 action = "answer"
 ring_s = 1.0
-hangup_after_s = 12.0
+hangup_after_s = 14.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340001"
-digits = [{{ at_s = 4.0, key = "1" }}]
-hangup_after_s = 16.0
+digits = [{{ at_s = 6.0, key = "1" }}]
+hangup_after_s = 18.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340003"
 ring_s = 1.5
 digits = [{promise_3}]
-hangup_after_s = 30.0
+hangup_after_s = 32.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340004"
 action = "busy"
+
+# Two answering machines: one beeps, one falls quiet after its greeting.
+# The dialer leaves them the message for machines ([amd] in the config).
+[[number]]
+number = "+525512340005"
+greeting = "Hola, has llamado a Verónica Torres. En este momento no puedo contestar. Deja tu mensaje después del tono."
+beep_hz = 1000
+hangup_after_s = 40.0
+
+[[number]]
+number = "+525512340013"
+greeting = "Hola, soy Leticia. No estoy disponible, deja tu nombre y tu número y te llamo más tarde."
+hangup_after_s = 40.0
 
 [[number]]
 number = "+525512340006"
@@ -164,8 +180,9 @@ action = "no_answer"
 [[number]]
 number = "+525512340008"
 ring_s = 0.5
-digits = [{{ at_s = 3.0, key = "0" }}]
-hangup_after_s = 30.0
+digits = [{{ at_s = 5.0, key = "0" }}]
+hangup_after_s = 32.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340009"
@@ -175,7 +192,8 @@ code = 404
 
 [[number]]
 number = "+525512340011"
-digits = [{{ at_s = 3.5, key = "9" }}]
+digits = [{{ at_s = 5.5, key = "9" }}]
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340012"
@@ -186,7 +204,8 @@ ring_s = 2.0
 number = "+525512340014"
 ring_s = 2.0
 digits = [{promise_14}]
-hangup_after_s = 30.0
+hangup_after_s = 32.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340015"
@@ -194,12 +213,14 @@ action = "no_answer"
 
 [[number]]
 number = "+525512340017"
-hangup_after_s = 3.0
+hangup_after_s = 5.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340018"
-digits = [{{ at_s = 5.0, key = "0" }}]
-hangup_after_s = 16.0
+digits = [{{ at_s = 7.0, key = "0" }}]
+hangup_after_s = 18.0
+greeting = "¿Bueno?"
 
 [[number]]
 number = "+525512340020"
@@ -207,8 +228,8 @@ action = "reject"
 ring_s = 1.0
 code = 603
 "#,
-        promise_3 = promise_keys(3.0),
-        promise_14 = promise_keys(4.0),
+        promise_3 = promise_keys(5.0),
+        promise_14 = promise_keys(6.0),
     )
 }
 
@@ -250,6 +271,13 @@ flow = "ivr-flows/recordatorio.es-MX.toml"
 [tts]
 engine = "espeak"
 cache_dir = "tts-cache"
+
+# The dialer listens before it speaks: a debtor who says "¿Bueno?" hears
+# the flow at once; an answering machine is left this message after its
+# beep (or after its greeting, when it does not beep). It names nobody's
+# debt: a machine's tape may be heard by anyone at home.
+[amd]
+message = ["tts:Este es un mensaje para {{nombre}}. Por favor comuníquese con Cobranza Demo al cincuenta y cinco, noventa y nueve noventa y nueve, cero cero cero cero. Gracias."]
 
 # The demo's numbers are fictitious and it runs at any hour: the calling
 # rules (hours in the debtor's zone, holidays, calls per debt) are off.

@@ -20,7 +20,10 @@ pub use agents::{
 pub use message::{MessageConfig, SayWith, ScriptConfig, TtsConfig, TtsEngineConfig};
 use raw::{RawConfig, RawTrunk};
 
+pub use amd::{AmdConfig, OnMachine, Unsure};
+
 mod agents;
+mod amd;
 mod message;
 mod raw;
 
@@ -42,6 +45,8 @@ pub struct Config {
     pub pacing: PacingConfig,
     /// When contacts are called again; none: each contact once.
     pub retry: Option<crate::campaign::retry::RetryPolicy>,
+    /// Answering-machine detection; none: every answer is taken for a person.
+    pub amd: Option<AmdConfig>,
 }
 
 /// How a campaign paces its calls (docs/pacing.md).
@@ -467,6 +472,7 @@ impl Config {
             Some(r) => Some(v.retry(r)?),
             None => None,
         };
+        let amd = v.amd(raw.amd)?;
         let mut segment_weights = std::collections::BTreeMap::new();
         for (segment, weight) in &c.segment_weights {
             if !(*weight.get_ref() > 0.0 && *weight.get_ref() <= 1000.0) {
@@ -539,6 +545,7 @@ impl Config {
             compliance,
             pacing,
             retry,
+            amd,
         })
     }
 
@@ -619,6 +626,7 @@ impl Validator<'_> {
         Ok(RetryPolicy {
             busy: rule(&raw.busy, "busy")?,
             no_answer: rule(&raw.no_answer, "no_answer")?,
+            machine: rule(&raw.machine, "machine")?,
             failed: rule(&raw.failed, "failed")?,
             abandoned: rule(&raw.abandoned, "abandoned")?,
             max_attempts,
@@ -1180,6 +1188,72 @@ trunk = "carrier"
 
         let err = error_of(&GOOD.replace("password = \"secret\"\n", ""));
         assert!(err.contains("`trunk[0].password`"), "{err}");
+    }
+
+    #[test]
+    fn amd_is_off_unless_asked_and_its_keys_are_checked() {
+        assert!(parse(GOOD).unwrap().amd.is_none());
+        let with = |section: &str| format!("{GOOD}\n[amd]\n{section}");
+        let c = parse(&with("message = [\"tts:Hola {nombre}, le llamamos de Cobranzas.\"]\ngreeting_ms = 2000\nmax_beep_wait_s = 20\n")).unwrap();
+        let amd = c.amd.unwrap();
+        assert_eq!(amd.on_machine, OnMachine::Message);
+        assert_eq!(amd.on_unsure, Unsure::Person);
+        assert_eq!(amd.settings.greeting_ms, 2_000);
+        assert_eq!(amd.settings.max_beep_wait_ms, 20_000);
+        assert_eq!(amd.settings.after_greeting_silence_ms, 800);
+        assert_eq!(
+            amd.treat_as(media::amd::Verdict::Unsure),
+            media::amd::Verdict::Person
+        );
+        assert!(amd.message.is_some());
+        let c = parse(&with("on_machine = \"hang_up\"\non_unsure = \"machine\"\n")).unwrap();
+        let amd = c.amd.unwrap();
+        assert_eq!(
+            amd.treat_as(media::amd::Verdict::Unsure),
+            media::amd::Verdict::Machine
+        );
+        assert!(amd.message.is_none());
+        assert!(
+            parse(&with("enabled = false\non_machine = \"hang_up\"\n"))
+                .unwrap()
+                .amd
+                .is_none()
+        );
+
+        // The section starts on line 18.
+        let err = error_of(&with(""));
+        assert!(
+            err.contains("run.toml:18: `amd.message`") && err.contains("hang_up"),
+            "{err}"
+        );
+        let err = error_of(&with(
+            "on_machine = \"hang_up\"\nmessage = [\"tts:Hola\"]\n",
+        ));
+        assert!(err.contains(":20: `amd.message`"), "{err}");
+        let err = error_of(&with("on_machine = \"hang_up\"\ngreeting_ms = 50\n"));
+        assert!(
+            err.contains(":20: `amd.greeting_ms`") && err.contains("300-10000"),
+            "{err}"
+        );
+        let err = error_of(&with("message = [\"tts:Hola\", \"say:weird:{saldo}\"]\n"));
+        assert!(err.contains("`amd.message[1]`"), "{err}");
+        let err = error_of(&with(
+            "on_machine = \"hang_up\"\nmin_word_ms = 600\ngreeting_ms = 500\n",
+        ));
+        assert!(
+            err.contains(":20: `amd.min_word_ms`") && err.contains("greeting_ms (500)"),
+            "{err}"
+        );
+        let err = error_of(&with("on_machine = \"hang_up\"\ntotal_ms = 2000\n"));
+        assert!(
+            err.contains(":18: `amd.initial_silence_ms`") && err.contains("total_ms (2000)"),
+            "{err}"
+        );
+        let err = error_of(&with("on_machine = \"voicemail\"\n"));
+        assert!(
+            err.contains("on_machine") && err.contains("hang_up"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub(super) struct RawConfig {
     pub(super) compliance: RawCompliance,
     pub(super) pacing: Option<RawPacing>,
     pub(super) retry: Option<RawRetry>,
+    pub(super) amd: Option<super::amd::RawAmd>,
 }
 
 #[derive(Deserialize)]
@@ -42,6 +43,7 @@ pub(super) struct RawConfig {
 pub(super) struct RawRetry {
     pub(super) busy: Option<Spanned<RawRule>>,
     pub(super) no_answer: Option<Spanned<RawRule>>,
+    pub(super) machine: Option<Spanned<RawRule>>,
     pub(super) failed: Option<Spanned<RawRule>>,
     pub(super) abandoned: Option<Spanned<RawRule>>,
     pub(super) max_attempts: Option<Spanned<u32>>,

@@ -62,8 +62,14 @@ pub struct CallLog {
     /// Root mean square level of the received audio (0-32767).
     pub received_rms: f64,
     pub recording: Option<String>,
+    /// When the greeting (and the beep) the carrier played ended, in
+    /// seconds after the answer.
+    pub greeting_ended_s: Option<f64>,
     pub note: Option<String>,
 }
+
+/// A greeting's voice and text.
+type Spoken = (String, String);
 
 struct Shared {
     plan: CarrierPlan,
@@ -75,6 +81,8 @@ struct Shared {
     calls: AtomicU64,
     /// Calls answered with a behaviour so far, per dialed number.
     per_number: Mutex<HashMap<String, usize>>,
+    /// Greetings spoken so far, by voice and text.
+    greetings: tokio::sync::Mutex<HashMap<Spoken, Arc<[i16]>>>,
 }
 
 /// A running simulated carrier.
@@ -104,6 +112,7 @@ impl Carrier {
             nonces: Mutex::new(HashMap::new()),
             calls: AtomicU64::new(0),
             per_number: Mutex::new(HashMap::new()),
+            greetings: tokio::sync::Mutex::new(HashMap::new()),
         });
         let worker = shared.clone();
         tokio::spawn(async move {
@@ -149,6 +158,7 @@ async fn serve(shared: Arc<Shared>, invite: IncomingInvite) {
         rtcp_reports_received: 0,
         received_rms: 0.0,
         recording: None,
+        greeting_ended_s: None,
         note: None,
     };
     if let Some(auth) = &shared.plan.auth {
@@ -308,6 +318,7 @@ async fn answer(
     offer: &[u8],
     log: &mut CallLog,
 ) -> Result<(), String> {
+    let greeting = greeting(shared, behaviour).await?;
     if behaviour.ring_s > 0.0 && !ring(call, behaviour.ring_s).await? {
         log.outcome = "cancelled".into();
         log.code = 487;
@@ -372,6 +383,12 @@ async fn answer(
     let hangup_at = behaviour
         .hangup_after_s
         .map(|s| acked + Duration::from_secs_f64(s));
+    if let Some((pcm, ended_s)) = &greeting {
+        let mut coded = Vec::with_capacity(pcm.len());
+        agreed.codec.encode(pcm, &mut coded);
+        media.play(coded.into());
+        log.greeting_ended_s = Some(*ended_s);
+    }
     let mut tone_at = behaviour
         .tone_hz
         .map(|hz| (acked + Duration::from_secs_f64(behaviour.tone_at_s), hz));
@@ -429,6 +446,45 @@ async fn answer(
         }
     }
     Ok(())
+}
+
+/// What the call says on answering: the lead-in silence, the greeting and
+/// the beep, and when they end (seconds after the answer).
+async fn greeting(shared: &Shared, b: &Behaviour) -> Result<Option<(Vec<i16>, f64)>, String> {
+    if b.greeting.is_none() && b.beep_hz.is_none() {
+        return Ok(None);
+    }
+    let mut pcm = vec![0i16; (b.greeting_at_s * 8_000.0) as usize];
+    if let Some(text) = &b.greeting {
+        let key = (b.voice.clone(), text.clone());
+        let mut spoken = shared.greetings.lock().await;
+        let speech = match spoken.get(&key) {
+            Some(speech) => speech.clone(),
+            None => {
+                let tts = media::tts::Tts::new(
+                    media::tts::TtsEngine::Espeak(media::tts::Espeak::new("espeak-ng", 150)),
+                    None,
+                );
+                let speech = tts
+                    .render(text, &b.voice)
+                    .await
+                    .map_err(|e| format!("greeting not spoken: {e}"))?;
+                spoken.insert(key, speech.clone());
+                speech
+            }
+        };
+        pcm.extend_from_slice(&speech);
+    }
+    if let Some(hz) = b.beep_hz {
+        pcm.extend(std::iter::repeat_n(0, 2_400));
+        pcm.extend(
+            (0..4_800).map(|i| {
+                ((i as f64 * hz * std::f64::consts::TAU / 8_000.0).sin() * 8_000.0) as i16
+            }),
+        );
+    }
+    let ended_s = pcm.len() as f64 / 8_000.0;
+    Ok(Some((pcm, ended_s)))
 }
 
 /// A sine tone at a talking level, coded for the call.

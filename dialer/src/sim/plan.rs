@@ -124,6 +124,25 @@ pub struct Behaviour {
     /// that rewrites the address: the SDP says a private one). Keep it a
     /// loopback address nobody uses, e.g. 127.0.0.77.
     pub sdp_address: Option<std::net::IpAddr>,
+    /// What the debtor, or their answering machine, says on answering
+    /// (spoken by espeak-ng in `voice`), from `greeting_at_s` after the
+    /// answer: "¿Bueno?" for a person, a long greeting for a machine.
+    pub greeting: Option<String>,
+    #[serde(default = "default_greeting_at_s")]
+    pub greeting_at_s: f64,
+    #[serde(default = "default_voice")]
+    pub voice: String,
+    /// An answering machine's beep of this frequency (600 ms), 300 ms
+    /// after the greeting.
+    pub beep_hz: Option<f64>,
+}
+
+fn default_greeting_at_s() -> f64 {
+    0.4
+}
+
+fn default_voice() -> String {
+    "es-419".into()
 }
 
 fn default_tone_s() -> f64 {
@@ -156,6 +175,10 @@ impl Default for Behaviour {
             drop_one_in: None,
             behind_nat: false,
             sdp_address: None,
+            greeting: None,
+            greeting_at_s: default_greeting_at_s(),
+            voice: default_voice(),
+            beep_hz: None,
         }
     }
 }
@@ -242,6 +265,19 @@ impl Behaviour {
             return Err(format!(
                 "code {} is not a final failure (300-699)",
                 self.code
+            ));
+        }
+        if let Some(hz) = self.beep_hz
+            && !(300.0..=3_000.0).contains(&hz)
+        {
+            return Err(format!(
+                "beep_hz {hz} is outside 300-3000 (the beeps machines make)"
+            ));
+        }
+        if !(0.0..=60.0).contains(&self.greeting_at_s) {
+            return Err(format!(
+                "greeting_at_s {} is outside 0-60",
+                self.greeting_at_s
             ));
         }
         for press in &self.digits {

@@ -97,7 +97,8 @@ pub struct TrunkRow {
 }
 
 impl TrunkRow {
-    /// Answered over seized (the calls the trunk took: any SIP response;
+    /// Answered (by people or machines: the trunk connected the call)
+    /// over seized (the calls the trunk took: any SIP response;
     /// `trunk_failure` got none).
     pub fn asr(&self) -> Option<f64> {
         let seized = self.calls - self.trunk_failure;
@@ -151,6 +152,16 @@ pub struct FinishedAttempt {
     pub recording: Option<String>,
     /// Loss and jitter both ways, for answered calls.
     pub quality: Option<MediaQuality>,
+    /// Who the answering-machine detector said answered, and when.
+    pub amd: Option<AmdResult>,
+}
+
+/// An answered call's answering-machine detection, as stored with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AmdResult {
+    pub verdict: media::amd::Verdict,
+    /// Milliseconds of the far end's audio the verdict took.
+    pub at_ms: u32,
 }
 
 /// A call's media quality, as stored with its attempt.
@@ -236,6 +247,10 @@ pub struct AttemptRow {
     pub far_lost: Option<i64>,
     pub far_jitter_ms: Option<f64>,
     pub rtt_ms: Option<f64>,
+    /// Answering-machine detection: `person`, `machine` or `unsure`, and
+    /// the milliseconds it took.
+    pub amd: Option<String>,
+    pub amd_ms: Option<i64>,
 }
 
 /// Stored time format: UTC, milliseconds, sortable as text.
@@ -456,7 +471,7 @@ impl Store {
                     a.call_id, a.started_at, a.ringing_at, a.answered_at, a.ended_at, a.sip_code,
                     a.sip_reason, a.disposition, a.digits, a.codec, a.hangup_by, a.note, a.compliance,
                     a.outcome, a.flow_path, a.inputs, a.recording, a.rtp_received, a.rtp_lost,
-                    a.rtp_jitter_ms, a.far_lost, a.far_jitter_ms, a.rtt_ms,
+                    a.rtp_jitter_ms, a.far_lost, a.far_jitter_ms, a.rtt_ms, a.amd, a.amd_ms,
                     (SELECT q.queue FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS queue,
                     (SELECT q.agent FROM queue_calls q WHERE q.attempt_id = a.id ORDER BY q.id DESC LIMIT 1) AS agent,
                     (SELECT d.disposition FROM agent_dispositions d WHERE d.attempt_id = a.id ORDER BY d.id DESC LIMIT 1) AS agent_disposition
@@ -767,13 +782,13 @@ impl Store {
     pub async fn trunks(&self, campaign: Option<&str>) -> Result<Vec<TrunkRow>, StoreError> {
         sqlx::query_as(
             "SELECT k.name AS campaign, a.trunk, count(*) AS calls,
-                    sum(a.disposition = 'answered') AS answered,
+                    sum(a.disposition IN ('answered', 'machine')) AS answered,
                     sum(a.disposition = 'busy') AS busy,
                     sum(a.disposition = 'no_answer') AS no_answer,
                     sum(a.disposition = 'congestion') AS congestion,
                     sum(a.disposition = 'trunk_failure') AS trunk_failure,
                     sum(a.disposition IS NULL OR a.disposition NOT IN
-                        ('answered', 'busy', 'no_answer', 'congestion', 'trunk_failure')) AS other,
+                        ('answered', 'machine', 'busy', 'no_answer', 'congestion', 'trunk_failure')) AS other,
                     avg(CASE WHEN a.disposition = 'answered'
                         THEN (julianday(a.ended_at) - julianday(a.answered_at)) * 86400.0 END) AS talk_s
              FROM attempts a JOIN campaigns k ON k.id = a.campaign_id
@@ -890,6 +905,10 @@ mod tests {
                         far_jitter_ms: None,
                         rtt_ms: Some(12.5),
                     }),
+                    amd: Some(AmdResult {
+                        verdict: media::amd::Verdict::Person,
+                        at_ms: 1_660,
+                    }),
                 },
             )
             .await
@@ -909,6 +928,10 @@ mod tests {
         assert_eq!(row.inputs.as_deref(), Some(r#"[["menu","2"]]"#));
         assert_eq!(row.recording.as_deref(), Some("grabaciones/1.wav"));
         assert_eq!((row.rtp_received, row.rtp_lost), (Some(480), Some(3)));
+        assert_eq!(
+            (row.amd.as_deref(), row.amd_ms),
+            (Some("person"), Some(1_660))
+        );
         assert_eq!((row.rtp_jitter_ms, row.far_lost), (Some(1.25), Some(0)));
         assert_eq!((row.far_jitter_ms, row.rtt_ms), (None, Some(12.5)));
         store
@@ -1110,6 +1133,7 @@ mod tests {
                                 far_jitter_ms: None,
                                 rtt_ms: Some(1.5),
                             }),
+                            amd: None,
                         },
                     )
                     .await

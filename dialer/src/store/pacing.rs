@@ -42,10 +42,14 @@ impl Store {
     ) -> Result<PacingHistory, StoreError> {
         let since = format_time(now - chrono::Duration::days(HISTORY_DAYS));
         // Calls a stopped run left open were closed with disposition
-        // 'unknown' at the next start: their "ring" is the downtime.
+        // 'unknown' at the next start: their "ring" is the downtime. As
+        // live, a call is known for a person's (or not) when the
+        // answering-machine detector said so, and a machine's is no person.
         let rings: Vec<(Option<f64>, bool)> = sqlx::query_as(
-            "SELECT (julianday(coalesce(answered_at, ended_at)) - julianday(started_at)) * 86400.0,
-                    answered_at IS NOT NULL
+            "SELECT (julianday(coalesce(answered_at, ended_at)) - julianday(started_at)) * 86400.0
+                      + coalesce(amd_ms, 0) / 1000.0,
+                    answered_at IS NOT NULL AND disposition IS NOT 'machine'
+                      AND amd IS NOT 'machine'
              FROM attempts
              WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
                AND disposition IS NOT 'unknown'
@@ -116,7 +120,7 @@ mod tests {
 
     use super::*;
     use crate::campaign::{Contact, Disposition};
-    use crate::store::{FinishedAttempt, FinishedQueueCall, NewAttempt, NewQueueCall};
+    use crate::store::{AmdResult, FinishedAttempt, FinishedQueueCall, NewAttempt, NewQueueCall};
 
     fn finished(ended_at: DateTime<Utc>, disposition: Disposition) -> FinishedAttempt {
         FinishedAttempt {
@@ -132,6 +136,7 @@ mod tests {
             inputs: Vec::new(),
             recording: None,
             quality: None,
+            amd: None,
         }
     }
 
@@ -221,6 +226,33 @@ mod tests {
                 .await
                 .unwrap();
         }
+        // An answering machine, answered after 3 s and told for one 2.5 s
+        // later: no person, known at 5.5 s.
+        let machine = store
+            .begin_attempt(&NewAttempt {
+                campaign_id: campaign,
+                contact_id: &contacts[0].id,
+                attempt_no: 2,
+                phone: &contacts[0].phone,
+                trunk: "sipp",
+                call_id: "machine@dialer",
+                started_at: now - s(100_000),
+                compliance: "allowed because of a test",
+            })
+            .await
+            .unwrap();
+        store
+            .mark_answered(machine, now - s(97_000), "PCMU")
+            .await
+            .unwrap();
+        let told = FinishedAttempt {
+            amd: Some(AmdResult {
+                verdict: media::amd::Verdict::Machine,
+                at_ms: 2_500,
+            }),
+            ..finished(now - s(80_000), Disposition::Machine)
+        };
+        store.finish_attempt(machine, &told).await.unwrap();
         // A call ringing when the run stopped: closed at the next start.
         store
             .begin_attempt(&NewAttempt {
@@ -246,7 +278,10 @@ mod tests {
             .unwrap();
         let round = |v: f64| (v * 10.0).round() / 10.0;
         let rings: Vec<(f64, bool)> = history.rings.iter().map(|&(r, p)| (round(r), p)).collect();
-        assert_eq!(rings, vec![(8.0, true), (25.0, false), (4.0, true)]);
+        assert_eq!(
+            rings,
+            vec![(8.0, true), (25.0, false), (4.0, true), (5.5, false)]
+        );
         let talks: Vec<f64> = history.talks.iter().map(|&t| round(t)).collect();
         assert_eq!(talks, vec![60.0]);
         let waits: Vec<(f64, bool)> = history.waits.iter().map(|&(w, h)| (round(w), h)).collect();

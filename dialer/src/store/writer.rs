@@ -354,9 +354,10 @@ async fn apply_group(
                    hangup_by = v.column7, note = v.column8, outcome = v.column9,
                    flow_path = v.column10, inputs = v.column11, recording = v.column12,
                    rtp_received = v.column13, rtp_lost = v.column14, rtp_jitter_ms = v.column15,
-                   far_lost = v.column16, far_jitter_ms = v.column17, rtt_ms = v.column18
+                   far_lost = v.column16, far_jitter_ms = v.column17, rtt_ms = v.column18,
+                   amd = v.column19, amd_ms = v.column20
                  FROM (VALUES {}) AS v WHERE attempts.id = v.column1",
-                rows(writes.len(), 18)
+                rows(writes.len(), 20)
             );
             let mut query = sqlx::query(&sql);
             for write in writes {
@@ -380,7 +381,9 @@ async fn apply_group(
                         .bind(columns.rtp_jitter_ms)
                         .bind(columns.far_lost)
                         .bind(columns.far_jitter_ms)
-                        .bind(columns.rtt_ms);
+                        .bind(columns.rtt_ms)
+                        .bind(finished.amd.map(|a| a.verdict.as_str()))
+                        .bind(finished.amd.map(|a| i64::from(a.at_ms)));
                 }
             }
             query.execute(connection).await?;

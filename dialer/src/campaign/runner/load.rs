@@ -5,6 +5,7 @@ use anyhow::bail;
 use chrono::Utc;
 
 use super::{Dial, RunSummary, deferral, today};
+use crate::call::Detection;
 use crate::campaign::feed::{Entry, Feed};
 use crate::campaign::gate::{self, Gate};
 use crate::campaign::message::PreparedScript;
@@ -27,7 +28,11 @@ pub(super) struct Work {
 /// Loads the list, resolves every contact's message (unreadable values skip
 /// the row), stores the contacts and picks those not attempted yet and not
 /// on the do-not-call list.
-pub(super) async fn load_work(config: &Config, script: &PreparedScript) -> anyhow::Result<Work> {
+pub(super) async fn load_work(
+    config: &Config,
+    script: &PreparedScript,
+    detection: Option<&Detection>,
+) -> anyhow::Result<Work> {
     let campaign = &config.campaign;
     let list = contacts::load(&campaign.contacts, campaign.default_region)?;
     if list.encoding == contacts::TextEncoding::Windows1252 {
@@ -37,6 +42,9 @@ pub(super) async fn load_work(config: &Config, script: &PreparedScript) -> anyho
         );
     }
     script.check_columns(&campaign.contacts, &list.columns)?;
+    if let Some(message) = detection.and_then(|d| d.message) {
+        script.check_extra_columns(message, "amd.message", &campaign.contacts, &list.columns)?;
+    }
     for (key, column) in [
         ("campaign.order_by", &campaign.order_by),
         ("campaign.segment_by", &campaign.segment_by),

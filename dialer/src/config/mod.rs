@@ -1402,6 +1402,9 @@ trunk = "carrier"
         let c = Config::parse(Path::new("deploy/example.toml"), text).unwrap();
         assert_eq!(c.campaign_trunk().name, "carrier-mx");
         assert_eq!(c.sip.advertised_ip, Some("203.0.113.10".parse().unwrap()));
+        let amd = c.amd.expect("the example detects answering machines");
+        assert!(amd.message.is_some());
+        assert!(c.retry.unwrap().machine.is_some());
     }
 
     #[test]

@@ -253,6 +253,21 @@ pub struct AttemptRow {
     pub amd_ms: Option<i64>,
 }
 
+/// Held while a process migrates the database at `path` (an exclusive
+/// lock on `PATH.migrating` next to it; released when dropped). Taken at
+/// start-up, before any call: waiting for it blocks nobody.
+fn migration_lock(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".migrating");
+    let file = std::fs::File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(PathBuf::from(name))?;
+    file.lock()?;
+    Ok(file)
+}
+
 /// Stored time format: UTC, milliseconds, sortable as text.
 pub fn format_time(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -287,6 +302,13 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        // Two processes that open one database at once (a run starting
+        // while a report upgrades it) must not both apply a migration: the
+        // second would find its columns there and fail.
+        let lock = migration_lock(path).map_err(|e| StoreError::Open {
+            path: path.to_owned(),
+            source: sqlx::Error::Io(e),
+        })?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -294,6 +316,7 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        drop(lock);
         let writer = pool.acquire().await.map_err(|source| StoreError::Open {
             path: path.to_owned(),
             source,
@@ -306,9 +329,30 @@ impl Store {
     }
 
     /// Opens a database that `dialer run` made, for reading reports: never
-    /// creates or migrates anything, so pointing it at the wrong file
-    /// changes nothing.
+    /// creates anything, so pointing it at the wrong file changes nothing.
+    /// A database an older dialer made (ours: it has our tables) is
+    /// brought up to date first, so its reports have the newest columns.
     pub async fn open_existing(path: &Path) -> Result<Store, StoreError> {
+        let mut pool = Store::read_only(path).await?;
+        let applied: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&pool)
+                .await
+                .unwrap_or(0);
+        if applied < sqlx::migrate!("./migrations").iter().count() as i64 {
+            pool.close().await;
+            Store::open(path).await?.close().await;
+            pool = Store::read_only(path).await?;
+        }
+        Ok(Store {
+            pool,
+            writer: None,
+            opted_out: Arc::default(),
+        })
+    }
+
+    /// A read-only connection to a database with our tables.
+    async fn read_only(path: &Path) -> Result<SqlitePool, StoreError> {
         let not_ours = |source| StoreError::Open {
             path: path.to_owned(),
             source,
@@ -340,11 +384,7 @@ impl Store {
                 path: path.to_owned(),
             });
         }
-        Ok(Store {
-            pool,
-            writer: None,
-            opted_out: Arc::default(),
-        })
+        Ok(pool)
     }
 
     /// The id of the campaign called `name`, creating it on first use.
@@ -1013,6 +1053,35 @@ mod tests {
             b"",
             "the file was not changed"
         );
+    }
+
+    /// A database an older dialer made (here: without the last migration
+    /// and its columns) is brought up to date when a report opens it.
+    #[tokio::test]
+    async fn reports_bring_an_older_dialers_database_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dialer.db");
+        let store = Store::open(&path).await.unwrap();
+        let latest: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        for statement in [
+            "ALTER TABLE attempts DROP COLUMN amd".to_string(),
+            "ALTER TABLE attempts DROP COLUMN amd_ms".to_string(),
+            format!("DELETE FROM _sqlx_migrations WHERE version = {latest}"),
+        ] {
+            sqlx::query(&statement).execute(&store.pool).await.unwrap();
+        }
+        store.close().await;
+        let store = Store::open_existing(&path).await.unwrap();
+        assert!(store.attempts(None).await.unwrap().is_empty());
+        let applied: i64 = sqlx::query_scalar("SELECT max(version) FROM _sqlx_migrations")
+            .fetch_one(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(applied, latest);
+        assert!(store.writer.is_none(), "still a read-only store");
     }
 
     #[tokio::test]

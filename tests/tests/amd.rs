@@ -121,6 +121,49 @@ fn machines_get_their_message_after_the_beep_and_people_the_campaigns() {
         "the campaign's message never plays to a machine"
     );
     assert_eq!(beep["hangup_by"], "dialer", "{beep:?}");
+    // What the machine got is its contact's message for machines, whole,
+    // sample for sample as `dialer prompts render --machine` renders it.
+    let rendered = campaign.dir.path().join("machine-message.wav");
+    let render = dialer_tests::dialer(
+        campaign.dir.path(),
+        &[
+            "prompts",
+            "render",
+            campaign.config.to_str().unwrap(),
+            "--contact",
+            "M-BEEP",
+            "--machine",
+            "--out",
+            rendered.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(render.status.success(), "{}", text(&render));
+    assert!(
+        String::from_utf8_lossy(&render.stdout).contains("Juan Pérez"),
+        "{}",
+        text(&render)
+    );
+    let message = dialer_tests::agents::wav_samples(&rendered);
+    // (The recording keeps the audio before coding; the rendered file is
+    // µ-law: compare both as the line carries them.)
+    let ulaw = |pcm: &[i16]| {
+        let mut coded = Vec::new();
+        media::Codec::Pcmu.encode(pcm, &mut coded);
+        let mut out = Vec::new();
+        media::Codec::Pcmu.decode(&coded, &mut out);
+        out
+    };
+    let (message, sent) = (ulaw(&message), ulaw(&sent));
+    let loud = message.iter().position(|s| s.abs() > 1_000).unwrap();
+    let probe = &message[loud..loud + 800];
+    let at = (0..sent.len().saturating_sub(loud + 800))
+        .find(|&o| &sent[o + loud..o + loud + 800] == probe)
+        .expect("the message for machines is in the recording");
+    assert!(
+        sent.len() >= at + message.len() && sent[at..at + message.len()] == message[..],
+        "the whole message, as rendered"
+    );
 
     // A machine without a beep: the message once its greeting falls quiet.
     let quiet = &rows["M-QUIET"];
@@ -202,6 +245,28 @@ then = [{{ ring_s = 0.2, greeting = "¿Aló?", hangup_after_s = 8 }}]
     assert_eq!(person["amd"], "person", "{person:?}");
     let summary = text(&out);
     assert!(summary.contains("machine"), "{summary}");
+    // Nothing to render for a machine that is hung up on.
+    let render = dialer_tests::dialer(
+        campaign.dir.path(),
+        &[
+            "prompts",
+            "render",
+            campaign.config.to_str().unwrap(),
+            "--contact",
+            "C-1",
+            "--machine",
+            "--out",
+            "x.wav",
+        ],
+        Duration::from_secs(60),
+    );
+    assert!(!render.status.success(), "{}", text(&render));
+    assert!(
+        String::from_utf8_lossy(&render.stderr)
+            .contains("campaign.toml: [amd] hangs up on machines"),
+        "{}",
+        text(&render)
+    );
 }
 
 #[test]

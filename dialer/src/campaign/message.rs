@@ -219,14 +219,24 @@ impl PreparedScript {
         self.renderer.prompt(name, segments).await
     }
 
+    /// The segments of template `prompt` with these variables.
+    pub fn resolve_template(
+        &self,
+        prompt: usize,
+        vars: &Vars,
+        today: Date,
+    ) -> Result<Vec<Segment>, ResolveError> {
+        self.templates[prompt].resolve(
+            &|name| vars.get(name).map(String::as_str),
+            self.language,
+            today,
+        )
+    }
+
     /// Renders a flow prompt with the call's variables, when the flow reaches it.
     pub async fn render(&self, prompt: usize, vars: &Vars, today: Date) -> Result<Prompt, String> {
-        let segments = self.templates[prompt]
-            .resolve(
-                &|name| vars.get(name).map(String::as_str),
-                self.language,
-                today,
-            )
+        let segments = self
+            .resolve_template(prompt, vars, today)
             .map_err(|e| e.to_string())?;
         self.renderer
             .prompt("flow", &segments)

@@ -75,6 +75,9 @@ pub enum PromptsCommand {
         /// The contact's id in the list.
         #[arg(long)]
         contact: String,
+        /// The message an answering machine gets (`[amd] message`) instead.
+        #[arg(long)]
+        machine: bool,
         #[arg(long)]
         out: PathBuf,
     },
@@ -167,15 +170,40 @@ pub async fn run(command: PromptsCommand) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         PromptsCommand::Render {
-            config,
+            config: path,
             contact,
+            machine,
             out,
         } => {
-            let config = Config::load(&config)?;
+            let config = Config::load(&path)?;
             let campaign = &config.campaign;
-            let script = PreparedScript::prepare(&campaign.script, &config.tts).await?;
+            let machine_message = match (machine, config.amd.as_ref()) {
+                (false, _) => None,
+                (true, Some(amd)) => Some(amd.message.clone().with_context(|| {
+                    format!(
+                        "{}: [amd] hangs up on machines (on_machine = \"hang_up\"): there is no message to render",
+                        path.display()
+                    )
+                })?),
+                (true, None) => bail!(
+                    "{}: no [amd] section: machines get no message of their own",
+                    path.display()
+                ),
+            };
+            let extra: Vec<_> = machine_message.into_iter().collect();
+            let script =
+                PreparedScript::prepare_with(&campaign.script, &config.tts, &extra).await?;
             let list = contacts::load(&campaign.contacts, campaign.default_region)?;
             script.check_columns(&campaign.contacts, &list.columns)?;
+            let machine = (!extra.is_empty()).then(|| script.extra_base());
+            if let Some(index) = machine {
+                script.check_extra_columns(
+                    index,
+                    "amd.message",
+                    &campaign.contacts,
+                    &list.columns,
+                )?;
+            }
             let Some(found) = list.contacts.iter().find(|c| c.id == contact) else {
                 bail!(
                     "{}: no contact with id '{contact}'",
@@ -183,12 +211,18 @@ pub async fn run(command: PromptsCommand) -> anyhow::Result<ExitCode> {
                 );
             };
             let vars = script.contact_vars(found, today());
-            let segments = script
-                .resolve(&vars, today())
-                .map_err(|e| {
-                    anyhow::anyhow!("{}:{}: {e}", campaign.contacts.display(), found.line)
-                })?
-                .context("the flow does not start with a prompt")?;
+            let in_list = |e: media::prompt::template::ResolveError| {
+                anyhow::anyhow!("{}:{}: {e}", campaign.contacts.display(), found.line)
+            };
+            let segments = match machine {
+                Some(index) => script
+                    .resolve_template(index, &vars, today())
+                    .map_err(in_list)?,
+                None => script
+                    .resolve(&vars, today())
+                    .map_err(in_list)?
+                    .context("the flow does not start with a prompt")?,
+            };
             let prompt = script.render_segments(&found.id, &segments).await?;
             write_mulaw_wav(&out, prompt.samples())
                 .with_context(|| format!("writing {}", out.display()))?;

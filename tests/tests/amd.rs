@@ -61,6 +61,24 @@ message = ["tts:Hola {nombre}, le llamamos de Cobranza Demo. Por favor llámenos
 engine = "espeak"
 "#;
 
+/// `dialer prompts render --machine`: what `contact`'s answering machine gets.
+fn render_for_machine(campaign: &Campaign, contact: &str, out: &Path) -> std::process::Output {
+    dialer_tests::dialer(
+        campaign.dir.path(),
+        &[
+            "prompts",
+            "render",
+            campaign.config.to_str().unwrap(),
+            "--contact",
+            contact,
+            "--machine",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        Duration::from_secs(60),
+    )
+}
+
 fn by_contact(rows: Vec<BTreeMap<String, String>>) -> BTreeMap<String, BTreeMap<String, String>> {
     rows.into_iter()
         .map(|r| (r["contact_id"].clone(), r))
@@ -124,20 +142,7 @@ fn machines_get_their_message_after_the_beep_and_people_the_campaigns() {
     // What the machine got is its contact's message for machines, whole,
     // sample for sample as `dialer prompts render --machine` renders it.
     let rendered = campaign.dir.path().join("machine-message.wav");
-    let render = dialer_tests::dialer(
-        campaign.dir.path(),
-        &[
-            "prompts",
-            "render",
-            campaign.config.to_str().unwrap(),
-            "--contact",
-            "M-BEEP",
-            "--machine",
-            "--out",
-            rendered.to_str().unwrap(),
-        ],
-        Duration::from_secs(60),
-    );
+    let render = render_for_machine(&campaign, "M-BEEP", &rendered);
     assert!(render.status.success(), "{}", text(&render));
     assert!(
         String::from_utf8_lossy(&render.stdout).contains("Juan Pérez"),
@@ -246,20 +251,7 @@ then = [{{ ring_s = 0.2, greeting = "¿Aló?", hangup_after_s = 8 }}]
     let summary = text(&out);
     assert!(summary.contains("machine"), "{summary}");
     // Nothing to render for a machine that is hung up on.
-    let render = dialer_tests::dialer(
-        campaign.dir.path(),
-        &[
-            "prompts",
-            "render",
-            campaign.config.to_str().unwrap(),
-            "--contact",
-            "C-1",
-            "--machine",
-            "--out",
-            "x.wav",
-        ],
-        Duration::from_secs(60),
-    );
+    let render = render_for_machine(&campaign, "C-1", Path::new("x.wav"));
     assert!(!render.status.success(), "{}", text(&render));
     assert!(
         String::from_utf8_lossy(&render.stderr)

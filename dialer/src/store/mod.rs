@@ -253,6 +253,10 @@ pub struct AttemptRow {
     pub amd_ms: Option<i64>,
 }
 
+/// The schema's migrations, embedded once: `Store::open` applies them,
+/// `Store::open_existing` counts them.
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
 /// Held while a process migrates the database at `path` (an exclusive
 /// lock on `PATH.migrating` next to it; released when dropped). Taken at
 /// start-up, before any call: waiting for it blocks nobody.
@@ -309,7 +313,7 @@ impl Store {
             path: path.to_owned(),
             source: sqlx::Error::Io(e),
         })?;
-        sqlx::migrate!("./migrations")
+        MIGRATOR
             .run(&pool)
             .await
             .map_err(|source| StoreError::Migrate {
@@ -339,7 +343,7 @@ impl Store {
                 .fetch_one(&pool)
                 .await
                 .unwrap_or(0);
-        if applied < sqlx::migrate!("./migrations").iter().count() as i64 {
+        if applied < MIGRATOR.iter().count() as i64 {
             pool.close().await;
             Store::open(path).await?.close().await;
             pool = Store::read_only(path).await?;

@@ -3,8 +3,18 @@
 //! tokio task and timer per call, in the same run.
 //!
 //! ```sh
-//! cargo run -p media --release --example bench_media -- [SECONDS] [CALLS...] [--only tokio|engine|rtp-only|floor]
+//! cargo run -p media --release --example bench_media -- [SECONDS] [CALLS...] [--only tokio|engine|rtp-only|floor] [--realtime PRIORITY]
 //! ```
+//!
+//! `--realtime PRIORITY` runs every way's senders (the media threads, the
+//! tokio workers, the floor's threads) under `SCHED_FIFO` at PRIORITY, as
+//! `[media] realtime_priority` does for the dialer; the receiver stays at
+//! the ordinary priority. Its arrival stamps are the kernel's, taken as
+//! each packet is sent, so its own delays do not count; but senders that
+//! keep both cores busy starve it, and its socket buffer then overflows:
+//! those packets count lost. (A real-time receiver fared worse in a trial:
+//! with the senders it can use up the kernel's real-time budget, 95% of
+//! the CPU time, and every real-time thread then waits out the second.)
 //!
 //! Four ways: a tokio task and timer per call; the engine as the dialer
 //! runs calls (RTP and RTCP sockets); the engine with RTP sockets only (as
@@ -45,6 +55,15 @@ fn main() {
         args.remove(i);
         args.remove(i)
     });
+    let realtime: Option<u8> = args.iter().position(|a| a == "--realtime").map(|i| {
+        args.remove(i);
+        args.remove(i).parse().expect("--realtime PRIORITY (1-99)")
+    });
+    if let Err(e) = media::rtp::engine::start(media::rtp::engine::EngineSettings {
+        realtime_priority: realtime,
+    }) {
+        panic!("--realtime: {e}");
+    }
     let seconds: u64 = args.first().map_or(10, |s| s.parse().expect("SECONDS"));
     let counts: Vec<usize> = if args.len() > 1 {
         args[1..]
@@ -56,8 +75,11 @@ fn main() {
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     println!(
-        "{cores} cores, {seconds} s measured per run after {} s of ramp and warm-up",
-        (RAMP + WARM_UP).as_secs()
+        "{cores} cores, {seconds} s measured per run after {} s of ramp and warm-up, senders {}",
+        (RAMP + WARM_UP).as_secs(),
+        realtime.map_or("at the ordinary priority".to_string(), |p| format!(
+            "under SCHED_FIFO {p}"
+        ))
     );
     println!(
         "{:<7} {:>6} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>8} {:>8}",
@@ -78,7 +100,7 @@ fn main() {
             if only.as_ref().is_some_and(|o| o != mode.name()) {
                 continue;
             }
-            let r = run(mode, n, Duration::from_secs(seconds), cores);
+            let r = run(mode, n, Duration::from_secs(seconds), cores, realtime);
             costs.push((mode, r.us_per_packet));
             println!(
                 "{:<7} {:>6} {:>9} {:>8} {:>9.1} {:>9.2} {:>9.3} {:>9.3} {:>8.2} {:>8.1}",
@@ -174,7 +196,7 @@ fn socket() -> UdpSocket {
     s
 }
 
-fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
+fn run(mode: Mode, n: usize, measure: Duration, cores: usize, realtime: Option<u8>) -> Measured {
     // The receiver, and a socket on the port above it that takes the
     // calls' RTCP reports, as a carrier would (a closed port would answer
     // each with an ICMP error). Ports are tried until both are free.
@@ -229,6 +251,11 @@ fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
         Mode::Tokio => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(cores)
+                .on_thread_start(move || {
+                    if let Some(p) = realtime {
+                        media::rtp::engine::make_realtime(p).expect("a real-time tokio worker");
+                    }
+                })
                 .enable_all()
                 .build()
                 .expect("runtime");
@@ -281,7 +308,12 @@ fn run(mode: Mode, n: usize, measure: Duration, cores: usize) -> Measured {
                 .enumerate()
                 .map(|(t, share)| {
                     let (audio, done) = (audio.clone(), done.clone());
-                    std::thread::spawn(move || floor(share, t, cores, to, &audio, &done))
+                    std::thread::spawn(move || {
+                        if let Some(p) = realtime {
+                            media::rtp::engine::make_realtime(p).expect("a real-time floor thread");
+                        }
+                        floor(share, t, cores, to, &audio, &done)
+                    })
                 })
                 .collect();
             cpu_window = window(measure_from, measure_to, || {

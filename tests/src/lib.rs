@@ -205,6 +205,8 @@ pub struct CampaignSpec {
     /// The `[compliance]` section. Tests dial fictitious numbers at any
     /// hour, so the checks are off unless a test turns them on.
     pub compliance: String,
+    /// Extra lines of the `[media]` section (e.g. `realtime_priority = 10`).
+    pub media_extra: String,
 }
 
 impl CampaignSpec {
@@ -226,6 +228,7 @@ impl CampaignSpec {
             sections: String::new(),
             trunk_extra: String::new(),
             compliance: "[compliance]\nenabled = false\n".into(),
+            media_extra: String::new(),
         }
     }
 }
@@ -272,7 +275,7 @@ bind = "127.0.0.1:{sip_port}"
 ip = "127.0.0.1"
 rtp_port_min = {rtp_base}
 rtp_port_max = {rtp_max}
-
+{media_extra}
 [[trunk]]
 name = "sipp"
 address = "127.0.0.1:{trunk_port}"
@@ -312,6 +315,7 @@ default_region = "MX"
             sections = spec.sections,
             trunk_extra = spec.trunk_extra,
             compliance = spec.compliance,
+            media_extra = spec.media_extra,
             ring = spec.ring_timeout_s,
             wait = spec.wait_for_digits_s,
         );

@@ -69,6 +69,45 @@ fn a_shift_compares_the_pacers() {
     );
 }
 
+/// Two trunks, the first out mid-shift: the header says so, and the
+/// pacer's figures from the failover on are printed.
+#[test]
+fn a_shift_with_two_trunks_and_a_failover() {
+    let out = dialer(
+        &repo_root(),
+        &[
+            "simulate",
+            "--agents",
+            "10",
+            "--hours",
+            "2",
+            "--answer-rate",
+            "0.1",
+            "--second-trunk-answer-rate",
+            "0.4",
+            "--first-trunk-out-at-h",
+            "1",
+            "--handle-s",
+            "60",
+            "--pacers",
+            "predictive",
+        ],
+        Duration::from_secs(120),
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(
+            "a second trunk takes 50% of the calls, 40% answered by a person, \
+             and all of them from hour 1, when the first is out; the pacer is told each call's trunk"
+        ),
+        "{stdout}"
+    );
+    let predictive = row(&stdout, "predictive");
+    assert!(predictive[4] <= 3.0, "under the 3% cap: {stdout}");
+    assert!(stdout.contains("after the change: occupancy"), "{stdout}");
+}
+
 #[test]
 fn an_impossible_shift_is_refused() {
     let out = dialer(
@@ -90,6 +129,23 @@ fn an_impossible_shift_is_refused() {
     assert!(!out.status.success());
     assert!(
         text(&out).contains("--patience-s must be above 0"),
+        "{}",
+        text(&out)
+    );
+    let out = dialer(
+        &repo_root(),
+        &[
+            "simulate",
+            "--second-trunk-answer-rate",
+            "0.3",
+            "--second-trunk-share",
+            "1.5",
+        ],
+        Duration::from_secs(30),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("--second-trunk-share must be between 0 and 1"),
         "{}",
         text(&out)
     );

@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use crate::agents::Agents;
 use crate::config::{AbandonWindow, PacingConfig, PacingMode};
 use crate::pacing::{
-    Busy, Foresight, Observed, Pacer, Predictive, PredictiveConfig, Ringing, View,
+    Busy, Foresight, Observed, Pacer, Predictive, PredictiveConfig, Ringing, Rung, View,
 };
 use crate::store::PacingHistory;
 
@@ -29,8 +29,9 @@ pub struct LivePacer {
     pacer: Pacer,
     queue: String,
     origin: Instant,
-    /// Calls placed and not yet answered or ended: when placed (seconds).
-    ringing: HashMap<u64, f64>,
+    /// Calls placed and not yet answered or ended: when placed (seconds),
+    /// and on which trunk (when the campaign has several).
+    ringing: HashMap<u64, (f64, Option<usize>)>,
     /// Calls answered and not ended: in the flow's greeting, waiting in
     /// the queue, or talking to an agent.
     answered: HashSet<u64>,
@@ -101,10 +102,30 @@ impl LivePacer {
 
     /// What the store says of the campaign's earlier calls; `wrap_s` is
     /// the queue's wrap-up, for the agents' spells (the store keeps when
-    /// they talked). Returns how many calls and agent calls were learned.
-    pub fn remember(&mut self, history: &PacingHistory, wrap_s: f64) -> (usize, usize) {
+    /// they talked); `trunks`, the campaign's trunks by name, in order (a
+    /// call on a trunk no longer among them counts for the campaign
+    /// only; with one trunk, every call counts for the campaign only).
+    /// Returns how many calls and agent calls were learned.
+    pub fn remember(
+        &mut self,
+        history: &PacingHistory,
+        wrap_s: f64,
+        trunks: &[&str],
+    ) -> (usize, usize) {
         let spells: Vec<(f64, f64)> = history.talks.iter().map(|&t| (t, wrap_s)).collect();
-        self.pacer.remember(&history.rings, &spells, &history.waits);
+        let rings: Vec<Rung> = history
+            .rings
+            .iter()
+            .map(|(ring_s, person, trunk)| Rung {
+                ring_s: *ring_s,
+                person: *person,
+                trunk: trunk
+                    .as_deref()
+                    .filter(|_| trunks.len() > 1)
+                    .and_then(|name| trunks.iter().position(|t| *t == name)),
+            })
+            .collect();
+        self.pacer.remember(&rings, &spells, &history.waits);
         self.remembered = (history.rings.len(), spells.len());
         self.remembered
     }
@@ -141,16 +162,17 @@ impl LivePacer {
         self.allowed > 0
     }
 
-    /// The loop placed call `token`.
-    pub fn placed(&mut self, token: u64) {
+    /// The loop placed call `token` on `trunk` (`None` when the campaign
+    /// has one: the campaign's estimates are its trunk's).
+    pub fn placed(&mut self, token: u64, trunk: Option<usize>) {
         self.allowed = self.allowed.saturating_sub(1);
         let now = self.secs(Instant::now());
-        self.ringing.insert(token, now);
+        self.ringing.insert(token, (now, trunk));
     }
 
     /// Call `token` stopped ringing: answered by the debtor, or not.
     pub fn rang(&mut self, token: u64, answered: bool) {
-        let Some(placed) = self.ringing.remove(&token) else {
+        let Some((placed, trunk)) = self.ringing.remove(&token) else {
             return;
         };
         let now = self.secs(Instant::now());
@@ -162,6 +184,7 @@ impl LivePacer {
             Observed::Rang {
                 ring_s: now - placed,
                 person: answered,
+                trunk,
             },
         );
     }
@@ -175,9 +198,15 @@ impl LivePacer {
     }
 
     /// Asks the ACD about the queue's agents and decides how many calls
-    /// may be placed until the next ask; `lines` is the trunk's free
-    /// channels.
-    pub async fn decide(&mut self, agents: &Agents, lines: usize) -> Result<(), String> {
+    /// may be placed until the next ask; `lines` is the trunks' free
+    /// channels, `mix` the trunks the next calls go to, with their shares
+    /// (empty with one trunk).
+    pub async fn decide(
+        &mut self,
+        agents: &Agents,
+        lines: usize,
+        mix: &[(usize, f64)],
+    ) -> Result<(), String> {
         let grace = Duration::from_secs_f64(PacingConfig::GRACE_S);
         let state = agents
             .pacing(&self.queue, grace)
@@ -212,9 +241,10 @@ impl LivePacer {
         let ringing: Vec<Ringing> = self
             .ringing
             .values()
-            .map(|placed| Ringing {
-                placed: *placed,
+            .map(|&(placed, trunk)| Ringing {
+                placed,
                 answer: Foresight::Unknown,
+                trunk,
             })
             .collect();
         // Debtors who answered and are still hearing the flow's greeting
@@ -230,6 +260,7 @@ impl LivePacer {
             ringing: &ringing,
             waiting: state.waiting + greeting,
             lines,
+            mix,
         });
         Ok(())
     }

@@ -151,6 +151,28 @@ fn deferral(
     }
 }
 
+/// Starts the media threads with `[media]`'s settings before the first
+/// call. A system that refuses the real-time priority gets a warning, not a
+/// stopped campaign: the calls go on at the ordinary priority.
+fn start_media(config: &Config) {
+    use media::rtp::engine::{self, EngineSettings, StartError};
+    let settings = EngineSettings {
+        realtime_priority: config.media.realtime_priority,
+    };
+    match engine::start(settings) {
+        Ok(()) => {
+            if let Some(priority) = settings.realtime_priority {
+                tracing::info!("media threads run under SCHED_FIFO at priority {priority}");
+            }
+        }
+        Err(StartError::Started(running)) if running == settings => {}
+        Err(e) => eprintln!(
+            "warning: {}: media.realtime_priority: {e}",
+            config.path.display()
+        ),
+    }
+}
+
 /// Runs the configured campaign to its end. `stop` ends it early.
 pub async fn run(
     config: &Config,
@@ -228,6 +250,7 @@ pub async fn run(
         config.media.rtp_port_max,
     )
     .with_context(|| format!("{}: media.rtp_port_min/max", config.path.display()))?;
+    start_media(config);
     let ports = Arc::new(ports);
     let http = {
         // reqwest's rustls needs a process-wide crypto provider.
@@ -370,7 +393,8 @@ pub async fn run(
             }
         };
         let wrap_s = config.agents.queue(p.queue()).map_or(0.0, |q| q.wrap_up_s);
-        let (calls, agent_calls) = p.remember(&history, wrap_s);
+        let trunks: Vec<&str> = pool.slots.iter().map(|s| s.name.as_str()).collect();
+        let (calls, agent_calls) = p.remember(&history, wrap_s, &trunks);
         info!(
             pacing = %p.name(), queue = %p.queue(), answered, abandoned,
             earlier_calls = calls, earlier_agent_calls = agent_calls,
@@ -533,7 +557,7 @@ pub async fn run(
                 }
                 if let Some(p) = pacer.as_mut() {
                     if let Some(agents) = agents.as_ref()
-                        && let Err(e) = p.decide(agents, pool.free_channels()).await
+                        && let Err(e) = p.decide(agents, pool.free_channels(), &pool.mix_of_several()).await
                     {
                         warn!(error = %e, "the pacer could not ask the ACD");
                     }
@@ -731,7 +755,7 @@ pub async fn run(
                     in_flight.insert(token, ready);
                 }
                 let on_answer = pacer.as_mut().map(|p| {
-                    p.placed(token);
+                    p.placed(token, (pool.slots.len() > 1).then_some(trunk));
                     let (answered, told) = tokio::sync::oneshot::channel();
                     answers.push(told.map(move |r| (token, r == Ok(true))));
                     answered
@@ -776,7 +800,7 @@ pub async fn run(
     }
     // The last calls' connections and abandons, before the ACD stops.
     if let (Some(p), Some(agents)) = (pacer.as_mut(), agents.as_ref()) {
-        let _ = p.decide(agents, 0).await;
+        let _ = p.decide(agents, 0, &[]).await;
     }
     summary.pacing = pacer.as_ref().map(LivePacer::render);
     summary.trunks = pool.render();

@@ -157,6 +157,27 @@ impl TrunkPool {
             .sum()
     }
 
+    /// Where the next calls go: the trunks in the rotation with a channel
+    /// free, each with its weight (the pool shares calls by weight).
+    pub fn mix(&self) -> Vec<(usize, f64)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| !s.out && s.channels.available_permits() > 0)
+            .map(|(i, s)| (i, s.weight))
+            .collect()
+    }
+
+    /// [`TrunkPool::mix`] when there are several trunks; empty with one
+    /// (the pacer's campaign estimates are then that trunk's).
+    pub fn mix_of_several(&self) -> Vec<(usize, f64)> {
+        if self.slots.len() > 1 {
+            self.mix()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Whether every trunk is out.
     pub fn all_out(&self) -> bool {
         self.slots.iter().all(|s| s.out)
@@ -265,10 +286,19 @@ mod tests {
         assert_eq!(pool.take(&[0]).map(|(i, _)| i), Some(1));
         let (c, d) = (trunk("c", 1.0, 1), trunk("d", 1.0, 5));
         let mut pool = TrunkPool::new(&[c, d]);
+        assert_eq!(pool.mix(), vec![(0, 1.0), (1, 1.0)]);
+        assert_eq!(pool.mix_of_several(), pool.mix());
+        let solo = TrunkPool::new(&[trunk("solo", 1.0, 5)]);
+        assert_eq!(solo.mix(), vec![(0, 1.0)]);
+        assert!(
+            solo.mix_of_several().is_empty(),
+            "one trunk: the campaign's"
+        );
         let held = pool.take(&[]).unwrap();
         assert_eq!(held.0, 0);
         assert_eq!(pool.take(&[]).map(|(i, _)| i), Some(1));
         assert_eq!(pool.take(&[1]).map(|(i, _)| i), None, "c is full");
+        assert_eq!(pool.mix(), vec![(1, 1.0)], "the next calls go to d");
         drop(held);
         assert_eq!(pool.take(&[1]).map(|(i, _)| i), Some(0));
     }
@@ -281,6 +311,7 @@ mod tests {
         assert!(!pool.ended(0, Disposition::TrunkFailure));
         assert!(pool.ended(0, Disposition::TrunkFailure));
         assert!(pool.slots[0].out);
+        assert_eq!(pool.mix(), vec![(1, 1.0)]);
         assert!(pool.has_other(&[0]));
         assert!(!pool.all_out());
         assert_eq!(pool.take(&[]).map(|(i, _)| i), Some(1));

@@ -6,7 +6,7 @@ use std::time::Instant;
 use clap::{Args, ValueEnum};
 
 use crate::pacing::{Pacer, Predictive, PredictiveConfig};
-use crate::sim::shift::{ShiftConfig, ShiftReport, simulate};
+use crate::sim::shift::{SecondTrunk, ShiftConfig, ShiftReport, simulate};
 
 #[derive(Args)]
 pub struct SimulateArgs {
@@ -38,6 +38,21 @@ pub struct SimulateArgs {
     /// (exponential; default: every debtor waits the 2 s grace time).
     #[arg(long)]
     patience_s: Option<f64>,
+    /// A second trunk whose calls a person answers at this share
+    /// (--answer-rate is then the first trunk's).
+    #[arg(long)]
+    second_trunk_answer_rate: Option<f64>,
+    /// The share of calls the second trunk takes.
+    #[arg(long, default_value_t = 0.5, requires = "second_trunk_answer_rate")]
+    second_trunk_share: f64,
+    /// From this hour on the first trunk is out: every call goes to the
+    /// second.
+    #[arg(long, requires = "second_trunk_answer_rate")]
+    first_trunk_out_at_h: Option<f64>,
+    /// Do not tell the pacer which trunk each call is on: it paces by the
+    /// campaign's figures alone (to compare).
+    #[arg(long)]
+    campaign_estimates_only: bool,
     #[arg(long, default_value_t = 8.0)]
     hours: f64,
     #[arg(long, default_value_t = 1)]
@@ -99,6 +114,14 @@ impl SimulateArgs {
             wrap_s: self.wrap_s,
             answer_ring_s: self.ring_s,
             patience_s: self.patience_s,
+            second_trunk: self
+                .second_trunk_answer_rate
+                .map(|answer_rate| SecondTrunk {
+                    share: self.second_trunk_share,
+                    answer_rate,
+                    first_out_at_h: self.first_trunk_out_at_h,
+                }),
+            tell_trunks: !self.campaign_estimates_only,
             change: self
                 .answer_rate_after
                 .map(|rate| (self.change_at_h.unwrap_or(self.hours / 2.0), rate)),
@@ -116,6 +139,17 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
     }
     if args.patience_s.is_some_and(|p| p.is_nan() || p <= 0.0) {
         anyhow::bail!("--patience-s must be above 0");
+    }
+    if args
+        .second_trunk_answer_rate
+        .is_some_and(|r| !(r > 0.0 && r + args.machine_rate <= 1.0))
+    {
+        anyhow::bail!(
+            "--second-trunk-answer-rate must be above 0, and with --machine-rate at most 1"
+        );
+    }
+    if !(args.second_trunk_share > 0.0 && args.second_trunk_share < 1.0) {
+        anyhow::bail!("--second-trunk-share must be between 0 and 1");
     }
     if args.grid {
         grid(&args);
@@ -139,6 +173,21 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
             .unwrap_or_default(),
         config.seed
     );
+    if let Some(t) = config.second_trunk {
+        println!(
+            "a second trunk takes {:.0}% of the calls, {:.0}% answered by a person{}; the pacer {}",
+            t.share * 100.0,
+            t.answer_rate * 100.0,
+            t.first_out_at_h
+                .map(|h| format!(", and all of them from hour {h}, when the first is out"))
+                .unwrap_or_default(),
+            if config.tell_trunks {
+                "is told each call's trunk"
+            } else {
+                "paces by the campaign's figures alone"
+            }
+        );
+    }
     println!(
         "{:<12} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>9} {:>9} {:>9} {:>8}",
         "pacer",

@@ -204,6 +204,9 @@ pub struct MediaConfig {
     pub ip: IpAddr,
     pub rtp_port_min: u16,
     pub rtp_port_max: u16,
+    /// Run the media threads under `SCHED_FIFO` at this priority (1-99);
+    /// `None`: the ordinary policy.
+    pub realtime_priority: Option<u8>,
 }
 
 /// SIP transport toward a trunk.
@@ -356,6 +359,15 @@ impl Config {
             ip: v.parse(&raw.media.ip, "media.ip", "an IP address")?,
             rtp_port_min: *raw.media.rtp_port_min.get_ref(),
             rtp_port_max: *raw.media.rtp_port_max.get_ref(),
+            realtime_priority: match &raw.media.realtime_priority {
+                Some(p) => Some(u8::try_from(*p.get_ref()).ok().filter(|p| (1..=99).contains(p)).ok_or_else(
+                    || v.invalid(p, "media.realtime_priority", format!(
+                        "{} is not a SCHED_FIFO priority (1-99); leave the key out for the ordinary policy",
+                        p.get_ref()
+                    )),
+                )?),
+                None => None,
+            },
         };
         if media.ip.is_unspecified() {
             return Err(v.invalid(
@@ -1405,6 +1417,24 @@ trunk = "carrier"
         let amd = c.amd.expect("the example detects answering machines");
         assert!(amd.message.is_some());
         assert!(c.retry.unwrap().machine.is_some());
+    }
+
+    #[test]
+    fn realtime_priority_is_a_sched_fifo_priority() {
+        assert_eq!(parse(GOOD).unwrap().media.realtime_priority, None);
+        let c = parse(&format!("[media]\nrealtime_priority = 10\n{GOOD}")).unwrap();
+        assert_eq!(c.media.realtime_priority, Some(10));
+        for bad in ["0", "100", "-3", "300"] {
+            let err = error_of(&format!(
+                "[media]\nip = \"127.0.0.1\"\nrealtime_priority = {bad}\n{GOOD}"
+            ));
+            assert!(
+                err.contains("run.toml:3:")
+                    && err.contains("`media.realtime_priority`")
+                    && err.contains(&format!("{bad} is not a SCHED_FIFO priority (1-99)")),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -153,6 +153,8 @@ pub(super) struct RawMedia {
     pub(super) rtp_port_min: Spanned<u16>,
     #[serde(default = "default_rtp_max")]
     pub(super) rtp_port_max: Spanned<u16>,
+    #[serde(default)]
+    pub(super) realtime_priority: Option<Spanned<i64>>,
 }
 
 impl Default for RawMedia {
@@ -161,6 +163,7 @@ impl Default for RawMedia {
             ip: default_media_ip(),
             rtp_port_min: default_rtp_min(),
             rtp_port_max: default_rtp_max(),
+            realtime_priority: None,
         }
     }
 }

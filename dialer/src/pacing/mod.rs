@@ -59,12 +59,25 @@ pub struct Busy {
     pub frees: Foresight,
 }
 
+/// An earlier call's ringing, as remembered: seconds rung, whether a
+/// person answered, and the trunk it went out on (if it is one of the
+/// campaign's still).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rung {
+    pub ring_s: f64,
+    pub person: bool,
+    pub trunk: Option<usize>,
+}
+
 /// A call placed and still ringing.
 #[derive(Debug, Clone, Copy)]
 pub struct Ringing {
     /// When it was placed, in seconds.
     pub placed: f64,
     pub answer: Foresight,
+    /// The trunk it went out on (an index into the campaign's trunks);
+    /// `None`: not known, the campaign's estimates are used.
+    pub trunk: Option<usize>,
 }
 
 /// The campaign at the moment of a decision. Times are seconds on one
@@ -80,6 +93,10 @@ pub struct View<'a> {
     pub waiting: usize,
     /// The most calls that may ring at once (trunk channels free).
     pub lines: usize,
+    /// Where the next calls go: trunks (indexes) with their shares (the
+    /// weights of those with room). Empty: not known, the campaign's
+    /// estimates are used.
+    pub mix: &'a [(usize, f64)],
 }
 
 impl View<'_> {
@@ -93,8 +110,13 @@ impl View<'_> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Observed {
     /// A call's ringing ended after `ring_s`: a person answered (and needs
-    /// an agent), or not (no answer, busy, a machine, a failure).
-    Rang { ring_s: f64, person: bool },
+    /// an agent), or not (no answer, busy, a machine, a failure). `trunk`:
+    /// the one it went out on, if known.
+    Rang {
+        ring_s: f64,
+        person: bool,
+        trunk: Option<usize>,
+    },
     /// An agent is free again, after `talk_s` on the call and `wrap_s` of
     /// wrap-up.
     Freed { talk_s: f64, wrap_s: f64 },
@@ -164,12 +186,7 @@ impl Pacer {
     }
 
     /// See [`Predictive::remember`]; the other modes learn nothing.
-    pub fn remember(
-        &mut self,
-        rings: &[(f64, bool)],
-        spells: &[(f64, f64)],
-        waits: &[(f64, bool)],
-    ) {
+    pub fn remember(&mut self, rings: &[Rung], spells: &[(f64, f64)], waits: &[(f64, bool)]) {
         if let Pacer::Predictive(p) = self {
             p.remember(rings, spells, waits);
         }
@@ -201,6 +218,7 @@ mod tests {
             ringing,
             waiting: 0,
             lines: 1_000,
+            mix: &[],
         }
     }
 
@@ -209,6 +227,7 @@ mod tests {
         let ringing = [Ringing {
             placed: 95.0,
             answer: Foresight::Unknown,
+            trunk: None,
         }; 2];
         let mut pacer = Pacer::Progressive;
         assert_eq!(pacer.calls_to_place(&view(5, &[], &ringing)), 3);
@@ -223,6 +242,7 @@ mod tests {
         let ringing = [Ringing {
             placed: 95.0,
             answer: Foresight::Unknown,
+            trunk: None,
         }; 3];
         let mut pacer = Pacer::Power {
             lines_per_agent: 2.0,

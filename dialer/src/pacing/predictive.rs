@@ -51,7 +51,7 @@ use std::collections::BinaryHeap;
 use super::estimate::{BusyModel, RingModel};
 use super::left::{EXACT_TERMS, Left};
 use super::patience::PatienceModel;
-use super::{Observed, View};
+use super::{Observed, Rung, View};
 
 /// Ring-time quantiles a call's answer is spread over.
 const GRID: usize = 12;
@@ -67,6 +67,9 @@ const ABANDON_MEMORY_S: f64 = 1_200.0;
 const ABANDON_PRIOR: f64 = 50.0;
 /// Person answers the ring model remembers, at least (see `learn_rung`).
 const MEMORY_PEOPLE: f64 = 100.0;
+/// Calls a trunk's own ring model must have seen before it is used for
+/// that trunk's calls (until then, the campaign's).
+const TRUNK_WARM_UP_CALLS: u64 = 200;
 /// Seconds for a 100% error in the abandon rate to move the threshold by
 /// a factor of e.
 const TUNING_S: f64 = 300.0;
@@ -111,10 +114,24 @@ impl Default for PredictiveConfig {
     }
 }
 
+/// A call whose ringing ended, waiting to be learned (ordered by when it
+/// was placed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Settling {
+    placed_ms: i64,
+    ring_ms: i64,
+    person: bool,
+    trunk: Option<usize>,
+}
+
 #[derive(Debug, Clone)]
 pub struct Predictive {
     config: PredictiveConfig,
+    /// How the campaign's calls ring, on every trunk.
     ring: RingModel,
+    /// How each trunk's calls ring (by trunk index): carriers differ, and
+    /// the mix changes when a trunk fails or fills up.
+    trunks: Vec<RingModel>,
     busy: BusyModel,
     patience: PatienceModel,
     /// Place a call when its abandon chance is at most this.
@@ -124,10 +141,10 @@ pub struct Predictive {
     recent: (f64, f64),
     /// Answers and abandons since the start (the day's window).
     total: (u64, u64),
-    /// Calls whose ringing ended, by when they were placed (ms), held
-    /// back from the ring model until every call placed as early has
-    /// ended too; see [`Predictive::observe`].
-    rung: BinaryHeap<Reverse<(i64, i64, bool)>>,
+    /// Calls whose ringing ended, earliest placed first, held back from
+    /// the ring models until every call placed as early has ended too;
+    /// see [`Predictive::observe`].
+    rung: BinaryHeap<Reverse<Settling>>,
     /// The longest ring seen (s): how long to hold calls back.
     longest_ring_s: f64,
     /// Whether the last decision was the threshold's (not the warm-up's
@@ -140,6 +157,7 @@ impl Predictive {
     pub fn new(config: PredictiveConfig) -> Predictive {
         Predictive {
             ring: RingModel::new(config.memory),
+            trunks: Vec::new(),
             busy: BusyModel::new(config.memory),
             patience: PatienceModel::default(),
             threshold: 0.03,
@@ -162,6 +180,50 @@ impl Predictive {
         self.ring.person_rate()
     }
 
+    /// `trunk`, if its own ring model has seen enough calls to be used.
+    fn trusted(&self, trunk: Option<usize>) -> Option<usize> {
+        trunk.filter(|&t| {
+            self.trunks
+                .get(t)
+                .is_some_and(|m| m.calls_seen() >= TRUNK_WARM_UP_CALLS)
+        })
+    }
+
+    /// How calls on `trunk` ring: its own model once it has seen enough
+    /// of them, the campaign's otherwise.
+    fn ring_of(&self, trunk: Option<usize>) -> &RingModel {
+        match self.trusted(trunk) {
+            Some(t) => &self.trunks[t],
+            None => &self.ring,
+        }
+    }
+
+    /// The share of the next calls a person answers, with the calls going
+    /// to the trunks of `mix` by its shares.
+    pub fn person_rate_for(&self, mix: &[(usize, f64)]) -> f64 {
+        let total: f64 = mix.iter().map(|&(_, share)| share).sum();
+        if total <= 0.0 {
+            return self.ring.person_rate();
+        }
+        mix.iter()
+            .map(|&(t, share)| share * self.ring_of(Some(t)).person_rate())
+            .sum::<f64>()
+            / total
+    }
+
+    /// Learns one call's ring, in the campaign's model and its trunk's.
+    fn learn_ring(&mut self, ring_s: f64, person: bool, trunk: Option<usize>) {
+        self.longest_ring_s = self.longest_ring_s.max(ring_s);
+        self.ring.observe(ring_s, person);
+        if let Some(t) = trunk {
+            if self.trunks.len() <= t {
+                self.trunks
+                    .resize_with(t + 1, || RingModel::new(self.config.memory));
+            }
+            self.trunks[t].observe(ring_s, person);
+        }
+    }
+
     pub fn knows_agents(&self) -> bool {
         self.config.knows_agents || self.config.oracle
     }
@@ -182,11 +244,18 @@ impl Predictive {
     /// more people than there are, and place too many calls.
     pub fn observe(&mut self, now: f64, event: Observed) {
         match event {
-            Observed::Rang { ring_s, person } => {
+            Observed::Rang {
+                ring_s,
+                person,
+                trunk,
+            } => {
                 self.longest_ring_s = self.longest_ring_s.max(ring_s);
-                let placed = ((now - ring_s) * 1_000.0) as i64;
-                self.rung
-                    .push(Reverse((placed, (ring_s * 1_000.0) as i64, person)));
+                self.rung.push(Reverse(Settling {
+                    placed_ms: ((now - ring_s) * 1_000.0) as i64,
+                    ring_ms: (ring_s * 1_000.0) as i64,
+                    person,
+                    trunk,
+                }));
                 self.learn_rung(now);
             }
             Observed::Freed { talk_s, wrap_s } => self.busy.observe(talk_s, wrap_s),
@@ -205,19 +274,13 @@ impl Predictive {
     }
 
     /// Learns from an earlier run's calls, oldest first: how they rang
-    /// (seconds, and whether a person answered), the agents' spells (talk
+    /// (seconds, whether a person answered, on which trunk), the agents' spells (talk
     /// and wrap-up seconds) and the debtors' waits (seconds, and whether
     /// they hung up). They count as seen: with enough of them the run
     /// paces from its first call instead of dialing progressively.
-    pub fn remember(
-        &mut self,
-        rings: &[(f64, bool)],
-        spells: &[(f64, f64)],
-        waits: &[(f64, bool)],
-    ) {
-        for &(ring_s, person) in rings {
-            self.longest_ring_s = self.longest_ring_s.max(ring_s);
-            self.ring.observe(ring_s, person);
+    pub fn remember(&mut self, rings: &[Rung], spells: &[(f64, f64)], waits: &[(f64, bool)]) {
+        for r in rings {
+            self.learn_ring(r.ring_s, r.person, r.trunk);
         }
         for &(talk_s, wrap_s) in spells {
             self.busy.observe(talk_s, wrap_s);
@@ -231,20 +294,22 @@ impl Predictive {
     /// placed before them has ended.
     fn learn_rung(&mut self, now: f64) {
         let settled = ((now - self.longest_ring_s - 1.0) * 1_000.0) as i64;
-        while let Some(&Reverse((placed, ring_ms, person))) = self.rung.peek() {
-            if placed > settled {
+        while let Some(&Reverse(call)) = self.rung.peek() {
+            if call.placed_ms > settled {
                 break;
             }
             self.rung.pop();
-            self.ring.observe(ring_ms as f64 / 1_000.0, person);
+            self.learn_ring(call.ring_ms as f64 / 1_000.0, call.person, call.trunk);
         }
         // Enough calls to hold ~`MEMORY_PEOPLE` answers: at a 5% answer
         // rate 400 calls hold 20, and the rate they give swings by a
-        // fifth from one minute to the next.
-        let rate = self.ring.person_rate().max(1e-3);
-        self.ring.set_memory(
-            (MEMORY_PEOPLE / rate).clamp(self.config.memory, 10.0 * self.config.memory),
-        );
+        // fifth from one minute to the next. Each trunk's model by its
+        // own rate.
+        let memory = self.config.memory;
+        for model in std::iter::once(&mut self.ring).chain(&mut self.trunks) {
+            let rate = model.person_rate().max(1e-3);
+            model.set_memory((MEMORY_PEOPLE / rate).clamp(memory, 10.0 * memory));
+        }
     }
 
     fn forget_abandons(&mut self, now: f64) {
@@ -323,7 +388,7 @@ impl Predictive {
         self.forget_abandons(view.now);
         self.learn_rung(view.now);
         let progressive = view.ready.saturating_sub(view.ringing.len() + view.waiting);
-        let person = self.ring.person_rate();
+        let person = self.person_rate_for(view.mix);
         // The first calls to end are the short ones: until the team has
         // had two rounds, talk times would look shorter than they are.
         let spells = WARM_UP_SPELLS.max(2 * view.agents() as u64);
@@ -370,15 +435,29 @@ impl Predictive {
                 .map(|since| now - since),
             0.5,
         );
-        let rung = binned(view.ringing.iter().map(|c| now - c.placed), 0.5);
+        // Ringing calls by the model of their trunk, then by how long they
+        // have rung.
+        let mut by_model: Vec<(Option<usize>, Vec<f64>)> = Vec::new();
+        for call in view.ringing {
+            let key = self.trusted(call.trunk);
+            match by_model.iter_mut().find(|(k, _)| *k == key) {
+                Some((_, elapsed)) => elapsed.push(now - call.placed),
+                None => by_model.push((key, vec![now - call.placed])),
+            }
+        }
+        let rung: Vec<(&RingModel, Vec<(f64, f64)>)> = by_model
+            .into_iter()
+            .map(|(key, elapsed)| (self.ring_of(key), binned(elapsed.into_iter(), 0.5)))
+            .collect();
         // How long an answered debtor waits for an agent: the grace time,
         // or less where debtors were seen to hang up sooner; each wait
         // with its share of the debtors.
         let waits = self.waits(grace);
         // For each wait and ring-time quantile: free agents less earlier
         // answers.
-        let terms: f64 = [&talking, &wrapping, &rung]
-            .iter()
+        let terms: f64 = [&talking, &wrapping]
+            .into_iter()
+            .chain(rung.iter().map(|(_, bins)| bins))
             .flat_map(|bins| bins.iter().map(|&(_, count)| count))
             .sum();
         let exact = terms as usize <= EXACT_TERMS;
@@ -399,8 +478,10 @@ impl Predictive {
                         let p = self.busy.free_within_wrapping(elapsed, ring + wait);
                         left.add(count as usize, p, 1);
                     }
-                    for &(elapsed, count) in &rung {
-                        left.add(count as usize, self.ring.person_within(elapsed, ring), -1);
+                    for (model, bins) in &rung {
+                        for &(elapsed, count) in bins {
+                            left.add(count as usize, model.person_within(elapsed, ring), -1);
+                        }
                     }
                     left
                 });
@@ -511,6 +592,7 @@ mod tests {
                     Observed::Rang {
                         ring_s,
                         person: true,
+                        trunk: None,
                     },
                 );
             } else {
@@ -519,6 +601,7 @@ mod tests {
                     Observed::Rang {
                         ring_s: 25.0,
                         person: false,
+                        trunk: None,
                     },
                 );
             }
@@ -546,6 +629,7 @@ mod tests {
             ringing,
             waiting: 0,
             lines: 500,
+            mix: &[],
         }
     }
 
@@ -556,13 +640,11 @@ mod tests {
         let mut p = Predictive::new(PredictiveConfig::default());
         p.carry_over(1_000, 10);
         assert_eq!(p.calls_to_place(&view(10, &[], &[])), 10, "warm-up");
-        let rings: Vec<(f64, bool)> = (0..200)
-            .map(|i| {
-                if i % 4 == 0 {
-                    (10.0, true)
-                } else {
-                    (25.0, false)
-                }
+        let rings: Vec<Rung> = (0..200)
+            .map(|i| Rung {
+                ring_s: if i % 4 == 0 { 10.0 } else { 25.0 },
+                person: i % 4 == 0,
+                trunk: None,
             })
             .collect();
         let spells = vec![(180.0, 10.0); 40];
@@ -666,9 +748,124 @@ mod tests {
         let ringing = [Ringing {
             placed: NOW - 1.0,
             answer: Foresight::Unknown,
+            trunk: None,
         }; 12];
         let with = p.calls_to_place(&view(10, &[], &ringing));
         assert!(with + 8 <= alone, "{with} with 12 ringing, {alone} alone");
+    }
+
+    /// Two carriers: on trunk 0 four calls in ten reach a person, on trunk
+    /// 1 one in twenty (after ~10 s; the rest ring out at 25 s), the calls
+    /// shared half and half.
+    fn trained_on_two_trunks() -> Predictive {
+        let mut p = Predictive::new(PredictiveConfig::default());
+        p.carry_over(1_000, 10);
+        for i in 0..2_000 {
+            let trunk = i % 2;
+            let person = if trunk == 0 { i % 10 < 4 } else { i % 40 == 1 };
+            let ring_s = if person { 8.0 + f64::from(i % 5) } else { 25.0 };
+            p.observe(
+                100.0 + f64::from(i) / 2.0,
+                Observed::Rang {
+                    ring_s,
+                    person,
+                    trunk: Some(trunk as usize),
+                },
+            );
+        }
+        for i in 0..200 {
+            let talk_s = 150.0 + f64::from(i % 60);
+            p.observe(
+                1_000.0,
+                Observed::Freed {
+                    talk_s,
+                    wrap_s: 10.0,
+                },
+            );
+        }
+        p.learn_rung(NOW);
+        p
+    }
+
+    /// Each trunk's calls are paced by that trunk's answers once it has
+    /// shown enough of them: calls ringing on the trunk that answers
+    /// more take more agents, and calls about to go to the one that
+    /// answers less need more dialing ahead. A trunk not seen yet, or a
+    /// call whose trunk is not known, gets the campaign's figures.
+    #[test]
+    fn each_trunk_is_paced_by_its_own_answers() {
+        let mut p = trained_on_two_trunks();
+        let rate = |t: Option<usize>| p.ring_of(t).person_rate();
+        assert!(
+            (rate(Some(0)) - 0.40).abs() < 0.03,
+            "trunk 0: {}",
+            rate(Some(0))
+        );
+        assert!(
+            (rate(Some(1)) - 0.05).abs() < 0.02,
+            "trunk 1: {}",
+            rate(Some(1))
+        );
+        assert!(
+            (rate(None) - 0.225).abs() < 0.03,
+            "campaign: {}",
+            rate(None)
+        );
+        assert_eq!(rate(Some(2)), rate(None), "a trunk not seen yet");
+        assert_eq!(p.person_rate_for(&[]), rate(None));
+        let mix = p.person_rate_for(&[(0, 3.0), (1, 1.0)]);
+        assert!((mix - (3.0 * rate(Some(0)) + rate(Some(1))) / 4.0).abs() < 1e-9);
+
+        let ringing_on = |trunk| {
+            [Ringing {
+                placed: NOW - 1.0,
+                answer: Foresight::Unknown,
+                trunk,
+            }; 12]
+        };
+        let on_0 = p.calls_to_place(&view(10, &[], &ringing_on(Some(0))));
+        let on_1 = p.calls_to_place(&view(10, &[], &ringing_on(Some(1))));
+        let unknown = p.calls_to_place(&view(10, &[], &ringing_on(None)));
+        assert!(
+            on_0 < unknown && unknown < on_1,
+            "with 12 ringing on trunk 0: {on_0}, trunk unknown: {unknown}, trunk 1: {on_1}"
+        );
+
+        let to = |mix: &[(usize, f64)]| {
+            let mut p = p.clone();
+            p.calls_to_place(&View {
+                mix,
+                ..view(10, &[], &[])
+            })
+        };
+        let (to_0, to_1, either) = (to(&[(0, 1.0)]), to(&[(1, 1.0)]), to(&[]));
+        assert!(
+            to_0 < either && either < to_1,
+            "new calls to trunk 0: {to_0}, to either: {either}, to trunk 1: {to_1}"
+        );
+    }
+
+    /// A trunk's own model waits for its first 200 calls: before, its
+    /// calls are paced by the campaign's figures.
+    #[test]
+    fn a_trunk_with_few_calls_is_paced_by_the_campaigns_figures() {
+        let mut p = trained();
+        for i in 0..(TRUNK_WARM_UP_CALLS - 1) {
+            let ring_s = 10.0;
+            p.observe(
+                NOW - 500.0 + i as f64,
+                Observed::Rang {
+                    ring_s,
+                    person: true,
+                    trunk: Some(1),
+                },
+            );
+        }
+        p.learn_rung(NOW);
+        assert!(std::ptr::eq(p.ring_of(Some(1)), &p.ring));
+        p.learn_ring(10.0, true, Some(1));
+        assert!(!std::ptr::eq(p.ring_of(Some(1)), &p.ring));
+        assert_eq!(p.ring_of(Some(1)).person_rate(), 1.0);
     }
 
     /// The oracle, told the ringing calls will all be answered by people,
@@ -681,6 +878,7 @@ mod tests {
         let answered = Ringing {
             placed: NOW - 1.0,
             answer: Foresight::At(NOW + 2.0),
+            trunk: None,
         };
         assert_eq!(p.calls_to_place(&view(10, &[], &[answered; 10])), 0);
         let unanswered = Ringing {
@@ -717,7 +915,14 @@ mod tests {
         let mut naive = RingModel::new(400.0);
         let mut at = 0.0;
         for &(end, ring_s, person) in &ends {
-            p.observe(end, Observed::Rang { ring_s, person });
+            p.observe(
+                end,
+                Observed::Rang {
+                    ring_s,
+                    person,
+                    trunk: None,
+                },
+            );
             naive.observe(ring_s, person);
             at = end;
             if end > placed - 15.0 {
@@ -731,6 +936,7 @@ mod tests {
             ringing: &[],
             waiting: 0,
             lines: 0,
+            mix: &[],
         });
         assert!(
             (p.person_rate() - 0.25).abs() < 0.03,

@@ -57,6 +57,25 @@ pub struct ShiftConfig {
     pub lines: usize,
     /// How often the pacer is asked, besides when an agent frees.
     pub tick_s: f64,
+    /// A second trunk: the share of the calls it takes, and the share of
+    /// its calls a person answers (`answer_rate` is then the first
+    /// trunk's).
+    pub second_trunk: Option<SecondTrunk>,
+    /// Whether the pacer is told each call's trunk and where the next
+    /// calls go; if not, it paces by the campaign's figures alone.
+    pub tell_trunks: bool,
+}
+
+/// A campaign's second trunk, in the simulator.
+#[derive(Debug, Clone, Copy)]
+pub struct SecondTrunk {
+    /// The share of calls it takes while the first is up.
+    pub share: f64,
+    /// The share of its calls a person answers.
+    pub answer_rate: f64,
+    /// From this hour on the first trunk is out (failing every call, say)
+    /// and every call goes to this one.
+    pub first_out_at_h: Option<f64>,
 }
 
 impl ShiftConfig {
@@ -79,6 +98,26 @@ impl ShiftConfig {
             patience_s: None,
             lines: agents * 20,
             tick_s: 0.5,
+            second_trunk: None,
+            tell_trunks: true,
+        }
+    }
+
+    /// Whether the first trunk is out at `now`.
+    fn first_out(&self, now: f64) -> bool {
+        self.second_trunk
+            .and_then(|t| t.first_out_at_h)
+            .is_some_and(|h| now >= h * 3_600.0)
+    }
+
+    /// The trunks calls go to at `now`, with their shares, as the pacer is
+    /// told them (empty when it is not told).
+    fn mix(&self, now: f64) -> Vec<(usize, f64)> {
+        match self.second_trunk {
+            Some(_) if !self.tell_trunks => Vec::new(),
+            None => Vec::new(),
+            Some(_) if self.first_out(now) => vec![(1, 1.0)],
+            Some(t) => vec![(0, 1.0 - t.share), (1, t.share)],
         }
     }
 
@@ -95,6 +134,8 @@ impl ShiftConfig {
 pub struct ShiftReport {
     pub pacer: String,
     pub dials: u64,
+    /// Calls placed on the first trunk and on the second.
+    pub dials_by_trunk: [u64; 2],
     /// Calls a person answered.
     pub answered: u64,
     pub connected: u64,
@@ -168,6 +209,8 @@ enum Outcome {
 
 #[derive(Debug, Clone, Copy)]
 struct Call {
+    /// The trunk it went out on.
+    trunk: usize,
     placed: f64,
     ends_ringing: f64,
     outcome: Outcome,
@@ -201,7 +244,10 @@ struct Shift<'a> {
     answered_after_change: (u64, u64),
     waits: Vec<f64>,
     end: f64,
+    /// When the answer rate changes, or the first trunk goes out.
     change_at: Option<f64>,
+    /// Smooth weighted round robin between the two trunks: their credits.
+    trunk_credit: [f64; 2],
 }
 
 /// Runs one shift with `pacer`.
@@ -225,7 +271,12 @@ pub fn simulate(config: &ShiftConfig, mut pacer: Pacer) -> ShiftReport {
         answered_after_change: (0, 0),
         waits: Vec::new(),
         end,
-        change_at: config.change.map(|(hour, _)| hour * 3_600.0),
+        change_at: config
+            .change
+            .map(|(hour, _)| hour)
+            .or(config.second_trunk.and_then(|t| t.first_out_at_h))
+            .map(|hour| hour * 3_600.0),
+        trunk_credit: [0.0; 2],
     };
     shift.schedule(0.0, Event::Tick);
     let foresight = Foresee {
@@ -313,6 +364,7 @@ impl Shift<'_> {
             .map(|&i| {
                 let call = &self.calls[i];
                 Ringing {
+                    trunk: self.told_trunk(call.trunk),
                     placed: call.placed,
                     answer: match (foresight.calls, call.outcome) {
                         (false, _) => Foresight::Unknown,
@@ -322,6 +374,7 @@ impl Shift<'_> {
                 }
             })
             .collect();
+        let mix = self.config.mix(now);
         let view = View {
             now,
             ready,
@@ -329,13 +382,41 @@ impl Shift<'_> {
             ringing: &ringing,
             waiting: self.waiting.len(),
             lines: self.config.lines.saturating_sub(self.ringing.len()),
+            mix: &mix,
         };
         pacer.calls_to_place(&view)
     }
 
+    /// A call's trunk as the pacer is told it.
+    fn told_trunk(&self, trunk: usize) -> Option<usize> {
+        (self.config.tell_trunks && self.config.second_trunk.is_some()).then_some(trunk)
+    }
+
+    /// The trunk for the next call, by the trunks' shares.
+    fn next_trunk(&mut self, now: f64) -> usize {
+        let c = self.config;
+        let Some(second) = c.second_trunk else {
+            return 0;
+        };
+        if c.first_out(now) {
+            return 1;
+        }
+        let weights = [1.0 - second.share, second.share];
+        for (credit, weight) in self.trunk_credit.iter_mut().zip(weights) {
+            *credit += weight;
+        }
+        let trunk = usize::from(self.trunk_credit[1] > self.trunk_credit[0]);
+        self.trunk_credit[trunk] -= 1.0;
+        trunk
+    }
+
     fn place(&mut self, now: f64) {
         let c = self.config;
-        let person = c.answer_rate_at(now);
+        let trunk = self.next_trunk(now);
+        let person = match c.second_trunk {
+            Some(second) if trunk == 1 => second.answer_rate,
+            _ => c.answer_rate_at(now),
+        };
         let draw: f64 = self.rng.random();
         let outcome = if draw < person {
             Outcome::Person
@@ -355,6 +436,7 @@ impl Shift<'_> {
         };
         let index = self.calls.len();
         self.calls.push(Call {
+            trunk,
             placed: now,
             ends_ringing: now + ring,
             outcome,
@@ -363,14 +445,15 @@ impl Shift<'_> {
         });
         self.ringing.push(index);
         self.report.dials += 1;
+        self.report.dials_by_trunk[trunk] += 1;
         self.schedule(now + ring, Event::Rang(index));
     }
 
     fn rang(&mut self, now: f64, index: usize, pacer: &mut Pacer) {
         let call = &mut self.calls[index];
         call.ringing = false;
-        let outcome = call.outcome;
-        let ring_s = now - call.placed;
+        let (outcome, ring_s, trunk) = (call.outcome, now - call.placed, call.trunk);
+        let trunk = self.told_trunk(trunk);
         if let Some(at) = self.ringing.iter().position(|&i| i == index) {
             self.ringing.swap_remove(at);
         }
@@ -379,6 +462,7 @@ impl Shift<'_> {
             Observed::Rang {
                 ring_s,
                 person: outcome == Outcome::Person,
+                trunk,
             },
         );
         match outcome {
@@ -600,6 +684,49 @@ mod tests {
             hasty.mean_wait_s < calm.mean_wait_s,
             "{hasty:?} vs {calm:?}"
         );
+    }
+
+    /// Two carriers, one answered by a person on 10% of its calls and one
+    /// on 40%, sharing the calls half and half; then the first fails and
+    /// every call goes to the second. The pacer told each call's trunk
+    /// holds the cap through it, as does the one that paces by the
+    /// campaign's figures alone.
+    #[test]
+    fn two_trunks_and_a_failover() {
+        let two = ShiftConfig {
+            second_trunk: Some(SecondTrunk {
+                share: 0.5,
+                answer_rate: 0.4,
+                first_out_at_h: None,
+            }),
+            ..shift(20, 0.1, 60.0, 9)
+        };
+        let shared = simulate(&two, predictive());
+        let [first, second] = shared.dials_by_trunk;
+        assert!(first.abs_diff(second) <= 1, "{shared:?}");
+        assert!(shared.abandon_rate <= 0.03, "{shared:?}");
+        let failover = ShiftConfig {
+            second_trunk: Some(SecondTrunk {
+                first_out_at_h: Some(1.0),
+                ..two.second_trunk.unwrap()
+            }),
+            ..two.clone()
+        };
+        for told in [true, false] {
+            let config = ShiftConfig {
+                tell_trunks: told,
+                ..failover.clone()
+            };
+            let r = simulate(&config, predictive());
+            let [first, second] = r.dials_by_trunk;
+            // Shared until the failover, all on the second after it.
+            assert!(second > first + first / 2, "told {told}: {r:?}");
+            assert!(r.abandon_rate <= 0.03, "told {told}: {r:?}");
+            assert!(
+                r.abandon_rate_after_change.unwrap() <= 0.035,
+                "told {told}: {r:?}"
+            );
+        }
     }
 
     /// An answer rate that drops from 30% to 10% mid-shift: the cap still

@@ -9,9 +9,9 @@ use super::{Store, StoreError, format_time, query_error};
 /// Earlier calls of a campaign and its queue, as the pacer observes them.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PacingHistory {
-    /// Calls whose ringing ended, oldest first: seconds rung, and whether
-    /// a person answered.
-    pub rings: Vec<(f64, bool)>,
+    /// Calls whose ringing ended, oldest first: seconds rung, whether a
+    /// person answered, and the trunk's name.
+    pub rings: Vec<(f64, bool, Option<String>)>,
     /// Debtors an agent talked to, oldest first: seconds talking.
     pub talks: Vec<f64>,
     /// Waits for an agent that ended, oldest first: seconds waited, and
@@ -45,11 +45,12 @@ impl Store {
         // 'unknown' at the next start: their "ring" is the downtime. As
         // live, a call is known for a person's (or not) when the
         // answering-machine detector said so, and a machine's is no person.
-        let rings: Vec<(Option<f64>, bool)> = sqlx::query_as(
+        let rings: Vec<(Option<f64>, bool, Option<String>)> = sqlx::query_as(
             "SELECT (julianday(coalesce(answered_at, ended_at)) - julianday(started_at)) * 86400.0
                       + coalesce(amd_ms, 0) / 1000.0,
                     answered_at IS NOT NULL AND disposition IS NOT 'machine'
-                      AND amd IS NOT 'machine'
+                      AND amd IS NOT 'machine',
+                    trunk
              FROM attempts
              WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
                AND disposition IS NOT 'unknown'
@@ -98,7 +99,7 @@ impl Store {
             rings: rings
                 .into_iter()
                 .rev()
-                .filter_map(|(s, person)| Some((s?.clamp(0.0, MAX_RING_S), person)))
+                .filter_map(|(s, person, trunk)| Some((s?.clamp(0.0, MAX_RING_S), person, trunk)))
                 .collect(),
             talks: talks
                 .into_iter()
@@ -234,7 +235,7 @@ mod tests {
                 contact_id: &contacts[0].id,
                 attempt_no: 2,
                 phone: &contacts[0].phone,
-                trunk: "sipp",
+                trunk: "carrier-b",
                 call_id: "machine@dialer",
                 started_at: now - s(100_000),
                 compliance: "allowed because of a test",
@@ -277,10 +278,19 @@ mod tests {
             .await
             .unwrap();
         let round = |v: f64| (v * 10.0).round() / 10.0;
-        let rings: Vec<(f64, bool)> = history.rings.iter().map(|&(r, p)| (round(r), p)).collect();
+        let rings: Vec<(f64, bool, &str)> = history
+            .rings
+            .iter()
+            .map(|(r, p, t)| (round(*r), *p, t.as_deref().unwrap_or("")))
+            .collect();
         assert_eq!(
             rings,
-            vec![(8.0, true), (25.0, false), (4.0, true), (5.5, false)]
+            vec![
+                (8.0, true, "sipp"),
+                (25.0, false, "sipp"),
+                (4.0, true, "sipp"),
+                (5.5, false, "carrier-b")
+            ]
         );
         let talks: Vec<f64> = history.talks.iter().map(|&t| round(t)).collect();
         assert_eq!(talks, vec![60.0]);

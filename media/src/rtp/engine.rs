@@ -111,15 +111,93 @@ struct Engine {
 
 static ENGINE: OnceLock<Engine> = OnceLock::new();
 
+/// How the media threads run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EngineSettings {
+    /// Run the media threads under the real-time policy `SCHED_FIFO` at
+    /// this priority (1-99), so no ordinary thread of the machine delays a
+    /// packet; `None`: the ordinary policy.
+    pub realtime_priority: Option<u8>,
+}
+
+/// What [`start`] could not do.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("the media threads had already started (with {0:?})")]
+    Started(EngineSettings),
+    #[error(
+        "the media threads run at the ordinary priority: the system refused real-time priority {priority}: {source} \
+         (it needs CAP_SYS_NICE, or an RLIMIT_RTPRIO of at least {priority}: LimitRTPRIO= in a systemd unit, `ulimit -r`)"
+    )]
+    Realtime {
+        priority: u8,
+        source: std::io::Error,
+    },
+}
+
+/// The settings the media threads started with.
+static STARTED_WITH: OnceLock<EngineSettings> = OnceLock::new();
+
+/// Starts the media threads (one per core) with `settings`, before any
+/// call. Without it they start at the first call, with the defaults. An
+/// error that is not [`StartError::Started`] leaves them running at the
+/// ordinary priority.
+pub fn start(settings: EngineSettings) -> Result<(), StartError> {
+    let mut refused = None;
+    let mut fresh = false;
+    ENGINE.get_or_init(|| {
+        fresh = true;
+        let (engine, error) = spawn_engine(settings);
+        refused = error;
+        engine
+    });
+    if !fresh {
+        return Err(StartError::Started(
+            STARTED_WITH.get().copied().unwrap_or_default(),
+        ));
+    }
+    match (refused, settings.realtime_priority) {
+        (Some(source), Some(priority)) => Err(StartError::Realtime { priority, source }),
+        _ => Ok(()),
+    }
+}
+
+/// The engine's threads, and the error of the first that could not take
+/// the real-time priority asked for.
+fn spawn_engine(settings: EngineSettings) -> (Engine, Option<std::io::Error>) {
+    let _ = STARTED_WITH.set(settings);
+    let n = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16));
+    let (told, priorities) = std_mpsc::channel();
+    let engine = Engine {
+        threads: (0..n)
+            .map(|i| spawn_thread(i, settings, told.clone()))
+            .collect(),
+    };
+    drop(told);
+    // Each thread says whether it took the policy before it serves a call.
+    let refused = priorities.iter().find_map(Result::err);
+    (engine, refused)
+}
+
+/// Puts the calling thread under `SCHED_FIFO` at `priority` (threads it
+/// would start do not inherit it).
+pub fn make_realtime(priority: u8) -> std::io::Result<()> {
+    // SAFETY: sched_param is a plain C struct; all-zero is a valid value.
+    let mut param: libc::sched_param = unsafe { std::mem::zeroed() };
+    param.sched_priority = i32::from(priority);
+    let policy = libc::SCHED_FIFO | libc::SCHED_RESET_ON_FORK;
+    // SAFETY: `param` is a valid sched_param; pid 0 is the calling thread.
+    if unsafe { libc::sched_setscheduler(0, policy, &param) } == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
 /// Hands a call to the least loaded media thread (starting them on first
 /// use); returns that thread's inbox, to [`Inbox::mark`] the call in.
 pub(super) fn adopt(call: Adopt) -> Arc<Inbox> {
-    let engine = ENGINE.get_or_init(|| {
-        let n = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 16));
-        Engine {
-            threads: (0..n).map(spawn_thread).collect(),
-        }
-    });
+    let engine = ENGINE.get_or_init(|| spawn_engine(EngineSettings::default()).0);
     let (adopt, load, inbox) = engine
         .threads
         .iter()
@@ -134,7 +212,11 @@ pub(super) fn adopt(call: Adopt) -> Arc<Inbox> {
     inbox.clone()
 }
 
-fn spawn_thread(i: usize) -> (std_mpsc::Sender<Adopt>, Arc<AtomicUsize>, Arc<Inbox>) {
+fn spawn_thread(
+    i: usize,
+    settings: EngineSettings,
+    told: std_mpsc::Sender<std::io::Result<()>>,
+) -> (std_mpsc::Sender<Adopt>, Arc<AtomicUsize>, Arc<Inbox>) {
     let (tx, rx) = std_mpsc::channel();
     let load = Arc::new(AtomicUsize::new(0));
     let counted = load.clone();
@@ -142,10 +224,16 @@ fn spawn_thread(i: usize) -> (std_mpsc::Sender<Adopt>, Arc<AtomicUsize>, Arc<Inb
     let read = inbox.clone();
     std::thread::Builder::new()
         .name(format!("media-{i}"))
-        .spawn(move || match MediaThread::new(counted, read) {
-            Ok(thread) => thread.run(rx),
-            // Dropping rx: calls sent here see their channels closed.
-            Err(e) => tracing::error!("media thread {i} cannot start: {e}"),
+        .spawn(move || {
+            let took = settings.realtime_priority.map_or(Ok(()), make_realtime);
+            let realtime = settings.realtime_priority.is_some() && took.is_ok();
+            let _ = told.send(took);
+            drop(told);
+            match MediaThread::new(counted, read) {
+                Ok(thread) => thread.run(rx, realtime),
+                // Dropping rx: calls sent here see their channels closed.
+                Err(e) => tracing::error!("media thread {i} cannot start: {e}"),
+            }
         })
         .expect("a media thread starts");
     (tx, load, inbox)
@@ -213,15 +301,22 @@ impl MediaThread {
         self.calls.len() - self.free.len()
     }
 
-    fn run(mut self, adopt: std_mpsc::Receiver<Adopt>) {
+    /// Serves the calls tick by tick. A `realtime` thread that has worked
+    /// a whole packet time without sleeping (more calls than its core
+    /// carries) still sleeps a tick now and then: under `SCHED_FIFO` no
+    /// ordinary thread on its core (the SIP stack's, the store's) would
+    /// run otherwise.
+    fn run(mut self, adopt: std_mpsc::Receiver<Adopt>, realtime: bool) {
         let origin = Instant::now();
         let ticks = |at: Instant| (at - origin).as_millis() as u64;
         let mut tick = 0;
+        let mut slept = Instant::now();
         loop {
             if self.count() == 0 {
                 // Idle: sleep until a call comes, then count ticks from then.
                 let Ok(call) = adopt.recv() else { return };
                 tick = ticks(Instant::now());
+                slept = Instant::now();
                 self.adopt(call, tick);
             }
             while let Ok(call) = adopt.try_recv() {
@@ -239,6 +334,10 @@ impl MediaThread {
             let now = Instant::now();
             if next > now {
                 std::thread::sleep(next - now);
+                slept = next;
+            } else if realtime && now - slept >= Duration::from_millis(PTIME_MS as u64) {
+                std::thread::sleep(Duration::from_millis(1));
+                slept = Instant::now();
             }
         }
     }

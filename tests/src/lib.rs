@@ -343,7 +343,20 @@ default_region = "MX"
 
     /// Starts `dialer run` without waiting for it.
     pub fn spawn(&self) -> Child {
-        Command::new(dialer_bin())
+        self.start(Command::new(dialer_bin()))
+    }
+
+    /// Starts `dialer run` through `wrapper` (`prlimit ...`, say: the
+    /// dialer's path and arguments are added to it) without waiting.
+    pub fn spawn_under(&self, mut wrapper: Command) -> Child {
+        wrapper.arg(dialer_bin());
+        self.start(wrapper)
+    }
+
+    /// `command` (the dialer, or a wrapper ending in its path) given the
+    /// arguments, folder and environment of `dialer run` on this campaign.
+    fn start(&self, mut command: Command) -> Child {
+        command
             .args([
                 "run",
                 self.config.to_str().expect("utf-8 path"),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use dialer_tests::capture::Capture;
 use dialer_tests::rtp_timing::answered_calls;
 use dialer_tests::{
-    Campaign, CampaignSpec, Sipp, SippOptions, dialer_bin, require_tool, text, wait_with_timeout,
+    Campaign, CampaignSpec, Sipp, SippOptions, require_tool, text, wait_with_timeout,
 };
 
 /// One thread of a process: its name, scheduling policy (0 ordinary,
@@ -168,20 +168,7 @@ fn a_refused_priority_is_a_warning_and_the_call_plays() {
             "--",
         ]);
     }
-    let child = command
-        .arg(dialer_bin())
-        .args([
-            "run",
-            campaign.config.to_str().expect("utf-8 path"),
-            "--no-progress",
-        ])
-        .current_dir(campaign.dir.path())
-        .env("DIALER_LOG", "info,rsipstack=warn")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the dialer without CAP_SYS_NICE");
+    let child = campaign.spawn_under(command);
     let pid = child.id();
     // prlimit and setpriv exec the dialer in the same process: once its
     // media threads exist, they are ordinary.

@@ -28,6 +28,10 @@ pub const DECIDE_EVERY: Duration = Duration::from_millis(100);
 pub struct LivePacer {
     pacer: Pacer,
     queue: String,
+    /// Whether the campaign has several trunks: only then is the pacer
+    /// told each call's trunk (with one, the campaign's estimates are
+    /// that trunk's).
+    several_trunks: bool,
     origin: Instant,
     /// Calls placed and not yet answered or ended: when placed (seconds),
     /// and on which trunk (when the campaign has several).
@@ -53,8 +57,9 @@ pub struct LivePacer {
 }
 
 impl LivePacer {
-    /// The pacer of an agent mode; none for a blaster.
-    pub fn new(config: &PacingConfig) -> Option<LivePacer> {
+    /// The pacer of an agent mode, for a campaign of `trunks` trunks;
+    /// none for a blaster.
+    pub fn new(config: &PacingConfig, trunks: usize) -> Option<LivePacer> {
         let pacer = match config.mode {
             PacingMode::Blaster | PacingMode::Preview => return None,
             PacingMode::Progressive => Pacer::Progressive,
@@ -75,6 +80,7 @@ impl LivePacer {
                 .queue
                 .clone()
                 .expect("validated: agent modes name their queue"),
+            several_trunks: trunks > 1,
             origin: Instant::now(),
             ringing: HashMap::new(),
             answered: HashSet::new(),
@@ -104,7 +110,7 @@ impl LivePacer {
     /// the queue's wrap-up, for the agents' spells (the store keeps when
     /// they talked); `trunks`, the campaign's trunks by name, in order (a
     /// call on a trunk no longer among them counts for the campaign
-    /// only; with one trunk, every call counts for the campaign only).
+    /// only, as every call does with one trunk).
     /// Returns how many calls and agent calls were learned.
     pub fn remember(
         &mut self,
@@ -121,7 +127,7 @@ impl LivePacer {
                 person: *person,
                 trunk: trunk
                     .as_deref()
-                    .filter(|_| trunks.len() > 1)
+                    .filter(|_| self.several_trunks)
                     .and_then(|name| trunks.iter().position(|t| *t == name)),
             })
             .collect();
@@ -162,11 +168,11 @@ impl LivePacer {
         self.allowed > 0
     }
 
-    /// The loop placed call `token` on `trunk` (`None` when the campaign
-    /// has one: the campaign's estimates are its trunk's).
-    pub fn placed(&mut self, token: u64, trunk: Option<usize>) {
+    /// The loop placed call `token` on trunk `trunk`.
+    pub fn placed(&mut self, token: u64, trunk: usize) {
         self.allowed = self.allowed.saturating_sub(1);
         let now = self.secs(Instant::now());
+        let trunk = self.several_trunks.then_some(trunk);
         self.ringing.insert(token, (now, trunk));
     }
 
@@ -199,8 +205,7 @@ impl LivePacer {
 
     /// Asks the ACD about the queue's agents and decides how many calls
     /// may be placed until the next ask; `lines` is the trunks' free
-    /// channels, `mix` the trunks the next calls go to, with their shares
-    /// (empty with one trunk).
+    /// channels, `mix` the trunks the next calls go to, with their shares.
     pub async fn decide(
         &mut self,
         agents: &Agents,
@@ -260,7 +265,7 @@ impl LivePacer {
             ringing: &ringing,
             waiting: state.waiting + greeting,
             lines,
-            mix,
+            mix: if self.several_trunks { mix } else { &[] },
         });
         Ok(())
     }

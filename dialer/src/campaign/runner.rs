@@ -366,7 +366,7 @@ pub async fn run(
     let mut running: JoinSet<CallDone> = JoinSet::new();
     // Agent modes: the pacer says how many calls may be placed, from the
     // queue's agents and the calls ringing.
-    let mut pacer = LivePacer::new(&config.pacing);
+    let mut pacer = LivePacer::new(&config.pacing, pool.slots.len());
     let agents = running_acd.as_ref().map(|a| a.context.agents.clone());
     if let Some(p) = pacer.as_mut() {
         // The cap holds over the legal window, earlier runs included.
@@ -557,7 +557,7 @@ pub async fn run(
                 }
                 if let Some(p) = pacer.as_mut() {
                     if let Some(agents) = agents.as_ref()
-                        && let Err(e) = p.decide(agents, pool.free_channels(), &pool.mix_of_several()).await
+                        && let Err(e) = p.decide(agents, pool.free_channels(), &pool.mix()).await
                     {
                         warn!(error = %e, "the pacer could not ask the ACD");
                     }
@@ -755,7 +755,7 @@ pub async fn run(
                     in_flight.insert(token, ready);
                 }
                 let on_answer = pacer.as_mut().map(|p| {
-                    p.placed(token, (pool.slots.len() > 1).then_some(trunk));
+                    p.placed(token, trunk);
                     let (answered, told) = tokio::sync::oneshot::channel();
                     answers.push(told.map(move |r| (token, r == Ok(true))));
                     answered

@@ -168,16 +168,6 @@ impl TrunkPool {
             .collect()
     }
 
-    /// [`TrunkPool::mix`] when there are several trunks; empty with one
-    /// (the pacer's campaign estimates are then that trunk's).
-    pub fn mix_of_several(&self) -> Vec<(usize, f64)> {
-        if self.slots.len() > 1 {
-            self.mix()
-        } else {
-            Vec::new()
-        }
-    }
-
     /// Whether every trunk is out.
     pub fn all_out(&self) -> bool {
         self.slots.iter().all(|s| s.out)
@@ -287,13 +277,6 @@ mod tests {
         let (c, d) = (trunk("c", 1.0, 1), trunk("d", 1.0, 5));
         let mut pool = TrunkPool::new(&[c, d]);
         assert_eq!(pool.mix(), vec![(0, 1.0), (1, 1.0)]);
-        assert_eq!(pool.mix_of_several(), pool.mix());
-        let solo = TrunkPool::new(&[trunk("solo", 1.0, 5)]);
-        assert_eq!(solo.mix(), vec![(0, 1.0)]);
-        assert!(
-            solo.mix_of_several().is_empty(),
-            "one trunk: the campaign's"
-        );
         let held = pool.take(&[]).unwrap();
         assert_eq!(held.0, 0);
         assert_eq!(pool.take(&[]).map(|(i, _)| i), Some(1));

@@ -576,6 +576,20 @@ mod tests {
     use super::*;
     use crate::pacing::{Busy, Foresight, Ringing};
 
+    /// 200 agent calls seen: talks of 150-210 s, 10 s of wrap-up.
+    fn learn_agents(p: &mut Predictive) {
+        for i in 0..200 {
+            let talk_s = 150.0 + f64::from(i % 60);
+            p.observe(
+                1_000.0,
+                Observed::Freed {
+                    talk_s,
+                    wrap_s: 10.0,
+                },
+            );
+        }
+    }
+
     /// Half a shift's worth of calls and agents seen, and a window with
     /// room for abandons; the views below are at `NOW`, when all of it has
     /// been learned.
@@ -606,16 +620,7 @@ mod tests {
                 );
             }
         }
-        for i in 0..200 {
-            let talk_s = 150.0 + f64::from(i % 60);
-            p.observe(
-                1_000.0,
-                Observed::Freed {
-                    talk_s,
-                    wrap_s: 10.0,
-                },
-            );
-        }
+        learn_agents(&mut p);
         p
     }
 
@@ -773,16 +778,7 @@ mod tests {
                 },
             );
         }
-        for i in 0..200 {
-            let talk_s = 150.0 + f64::from(i % 60);
-            p.observe(
-                1_000.0,
-                Observed::Freed {
-                    talk_s,
-                    wrap_s: 10.0,
-                },
-            );
-        }
+        learn_agents(&mut p);
         p.learn_rung(NOW);
         p
     }

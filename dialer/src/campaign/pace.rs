@@ -12,7 +12,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 
 use crate::agents::Agents;
 use crate::config::{AbandonWindow, PacingConfig, PacingMode};
@@ -23,6 +23,12 @@ use crate::store::PacingHistory;
 
 /// How often the loop asks the pacer.
 pub const DECIDE_EVERY: Duration = Duration::from_millis(100);
+/// Calls the history's two weeks must hold for the hours of the day to
+/// shape the estimates; and the weight of the whole history's answer rate
+/// in each hour's (counted in calls), so an hour of few calls says little:
+/// at 25% answered, 200 calls tell the rate within ~6 points either way.
+const HOUR_MIN_CALLS: u64 = 200;
+const HOUR_PRIOR_CALLS: f64 = 200.0;
 
 /// A campaign's pacer and what it has been told.
 pub struct LivePacer {
@@ -54,6 +60,11 @@ pub struct LivePacer {
     at_window_start: (usize, usize),
     /// Earlier runs' calls and agent calls learned at the start.
     remembered: (usize, usize),
+    /// Earlier days' share of calls a person answered, by the hour of the
+    /// day (UTC), when the history holds enough calls; and the hour the
+    /// pacer was last told of.
+    hour_rates: [Option<f64>; 24],
+    told_hour: Option<u32>,
 }
 
 impl LivePacer {
@@ -92,6 +103,8 @@ impl LivePacer {
             window_start: config.abandon_window.start(Utc::now()),
             at_window_start: (0, 0),
             remembered: (0, 0),
+            hour_rates: [None; 24],
+            told_hour: None,
         })
     }
 
@@ -111,12 +124,14 @@ impl LivePacer {
     /// they talked); `trunks`, the campaign's trunks by name, in order (a
     /// call on a trunk no longer among them counts for the campaign
     /// only, as every call does with one trunk).
-    /// Returns how many calls and agent calls were learned.
+    /// `now`: the time the history was read at (its hour is the one told
+    /// first). Returns how many calls and agent calls were learned.
     pub fn remember(
         &mut self,
         history: &PacingHistory,
         wrap_s: f64,
         trunks: &[&str],
+        now: DateTime<Utc>,
     ) -> (usize, usize) {
         let spells: Vec<(f64, f64)> = history.talks.iter().map(|&t| (t, wrap_s)).collect();
         let rings: Vec<Rung> = history
@@ -131,9 +146,36 @@ impl LivePacer {
                     .and_then(|name| trunks.iter().position(|t| *t == name)),
             })
             .collect();
+        let (calls, people) = history
+            .by_hour
+            .iter()
+            .fold((0, 0), |(c, p), &(calls, people)| (c + calls, p + people));
+        if calls >= HOUR_MIN_CALLS && people > 0 {
+            let overall = people as f64 / calls as f64;
+            for (rate, &(calls, people)) in self.hour_rates.iter_mut().zip(&history.by_hour) {
+                *rate = Some(
+                    (people as f64 + HOUR_PRIOR_CALLS * overall)
+                        / (calls as f64 + HOUR_PRIOR_CALLS),
+                );
+            }
+        }
+        // The calls remembered are of this hour and the hours either side:
+        // they count as this hour's.
+        self.tell_hour(now);
         self.pacer.remember(&rings, &spells, &history.waits);
         self.remembered = (history.rings.len(), spells.len());
         self.remembered
+    }
+
+    /// Earlier days' answer rate for `now`'s hour of the day, as the hour
+    /// begins: the estimates follow the day's shape (see
+    /// [`Predictive::set_hour_rate`]).
+    fn tell_hour(&mut self, now: DateTime<Utc>) {
+        let hour = now.hour();
+        if self.told_hour != Some(hour) {
+            self.told_hour = Some(hour);
+            self.pacer.set_hour_rate(self.hour_rates[hour as usize]);
+        }
     }
 
     /// A calendar day's window starts again at midnight: what was counted
@@ -218,6 +260,7 @@ impl LivePacer {
             .await?
             .ok_or_else(|| format!("no queue named '{}' in the ACD", self.queue))?;
         self.follow_window();
+        self.tell_hour(Utc::now());
         let now = self.secs(Instant::now());
         for (talk_s, wrap_s) in state.freed {
             self.pacer.observe(now, Observed::Freed { talk_s, wrap_s });
@@ -306,5 +349,85 @@ impl LivePacer {
             self.window.describe(),
             rate(all_abandoned, all_answered),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PacingMode;
+
+    fn predictive() -> LivePacer {
+        let config = PacingConfig {
+            mode: PacingMode::Predictive,
+            queue: Some("cobranza".into()),
+            lines_per_agent: 2.0,
+            abandon_cap: 0.03,
+            abandon_window: AbandonWindow::Rolling { hours: 720.0 },
+            preview_timeout_s: 0.0,
+        };
+        LivePacer::new(&config, 1).expect("an agent mode has a pacer")
+    }
+
+    fn hour_factor(p: &LivePacer) -> f64 {
+        match &p.pacer {
+            Pacer::Predictive(p) => p.hour_factor(),
+            _ => unreachable!("a predictive campaign"),
+        }
+    }
+
+    /// Earlier days answered 30% at this hour and 15% at the next, of
+    /// enough calls: when the next hour begins, a person's chance is about
+    /// halved (short of it: each hour's rate is weighed with the whole
+    /// history's).
+    #[test]
+    fn each_hour_is_told_from_earlier_days() {
+        let now = Utc::now();
+        let next = now + chrono::Duration::hours(1);
+        let mut by_hour = [(0, 0); 24];
+        by_hour[now.hour() as usize] = (2_000, 600);
+        by_hour[next.hour() as usize] = (2_000, 300);
+        let history = PacingHistory {
+            rings: (0..200).map(|i| (10.0, i % 10 < 3, None)).collect(),
+            by_hour,
+            ..PacingHistory::default()
+        };
+        let mut p = predictive();
+        p.remember(&history, 10.0, &["sipp"], now);
+        assert!((hour_factor(&p) - 1.0).abs() < 1e-9, "{}", hour_factor(&p));
+        p.tell_hour(next);
+        // (300 + 200 × 22.5%) / 2,200 over (600 + 200 × 22.5%) / 2,200.
+        let expected = (300.0 + 45.0) / (600.0 + 45.0);
+        assert!(
+            (hour_factor(&p) - expected).abs() < 1e-6,
+            "{}",
+            hour_factor(&p)
+        );
+        // An hour with no calls on earlier days is told the whole
+        // history's rate (22.5%).
+        p.tell_hour(now + chrono::Duration::hours(2));
+        let expected = 0.225 / ((600.0 + 45.0) / 2_200.0);
+        assert!(
+            (hour_factor(&p) - expected).abs() < 1e-6,
+            "{}",
+            hour_factor(&p)
+        );
+    }
+
+    /// A history of too few calls tells nothing of the hours.
+    #[test]
+    fn too_few_calls_say_nothing_of_the_hours() {
+        let now = Utc::now();
+        let mut by_hour = [(0, 0); 24];
+        by_hour[now.hour() as usize] = (150, 45);
+        let history = PacingHistory {
+            by_hour,
+            ..PacingHistory::default()
+        };
+        let mut p = predictive();
+        p.remember(&history, 10.0, &["sipp"], now);
+        p.tell_hour(now + chrono::Duration::hours(1));
+        assert_eq!(hour_factor(&p), 1.0);
+        assert!(p.hour_rates.iter().all(Option::is_none));
     }
 }

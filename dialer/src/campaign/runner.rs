@@ -381,10 +381,8 @@ pub async fn run(
         p.carry_over(answered, abandoned);
         // Earlier runs' calls: a run that starts again paces from its
         // first call instead of learning it all again.
-        let history = match store
-            .pacing_history(campaign_id, p.queue(), Utc::now())
-            .await
-        {
+        let read_at = Utc::now();
+        let history = match store.pacing_history(campaign_id, p.queue(), read_at).await {
             Ok(history) => history,
             Err(e) => {
                 // Only a head start: the run learns as it goes without it.
@@ -394,7 +392,7 @@ pub async fn run(
         };
         let wrap_s = config.agents.queue(p.queue()).map_or(0.0, |q| q.wrap_up_s);
         let trunks: Vec<&str> = pool.slots.iter().map(|s| s.name.as_str()).collect();
-        let (calls, agent_calls) = p.remember(&history, wrap_s, &trunks);
+        let (calls, agent_calls) = p.remember(&history, wrap_s, &trunks, read_at);
         info!(
             pacing = %p.name(), queue = %p.queue(), answered, abandoned,
             earlier_calls = calls, earlier_agent_calls = agent_calls,

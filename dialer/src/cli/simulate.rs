@@ -49,6 +49,12 @@ pub struct SimulateArgs {
     /// second.
     #[arg(long, requires = "second_trunk_answer_rate")]
     first_trunk_out_at_h: Option<f64>,
+    /// Tell the pacer, as each hour begins, the share of calls a person
+    /// answered in that hour on earlier days (here: the shift's own, as
+    /// if earlier days were like it), as a live run is told from its
+    /// campaign's history.
+    #[arg(long)]
+    tell_hour_rates: bool,
     /// Do not tell the pacer which trunk each call is on: it paces by the
     /// campaign's figures alone (to compare).
     #[arg(long)]
@@ -58,7 +64,7 @@ pub struct SimulateArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// The pacers to run, side by side.
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Kind::Progressive, Kind::Power, Kind::Predictive, Kind::KnowsAgents, Kind::Oracle])]
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = [Kind::Progressive, Kind::Power, Kind::Predictive, Kind::KnowsAgents, Kind::KnowsCalls, Kind::Oracle])]
     pacers: Vec<Kind>,
     /// Calls per ready agent for the power pacer.
     #[arg(long, default_value_t = 2.0)]
@@ -83,16 +89,20 @@ enum Kind {
     Predictive,
     /// Predictive, shown when each busy agent will free.
     KnowsAgents,
+    /// Predictive, shown when each busy agent will free and how each
+    /// ringing call will end.
+    KnowsCalls,
     Oracle,
 }
 
 impl SimulateArgs {
     fn pacer(&self, kind: Kind) -> Pacer {
-        let predictive = |oracle, knows_agents| {
+        let predictive = |oracle, knows_agents, knows_calls| {
             Pacer::Predictive(Box::new(Predictive::new(PredictiveConfig {
                 abandon_cap: self.abandon_cap,
                 oracle,
                 knows_agents,
+                knows_calls,
                 ..PredictiveConfig::default()
             })))
         };
@@ -101,14 +111,15 @@ impl SimulateArgs {
             Kind::Power => Pacer::Power {
                 lines_per_agent: self.power_ratio,
             },
-            Kind::Predictive => predictive(false, false),
-            Kind::KnowsAgents => predictive(false, true),
-            Kind::Oracle => predictive(true, true),
+            Kind::Predictive => predictive(false, false, false),
+            Kind::KnowsAgents => predictive(false, true, false),
+            Kind::KnowsCalls => predictive(false, true, true),
+            Kind::Oracle => predictive(true, true, false),
         }
     }
 
     fn shift(&self, agents: usize, answer_rate: f64, handle_s: f64, seed: u64) -> ShiftConfig {
-        ShiftConfig {
+        let mut config = ShiftConfig {
             hours: self.hours,
             machine_rate: self.machine_rate,
             wrap_s: self.wrap_s,
@@ -126,7 +137,11 @@ impl SimulateArgs {
                 .answer_rate_after
                 .map(|rate| (self.change_at_h.unwrap_or(self.hours / 2.0), rate)),
             ..ShiftConfig::new(agents, answer_rate, handle_s, seed)
+        };
+        if self.tell_hour_rates {
+            config.hour_rates = Some(config.own_hour_rates());
         }
+        config
     }
 }
 
@@ -173,6 +188,11 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
             .unwrap_or_default(),
         config.seed
     );
+    if config.hour_rates.is_some() {
+        println!(
+            "the pacer is told each hour's answer rate as it begins (earlier days like this one)"
+        );
+    }
     if let Some(t) = config.second_trunk {
         println!(
             "a second trunk takes {:.0}% of the calls, {:.0}% answered by a person{}; the pacer {}",
@@ -249,6 +269,7 @@ fn grid(args: &SimulateArgs) {
         Kind::Power,
         Kind::Predictive,
         Kind::KnowsAgents,
+        Kind::KnowsCalls,
         Kind::Oracle,
     ];
     let mut cells = Vec::new();
@@ -300,6 +321,9 @@ fn grid(args: &SimulateArgs) {
                     };
                     let mut config = args.shift(agents, rate, handle, seed);
                     config.change = halving.then_some((config.hours / 2.0, rate / 2.0));
+                    if args.tell_hour_rates {
+                        config.hour_rates = Some(config.own_hour_rates());
+                    }
                     let report = simulate(&config, args.pacer(kind));
                     dials.fetch_add(report.dials, std::sync::atomic::Ordering::Relaxed);
                     results
@@ -343,9 +367,9 @@ fn grid(args: &SimulateArgs) {
             }
         );
         println!(
-            "| agents | answer | talk | progressive | power 2 | predictive | knows agents | oracle | gap to knows agents | gap to oracle | met |"
+            "| agents | answer | talk | progressive | power 2 | predictive | knows agents | knows calls | oracle | gap to knows agents | gap to oracle | met |"
         );
-        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
         for cell in cells.iter().filter(|c| c.halving == halving) {
             let occupancy = |k: usize| mean(cell.runs[k].iter().map(|r| r.occupancy));
             let abandon = |k: usize| mean(cell.runs[k].iter().map(|r| r.abandon_rate));
@@ -358,12 +382,12 @@ fn grid(args: &SimulateArgs) {
             let figures =
                 |k: usize| format!("{:.1}% / {:.2}%", occupancy(k) * 100.0, abandon(k) * 100.0);
             let gap = (occupancy(3) - occupancy(2)) * 100.0;
-            let oracle_gap = (occupancy(4) - occupancy(2)) * 100.0;
+            let oracle_gap = (occupancy(5) - occupancy(2)) * 100.0;
             let ok = worst(2) <= args.abandon_cap && gap <= 1.5;
             total += 1;
             met += usize::from(ok);
             println!(
-                "| {} | {:.0}% | {:.0} s | {:.1}% | {} | {} (worst {:.2}%) | {} | {} | {:.1} | {:.1} | {} |",
+                "| {} | {:.0}% | {:.0} s | {:.1}% | {} | {} (worst {:.2}%) | {} | {} | {} | {:.1} | {:.1} | {} |",
                 cell.agents,
                 cell.answer_rate * 100.0,
                 cell.handle_s,
@@ -373,6 +397,7 @@ fn grid(args: &SimulateArgs) {
                 worst(2) * 100.0,
                 figures(3),
                 figures(4),
+                figures(5),
                 gap,
                 oracle_gap,
                 if ok { "yes" } else { "no" }

@@ -220,6 +220,73 @@ impl RingModel {
     }
 }
 
+/// The answer rate's shape over the day, from earlier days: a campaign's
+/// debtors answer more at some hours than at others (after work more than
+/// at midday), and a ring model that follows the latest calls learns a new
+/// hour's rate only as its calls come in. Told the earlier days' rate for
+/// the present hour, this remembers the rates of the hours the ring
+/// model's calls were learned in (with the same memory), and gives the
+/// factor from those hours to the present one: 1 within an hour, the
+/// change from one hour to the next right at the change, back to 1 as the
+/// new hour's calls are learned.
+#[derive(Debug, Clone)]
+pub struct HourShape {
+    present: Option<f64>,
+    sum: f64,
+    total: f64,
+    aging: Aging,
+}
+
+/// The most the hour's shape moves an estimate, either way: earlier days
+/// are a guide, not the truth of today's list.
+const MOST_HOUR_FACTOR: f64 = 2.0;
+
+impl HourShape {
+    pub fn new(memory: f64) -> HourShape {
+        HourShape {
+            present: None,
+            sum: 0.0,
+            total: 0.0,
+            aging: Aging::new(memory),
+        }
+    }
+
+    /// Earlier days' person rate for the present hour of the day; `None`:
+    /// not known (too few calls then).
+    pub fn set_present(&mut self, rate: Option<f64>) {
+        self.present = rate.filter(|r| r.is_finite() && *r > 0.0);
+    }
+
+    /// The ring model learned a call now.
+    pub fn learned_one(&mut self) {
+        let Some(rate) = self.present else {
+            return;
+        };
+        let (sum, total) = (&mut self.sum, &mut self.total);
+        let weight = self.aging.next(|by| {
+            *sum /= by;
+            *total /= by;
+        });
+        self.sum += weight * rate;
+        self.total += weight;
+    }
+
+    pub fn set_memory(&mut self, memory: f64) {
+        self.aging.set_memory(memory);
+    }
+
+    /// From the hours of the calls learned to the present hour: the factor
+    /// on a person's chance.
+    pub fn factor(&self) -> f64 {
+        match self.present {
+            Some(present) if self.total > 0.0 && self.sum > 0.0 => {
+                (present / (self.sum / self.total)).clamp(1.0 / MOST_HOUR_FACTOR, MOST_HOUR_FACTOR)
+            }
+            _ => 1.0,
+        }
+    }
+}
+
 /// How long an agent stays busy with a call: talk, then wrap-up, each
 /// learned on its own. The pacer sees which of the two an agent is in: an
 /// agent who hung up and is typing the disposition (tipificación) frees
@@ -391,5 +458,46 @@ mod tests {
             "{}",
             model.person_rate()
         );
+    }
+
+    #[test]
+    fn the_hours_shape_moves_the_estimate_at_the_change_and_then_lets_go() {
+        let mut shape = HourShape::new(400.0);
+        // Nothing known of the hours: no change.
+        shape.learned_one();
+        assert_eq!(shape.factor(), 1.0);
+        // Earlier days answered 30% at this hour; the calls learned in it
+        // say nothing more than the model does.
+        shape.set_present(Some(0.3));
+        for _ in 0..2_000 {
+            shape.learned_one();
+        }
+        assert!((shape.factor() - 1.0).abs() < 1e-9);
+        // The next hour answered 20%: two thirds, at once.
+        shape.set_present(Some(0.2));
+        assert!(
+            (shape.factor() - 2.0 / 3.0).abs() < 0.01,
+            "{}",
+            shape.factor()
+        );
+        // As its calls are learned the ring model follows, and so does the
+        // shape: back to 1.
+        for _ in 0..400 {
+            shape.learned_one();
+        }
+        let midway = shape.factor();
+        assert!(midway > 0.7 && midway < 0.95, "{midway}");
+        for _ in 0..4_000 {
+            shape.learned_one();
+        }
+        assert!((shape.factor() - 1.0).abs() < 0.01, "{}", shape.factor());
+        // Never more than twice, either way.
+        shape.set_present(Some(0.8));
+        assert_eq!(shape.factor(), 2.0);
+        shape.set_present(Some(0.01));
+        assert_eq!(shape.factor(), 0.5);
+        // An hour not known: no change.
+        shape.set_present(None);
+        assert_eq!(shape.factor(), 1.0);
     }
 }

@@ -149,6 +149,7 @@ impl Pacer {
             Pacer::Progressive => "progressive".into(),
             Pacer::Power { lines_per_agent } => format!("power {lines_per_agent}"),
             Pacer::Predictive(p) if p.is_oracle() => "oracle".into(),
+            Pacer::Predictive(p) if p.knows_calls() => "knows-calls".into(),
             Pacer::Predictive(p) if p.knows_agents() => "knows-agents".into(),
             Pacer::Predictive(_) => "predictive".into(),
         }
@@ -156,6 +157,12 @@ impl Pacer {
 
     /// Whether this pacer is to be shown how calls will end (the oracle).
     pub fn foresees_calls(&self) -> bool {
+        matches!(self, Pacer::Predictive(p) if p.is_oracle() || p.knows_calls())
+    }
+
+    /// Whether this pacer is asked again after each call it places, shown
+    /// how that one will end (the oracle).
+    pub fn asked_after_each_call(&self) -> bool {
         matches!(self, Pacer::Predictive(p) if p.is_oracle())
     }
 
@@ -189,6 +196,13 @@ impl Pacer {
     pub fn remember(&mut self, rings: &[Rung], spells: &[(f64, f64)], waits: &[(f64, bool)]) {
         if let Pacer::Predictive(p) = self {
             p.remember(rings, spells, waits);
+        }
+    }
+
+    /// See [`Predictive::set_hour_rate`].
+    pub fn set_hour_rate(&mut self, rate: Option<f64>) {
+        if let Pacer::Predictive(p) = self {
+            p.set_hour_rate(rate);
         }
     }
 

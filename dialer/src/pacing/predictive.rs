@@ -41,14 +41,19 @@
 //! call at a time and is then shown how that one will end too, so only the
 //! call it is about to place is uncertain to it (its ring time and whether
 //! a person answers). With the same threshold rule it is the bound a real
-//! pacer is judged against (docs/pacing.md).
+//! pacer is judged against (docs/pacing.md). The knows-calls pacer is the
+//! predictive count told the same, but asked only when any pacer is.
+//!
+//! Told earlier days' answer rate for each hour of the day as it begins
+//! (`set_hour_rate`), a person's chance is moved by that hour's rate over
+//! those of the hours the ring models learned their calls in.
 
 #![deny(clippy::disallowed_methods)]
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use super::estimate::{BusyModel, RingModel};
+use super::estimate::{BusyModel, HourShape, RingModel};
 use super::left::{EXACT_TERMS, Left};
 use super::patience::PatienceModel;
 use super::{Observed, Rung, View};
@@ -97,6 +102,11 @@ pub struct PredictiveConfig {
     /// Use the view's foresight of when busy agents free, only (what
     /// knowing that is worth, between the predictive pacer and the oracle).
     pub knows_agents: bool,
+    /// Use the view's foresight of when busy agents free and of which
+    /// ringing calls a person answers and when, asked at the same instants
+    /// as any pacer (the oracle, read literally; see
+    /// docs/pacing.md).
+    pub knows_calls: bool,
     /// How many of the latest calls and busy spells the estimates follow.
     pub memory: f64,
 }
@@ -109,6 +119,7 @@ impl Default for PredictiveConfig {
             grace_s: 2.0,
             oracle: false,
             knows_agents: false,
+            knows_calls: false,
             memory: 400.0,
         }
     }
@@ -134,6 +145,9 @@ pub struct Predictive {
     trunks: Vec<RingModel>,
     busy: BusyModel,
     patience: PatienceModel,
+    /// Earlier days' answer rates by the hour of the day, against those
+    /// of the hours the ring models learned their calls in.
+    hour: HourShape,
     /// Place a call when its abandon chance is at most this.
     threshold: f64,
     tuned_at: Option<f64>,
@@ -160,6 +174,7 @@ impl Predictive {
             trunks: Vec::new(),
             busy: BusyModel::new(config.memory),
             patience: PatienceModel::default(),
+            hour: HourShape::new(config.memory),
             threshold: 0.03,
             tuned_at: None,
             recent: (0.0, 0.0),
@@ -173,6 +188,10 @@ impl Predictive {
 
     pub fn is_oracle(&self) -> bool {
         self.config.oracle
+    }
+
+    pub fn knows_calls(&self) -> bool {
+        self.config.knows_calls
     }
 
     /// The share of calls a person answers, as learned so far.
@@ -199,22 +218,39 @@ impl Predictive {
     }
 
     /// The share of the next calls a person answers, with the calls going
-    /// to the trunks of `mix` by its shares.
+    /// to the trunks of `mix` by its shares, in the present hour.
     pub fn person_rate_for(&self, mix: &[(usize, f64)]) -> f64 {
         let total: f64 = mix.iter().map(|&(_, share)| share).sum();
-        if total <= 0.0 {
-            return self.ring.person_rate();
-        }
-        mix.iter()
-            .map(|&(t, share)| share * self.ring_of(Some(t)).person_rate())
-            .sum::<f64>()
-            / total
+        let rate = if total <= 0.0 {
+            self.ring.person_rate()
+        } else {
+            mix.iter()
+                .map(|&(t, share)| share * self.ring_of(Some(t)).person_rate())
+                .sum::<f64>()
+                / total
+        };
+        (rate * self.hour.factor()).min(1.0)
+    }
+
+    /// Earlier days' share of calls a person answered in the present hour
+    /// of the day (`None`: too few calls then to tell). The live pacer
+    /// says it when the hour changes; the estimates, which follow the
+    /// latest calls, are moved by the change from the hours those calls
+    /// were in to this one, and let go as this hour's calls come in.
+    pub fn set_hour_rate(&mut self, rate: Option<f64>) {
+        self.hour.set_present(rate);
+    }
+
+    /// The factor the hour's shape puts on a person's chance now.
+    pub fn hour_factor(&self) -> f64 {
+        self.hour.factor()
     }
 
     /// Learns one call's ring, in the campaign's model and its trunk's.
     fn learn_ring(&mut self, ring_s: f64, person: bool, trunk: Option<usize>) {
         self.longest_ring_s = self.longest_ring_s.max(ring_s);
         self.ring.observe(ring_s, person);
+        self.hour.learned_one();
         if let Some(t) = trunk {
             if self.trunks.len() <= t {
                 self.trunks
@@ -225,7 +261,7 @@ impl Predictive {
     }
 
     pub fn knows_agents(&self) -> bool {
-        self.config.knows_agents || self.config.oracle
+        self.config.knows_agents || self.config.oracle || self.config.knows_calls
     }
 
     /// The current threshold on a call's abandon chance.
@@ -306,9 +342,12 @@ impl Predictive {
         // fifth from one minute to the next. Each trunk's model by its
         // own rate.
         let memory = self.config.memory;
+        let memory_for = |model: &RingModel| {
+            (MEMORY_PEOPLE / model.person_rate().max(1e-3)).clamp(memory, 10.0 * memory)
+        };
+        self.hour.set_memory(memory_for(&self.ring));
         for model in std::iter::once(&mut self.ring).chain(&mut self.trunks) {
-            let rate = model.person_rate().max(1e-3);
-            model.set_memory((MEMORY_PEOPLE / rate).clamp(memory, 10.0 * memory));
+            model.set_memory(memory_for(model));
         }
     }
 
@@ -413,7 +452,7 @@ impl Predictive {
         let now = view.now;
         // When a busy agent frees, if this pacer is told.
         let known = |a: &super::Busy| {
-            if self.config.knows_agents {
+            if self.knows_agents() {
                 a.frees.at()
             } else {
                 None
@@ -438,7 +477,17 @@ impl Predictive {
         // Ringing calls by the model of their trunk, then by how long they
         // have rung.
         let mut by_model: Vec<(Option<usize>, Vec<f64>)> = Vec::new();
-        for call in view.ringing {
+        let answers = sorted(
+            view.ringing
+                .iter()
+                .filter(|_| self.config.knows_calls)
+                .filter_map(|c| c.answer.at()),
+        );
+        for call in view
+            .ringing
+            .iter()
+            .filter(|c| !self.config.knows_calls || c.answer == super::Foresight::Unknown)
+        {
             let key = self.trusted(call.trunk);
             match by_model.iter_mut().find(|(k, _)| *k == key) {
                 Some((_, elapsed)) => elapsed.push(now - call.placed),
@@ -453,6 +502,7 @@ impl Predictive {
         // or less where debtors were seen to hang up sooner; each wait
         // with its share of the debtors.
         let waits = self.waits(grace);
+        let hour = self.hour.factor();
         // For each wait and ring-time quantile: free agents less earlier
         // answers.
         let terms: f64 = [&talking, &wrapping]
@@ -468,7 +518,8 @@ impl Predictive {
                 let lefts = std::array::from_fn(|k| {
                     let ring = self.ring.person_ring_quantile(shares[k]);
                     let known = view.ready as i64 - view.waiting as i64
-                        + frees.partition_point(|&t| t <= now + ring + wait) as i64;
+                        + frees.partition_point(|&t| t <= now + ring + wait) as i64
+                        - answers.partition_point(|&t| t <= now + ring) as i64;
                     let mut left = Left::new(known, exact);
                     for &(elapsed, count) in &talking {
                         let p = self.busy.free_within_talking(elapsed, ring + wait);
@@ -480,7 +531,8 @@ impl Predictive {
                     }
                     for (model, bins) in &rung {
                         for &(elapsed, count) in bins {
-                            left.add(count as usize, model.person_within(elapsed, ring), -1);
+                            let p = (model.person_within(elapsed, ring) * hour).min(1.0);
+                            left.add(count as usize, p, -1);
                         }
                     }
                     left
@@ -884,6 +936,37 @@ mod tests {
         assert_eq!(p.calls_to_place(&view(10, &[], &[unanswered; 10])), 1);
         // Nine ready and ten answers coming: one short already.
         assert_eq!(p.calls_to_place(&view(9, &[], &[answered; 10])), 0);
+    }
+
+    /// Told how each ringing call ends but asked like any pacer, it counts
+    /// the answers coming for sure and the calls that will not need an
+    /// agent for nothing; the calls it places now are a chance to it.
+    #[test]
+    fn knowing_how_the_ringing_calls_end_counts_them_for_sure() {
+        let mut p = trained();
+        p.config.knows_calls = true;
+        let answered = Ringing {
+            placed: NOW - 1.0,
+            answer: Foresight::At(NOW + 2.0),
+            trunk: None,
+        };
+        let unanswered = Ringing {
+            answer: Foresight::Never,
+            ..answered
+        };
+        // Ten ready, ten answers coming: none.
+        assert_eq!(p.calls_to_place(&view(10, &[], &[answered; 10])), 0);
+        // Ten ready, ten calls that will ring out: more calls than agents,
+        // as many as if nothing rang (a chance each).
+        let none_ringing = p.calls_to_place(&view(10, &[], &[]));
+        assert!(none_ringing > 10, "{none_ringing}");
+        assert_eq!(
+            p.calls_to_place(&view(10, &[], &[unanswered; 10])),
+            none_ringing
+        );
+        // The predictive pacer, not told, counts the ten as chances.
+        p.config.knows_calls = false;
+        assert!(p.calls_to_place(&view(10, &[], &[unanswered; 10])) < none_ringing);
     }
 
     /// While the dialing rate climbs, the calls that end fast (busy in 3 s,

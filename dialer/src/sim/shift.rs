@@ -13,7 +13,10 @@
 //!
 //! The oracle pacer is shown how the present will end (when each agent
 //! frees, which ringing calls a person answers); see `pacing::predictive`.
-//! The knows-agents pacer is shown only when each agent frees.
+//! The knows-calls pacer is shown the same but asked only when every pacer
+//! is (not again after each call it places). The knows-agents pacer is
+//! shown only when each agent frees. With `hour_rates` the pacer is told
+//! each hour's answer rate as it begins, as earlier days had it.
 
 #![deny(clippy::disallowed_methods)]
 
@@ -64,6 +67,10 @@ pub struct ShiftConfig {
     /// Whether the pacer is told each call's trunk and where the next
     /// calls go; if not, it paces by the campaign's figures alone.
     pub tell_trunks: bool,
+    /// What earlier days say of each hour of the shift (by the hour from
+    /// its start): the share of calls a person answered then, told to the
+    /// pacer as each hour begins. `None`: nothing is told.
+    pub hour_rates: Option<Vec<f64>>,
 }
 
 /// A campaign's second trunk, in the simulator.
@@ -100,7 +107,26 @@ impl ShiftConfig {
             tick_s: 0.5,
             second_trunk: None,
             tell_trunks: true,
+            hour_rates: None,
         }
+    }
+
+    /// Each hour's mean answer rate in this shift (the first trunk's): what
+    /// earlier days would say of it if they were like this one.
+    pub fn own_hour_rates(&self) -> Vec<f64> {
+        let hours = self.hours.ceil() as usize;
+        (0..hours)
+            .map(|h| {
+                let samples = 60;
+                (0..samples)
+                    .map(|m| {
+                        let at = (h as f64 + (m as f64 + 0.5) / samples as f64) * 3_600.0;
+                        self.answer_rate_at(at)
+                    })
+                    .sum::<f64>()
+                    / samples as f64
+            })
+            .collect()
     }
 
     /// Whether the first trunk is out at `now`.
@@ -162,6 +188,8 @@ pub struct ShiftReport {
 struct Foresee {
     agents: bool,
     calls: bool,
+    /// Asked again after each call placed (the oracle).
+    serial: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -282,7 +310,9 @@ pub fn simulate(config: &ShiftConfig, mut pacer: Pacer) -> ShiftReport {
     let foresight = Foresee {
         agents: pacer.foresees_agents(),
         calls: pacer.foresees_calls(),
+        serial: pacer.asked_after_each_call(),
     };
+    let mut told_hour = None;
     while let Some(Timed { at, event, .. }) = shift.queue.pop() {
         if at > end {
             break;
@@ -290,6 +320,13 @@ pub fn simulate(config: &ShiftConfig, mut pacer: Pacer) -> ShiftReport {
         let decide = match event {
             Event::Tick => {
                 shift.schedule(at + config.tick_s, Event::Tick);
+                if let Some(rates) = &config.hour_rates {
+                    let hour = (at / 3_600.0) as usize;
+                    if told_hour != Some(hour) {
+                        told_hour = Some(hour);
+                        pacer.set_hour_rate(rates.get(hour).copied());
+                    }
+                }
                 true
             }
             Event::Rang(call) => {
@@ -331,7 +368,7 @@ impl Shift<'_> {
                 self.place(now);
             }
             self.report.peak_ringing = self.report.peak_ringing.max(self.ringing.len());
-            if n == 0 || !foresight.calls {
+            if n == 0 || !foresight.serial {
                 break;
             }
         }
@@ -746,6 +783,85 @@ mod tests {
         assert!(
             pred.occupancy_after_change.unwrap() > prog.occupancy_after_change.unwrap() + 0.05,
             "after the drop: predictive {pred:?} progressive {prog:?}"
+        );
+    }
+
+    /// An answer rate that drops from 30% to 10% at an hour that earlier
+    /// days said it would: told each hour's rate as it begins, the pacer
+    /// abandons fewer debtors in the hour after the drop (it stops counting
+    /// on the old rate at once); over the same seeds, told or not, every
+    /// shift holds the cap.
+    #[test]
+    fn told_the_hours_answer_rates_the_pacer_abandons_less_after_a_drop() {
+        let (mut told, mut untold) = ((0.0, 0.0), (0.0, 0.0));
+        for seed in 1..=5 {
+            let config = ShiftConfig {
+                hours: 3.0,
+                change: Some((2.0, 0.1)),
+                ..shift(10, 0.3, 120.0, seed)
+            };
+            let hours = config.own_hour_rates();
+            assert_eq!(hours.len(), 3);
+            assert!((hours[1] - 0.3).abs() < 1e-9 && (hours[2] - 0.1).abs() < 1e-9);
+            for (tell, sum) in [(true, &mut told), (false, &mut untold)] {
+                let config = ShiftConfig {
+                    hour_rates: tell.then(|| hours.clone()),
+                    ..config.clone()
+                };
+                let r = simulate(&config, predictive());
+                assert!(r.abandon_rate <= 0.03, "told {tell}: {r:?}");
+                sum.0 += r.abandon_rate_after_change.unwrap();
+                sum.1 += r.occupancy_after_change.unwrap();
+            }
+        }
+        assert!(
+            told.0 < untold.0,
+            "abandons after the drop: told {told:?}, not told {untold:?}"
+        );
+        // Not bought with the agents' time.
+        assert!(
+            told.1 > untold.1 - 0.05,
+            "told {told:?}, not told {untold:?}"
+        );
+    }
+
+    /// Earlier days that were wrong: they say the second hour answers half
+    /// as often, and it does not. The pacer dials more for a while, and the
+    /// abandons' feedback holds the cap over the shift all the same.
+    #[test]
+    fn a_wrong_hour_shape_does_not_blow_the_cap() {
+        for seed in 1..=3 {
+            let config = ShiftConfig {
+                hours: 3.0,
+                hour_rates: Some(vec![0.25, 0.125, 0.25]),
+                ..shift(10, 0.25, 120.0, seed)
+            };
+            let r = simulate(&config, predictive());
+            assert!(r.abandon_rate <= 0.03, "seed {seed}: {r:?}");
+        }
+    }
+
+    /// Told how each ringing call will end, and asked as often as any
+    /// pacer, a team of 10 is kept busier than by knowing when the agents
+    /// free: what "when each call will be answered" is worth, and why no
+    /// pacer that must wait for an answer comes near it.
+    #[test]
+    fn knowing_how_calls_end_is_worth_more_than_knowing_the_agents() {
+        let config = shift(10, 0.25, 180.0, 2);
+        let knows = |knows_agents, knows_calls| {
+            Pacer::Predictive(Box::new(Predictive::new(PredictiveConfig {
+                knows_agents,
+                knows_calls,
+                ..PredictiveConfig::default()
+            })))
+        };
+        let agents = simulate(&config, knows(true, false));
+        let calls = simulate(&config, knows(false, true));
+        assert_eq!(calls.pacer, "knows-calls");
+        assert!(calls.abandon_rate <= 0.03, "{calls:?}");
+        assert!(
+            calls.occupancy > agents.occupancy + 0.05,
+            "knows calls {calls:?}, knows agents {agents:?}"
         );
     }
 }

@@ -17,6 +17,10 @@ pub struct PacingHistory {
     /// Waits for an agent that ended, oldest first: seconds waited, and
     /// whether the debtor hung up waiting.
     pub waits: Vec<(f64, bool)>,
+    /// The campaign's calls over the same two weeks by the hour of the day
+    /// (UTC) they were placed in: how many rang out their outcome, and on
+    /// how many a person answered.
+    pub by_hour: [(u64, u64); 24],
 }
 
 /// Calls, agent calls and waits read back, at most (the pacer's models
@@ -94,8 +98,30 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the queue's earlier waits"))?;
+        let hours: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT CAST(strftime('%H', started_at) AS INTEGER),
+                    count(*),
+                    coalesce(sum(answered_at IS NOT NULL AND disposition IS NOT 'machine'
+                                 AND amd IS NOT 'machine'), 0)
+             FROM attempts
+             WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
+               AND disposition IS NOT 'unknown'
+             GROUP BY 1",
+        )
+        .bind(campaign_id)
+        .bind(&since)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(query_error("count the campaign's earlier answers by hour"))?;
+        let mut by_hour = [(0, 0); 24];
+        for (hour, calls, people) in hours {
+            if let Some(slot) = usize::try_from(hour).ok().and_then(|h| by_hour.get_mut(h)) {
+                *slot = (calls.max(0) as u64, people.max(0) as u64);
+            }
+        }
         // A time the database cannot read (NULL) is left out.
         Ok(PacingHistory {
+            by_hour,
             rings: rings
                 .into_iter()
                 .rev()
@@ -296,6 +322,22 @@ mod tests {
         assert_eq!(talks, vec![60.0]);
         let waits: Vec<(f64, bool)> = history.waits.iter().map(|&(w, h)| (round(w), h)).collect();
         assert_eq!(waits, vec![(0.5, false), (1.5, true)]);
+        // By the hour of the day: every call of the two weeks, this hour's
+        // or not (the one a stop left open and the one 15 days old are
+        // out); a person on the first and the latest, not on the machine.
+        let mut by_hour = [(0, 0); 24];
+        for (placed, person) in [
+            (now - chrono::Duration::days(1), true),
+            (now - chrono::Duration::days(1) + s(1), false),
+            (now - chrono::Duration::hours(6), false),
+            (now - s(120_000), true),
+            (now - s(100_000), false),
+        ] {
+            let slot = &mut by_hour[placed.hour() as usize];
+            slot.0 += 1;
+            slot.1 += u64::from(person);
+        }
+        assert_eq!(history.by_hour, by_hour);
         // Another queue's calls are not this queue's.
         let other = store.pacing_history(campaign, "ventas", now).await.unwrap();
         assert!(other.talks.is_empty() && other.waits.is_empty());

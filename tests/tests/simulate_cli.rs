@@ -17,27 +17,30 @@ fn row(stdout: &str, pacer: &str) -> Vec<f64> {
         .collect()
 }
 
+/// `dialer simulate ARGS`, which must succeed: its standard output.
+fn simulate(args: &[&str]) -> String {
+    let args: Vec<&str> = std::iter::once("simulate")
+        .chain(args.iter().copied())
+        .collect();
+    let out = dialer(&repo_root(), &args, Duration::from_secs(120));
+    assert!(out.status.success(), "{}", text(&out));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 #[test]
 fn a_shift_compares_the_pacers() {
-    let out = dialer(
-        &repo_root(),
-        &[
-            "simulate",
-            "--agents",
-            "10",
-            "--hours",
-            "2",
-            "--answer-rate",
-            "0.3",
-            "--handle-s",
-            "120",
-            "--pacers",
-            "progressive,predictive,oracle",
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = simulate(&[
+        "--agents",
+        "10",
+        "--hours",
+        "2",
+        "--answer-rate",
+        "0.3",
+        "--handle-s",
+        "120",
+        "--pacers",
+        "progressive,predictive,oracle",
+    ]);
     assert!(
         stdout.contains("10 agents, 2 h, 30% of calls answered"),
         "{stdout}"
@@ -73,29 +76,22 @@ fn a_shift_compares_the_pacers() {
 /// pacer's figures from the failover on are printed.
 #[test]
 fn a_shift_with_two_trunks_and_a_failover() {
-    let out = dialer(
-        &repo_root(),
-        &[
-            "simulate",
-            "--agents",
-            "10",
-            "--hours",
-            "2",
-            "--answer-rate",
-            "0.1",
-            "--second-trunk-answer-rate",
-            "0.4",
-            "--first-trunk-out-at-h",
-            "1",
-            "--handle-s",
-            "60",
-            "--pacers",
-            "predictive",
-        ],
-        Duration::from_secs(120),
-    );
-    assert!(out.status.success(), "{}", text(&out));
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = simulate(&[
+        "--agents",
+        "10",
+        "--hours",
+        "2",
+        "--answer-rate",
+        "0.1",
+        "--second-trunk-answer-rate",
+        "0.4",
+        "--first-trunk-out-at-h",
+        "1",
+        "--handle-s",
+        "60",
+        "--pacers",
+        "predictive",
+    ]);
     assert!(
         stdout.contains(
             "a second trunk takes 50% of the calls, 40% answered by a person, \
@@ -106,6 +102,42 @@ fn a_shift_with_two_trunks_and_a_failover() {
     let predictive = row(&stdout, "predictive");
     assert!(predictive[4] <= 3.0, "under the 3% cap: {stdout}");
     assert!(stdout.contains("after the change: occupancy"), "{stdout}");
+}
+
+/// Earlier days' rates told as each hour begins, and the yardsticks side
+/// by side: the header says what the pacer is told, and knowing how the
+/// ringing calls end keeps the agents busier than knowing when they free.
+#[test]
+fn a_shift_told_the_hours_with_the_yardsticks() {
+    let stdout = simulate(&[
+        "--agents",
+        "10",
+        "--hours",
+        "2",
+        "--answer-rate",
+        "0.3",
+        "--answer-rate-after",
+        "0.15",
+        "--change-at-h",
+        "1",
+        "--handle-s",
+        "120",
+        "--tell-hour-rates",
+        "--pacers",
+        "predictive,knows-agents,knows-calls",
+    ]);
+    assert!(
+        stdout.contains("the pacer is told each hour's answer rate as it begins"),
+        "{stdout}"
+    );
+    let predictive = row(&stdout, "predictive");
+    let agents = row(&stdout, "knows-agents");
+    let calls = row(&stdout, "knows-calls");
+    assert!(predictive[4] <= 3.0, "under the 3% cap: {stdout}");
+    assert!(
+        calls[5] > agents[5],
+        "knowing the calls is worth more: {stdout}"
+    );
 }
 
 #[test]

@@ -23,12 +23,11 @@ use crate::store::PacingHistory;
 
 /// How often the loop asks the pacer.
 pub const DECIDE_EVERY: Duration = Duration::from_millis(100);
-/// Calls the history's two weeks must hold for the hours of the day to
-/// shape the estimates; and the weight of the whole history's answer rate
-/// in each hour's (counted in calls), so an hour of few calls says little:
-/// at 25% answered, 200 calls tell the rate within ~6 points either way.
+/// Calls an hour of the day must have had over the history's two weeks
+/// for its answer rate to shape the estimates: at 25% answered, 200 calls
+/// tell the rate within ~6 points either way. An hour of fewer is not
+/// known, and moves nothing.
 const HOUR_MIN_CALLS: u64 = 200;
-const HOUR_PRIOR_CALLS: f64 = 200.0;
 
 /// A campaign's pacer and what it has been told.
 pub struct LivePacer {
@@ -61,7 +60,7 @@ pub struct LivePacer {
     /// Earlier runs' calls and agent calls learned at the start.
     remembered: (usize, usize),
     /// Earlier days' share of calls a person answered, by the hour of the
-    /// day (UTC), when the history holds enough calls; and the hour the
+    /// day (UTC), where enough calls were placed in it; and the hour the
     /// pacer was last told of.
     hour_rates: [Option<f64>; 24],
     told_hour: Option<u32>,
@@ -146,18 +145,8 @@ impl LivePacer {
                     .and_then(|name| trunks.iter().position(|t| *t == name)),
             })
             .collect();
-        let (calls, people) = history
-            .by_hour
-            .iter()
-            .fold((0, 0), |(c, p), &(calls, people)| (c + calls, p + people));
-        if calls >= HOUR_MIN_CALLS && people > 0 {
-            let overall = people as f64 / calls as f64;
-            for (rate, &(calls, people)) in self.hour_rates.iter_mut().zip(&history.by_hour) {
-                *rate = Some(
-                    (people as f64 + HOUR_PRIOR_CALLS * overall)
-                        / (calls as f64 + HOUR_PRIOR_CALLS),
-                );
-            }
+        for (rate, &(calls, people)) in self.hour_rates.iter_mut().zip(&history.by_hour) {
+            *rate = (calls >= HOUR_MIN_CALLS).then(|| people as f64 / calls as f64);
         }
         // The calls remembered are of this hour and the hours either side:
         // they count as this hour's.
@@ -174,7 +163,8 @@ impl LivePacer {
         let hour = now.hour();
         if self.told_hour != Some(hour) {
             self.told_hour = Some(hour);
-            self.pacer.set_hour_rate(self.hour_rates[hour as usize]);
+            let at = self.secs(Instant::now());
+            self.pacer.set_hour_rate(at, self.hour_rates[hour as usize]);
         }
     }
 
@@ -371,15 +361,15 @@ mod tests {
 
     fn hour_factor(p: &LivePacer) -> f64 {
         match &p.pacer {
-            Pacer::Predictive(p) => p.hour_factor(),
+            Pacer::Predictive(p) => p.hour_factor(f64::INFINITY),
             _ => unreachable!("a predictive campaign"),
         }
     }
 
     /// Earlier days answered 30% at this hour and 15% at the next, of
-    /// enough calls: when the next hour begins, a person's chance is about
-    /// halved (short of it: each hour's rate is weighed with the whole
-    /// history's).
+    /// enough calls: when the next hour begins, a person's chance on the
+    /// calls placed from then on is halved. An hour of too few calls on
+    /// earlier days moves nothing.
     #[test]
     fn each_hour_is_told_from_earlier_days() {
         let now = Utc::now();
@@ -396,38 +386,29 @@ mod tests {
         p.remember(&history, 10.0, &["sipp"], now);
         assert!((hour_factor(&p) - 1.0).abs() < 1e-9, "{}", hour_factor(&p));
         p.tell_hour(next);
-        // (300 + 200 × 22.5%) / 2,200 over (600 + 200 × 22.5%) / 2,200.
-        let expected = (300.0 + 45.0) / (600.0 + 45.0);
-        assert!(
-            (hour_factor(&p) - expected).abs() < 1e-6,
-            "{}",
-            hour_factor(&p)
-        );
-        // An hour with no calls on earlier days is told the whole
-        // history's rate (22.5%).
+        assert!((hour_factor(&p) - 0.5).abs() < 1e-9, "{}", hour_factor(&p));
+        // Told again in the same hour: nothing changes.
+        p.tell_hour(next + chrono::Duration::minutes(1));
+        assert!((hour_factor(&p) - 0.5).abs() < 1e-9, "{}", hour_factor(&p));
         p.tell_hour(now + chrono::Duration::hours(2));
-        let expected = 0.225 / ((600.0 + 45.0) / 2_200.0);
-        assert!(
-            (hour_factor(&p) - expected).abs() < 1e-6,
-            "{}",
-            hour_factor(&p)
-        );
+        assert_eq!(hour_factor(&p), 1.0);
     }
 
-    /// A history of too few calls tells nothing of the hours.
+    /// An hour of fewer than 200 calls on earlier days is not known.
     #[test]
-    fn too_few_calls_say_nothing_of_the_hours() {
+    fn too_few_calls_say_nothing_of_an_hour() {
         let now = Utc::now();
         let mut by_hour = [(0, 0); 24];
         by_hour[now.hour() as usize] = (150, 45);
+        by_hour[(now.hour() as usize + 1) % 24] = (200, 40);
         let history = PacingHistory {
             by_hour,
             ..PacingHistory::default()
         };
         let mut p = predictive();
         p.remember(&history, 10.0, &["sipp"], now);
-        p.tell_hour(now + chrono::Duration::hours(1));
-        assert_eq!(hour_factor(&p), 1.0);
-        assert!(p.hour_rates.iter().all(Option::is_none));
+        assert_eq!(p.hour_rates[now.hour() as usize], None);
+        assert_eq!(p.hour_rates[(now.hour() as usize + 1) % 24], Some(0.2));
+        assert_eq!(p.hour_rates.iter().flatten().count(), 1);
     }
 }

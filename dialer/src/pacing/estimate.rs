@@ -12,6 +12,8 @@
 
 #![deny(clippy::disallowed_methods)]
 
+use std::collections::VecDeque;
+
 /// A histogram of durations with fixed-width bins, read as a cumulative
 /// distribution (linear within a bin).
 #[derive(Debug, Clone)]
@@ -224,14 +226,15 @@ impl RingModel {
 /// debtors answer more at some hours than at others (after work more than
 /// at midday), and a ring model that follows the latest calls learns a new
 /// hour's rate only as its calls come in. Told the earlier days' rate for
-/// the present hour, this remembers the rates of the hours the ring
-/// model's calls were learned in (with the same memory), and gives the
-/// factor from those hours to the present one: 1 within an hour, the
-/// change from one hour to the next right at the change, back to 1 as the
-/// new hour's calls are learned.
+/// each hour as it begins, this remembers the rates of the hours the ring
+/// model's calls were placed in (with the same memory), and gives the
+/// factor from those hours to the hour of a call: 1 within an hour, the
+/// change from one hour to the next for the calls placed after it, back to
+/// 1 as the new hour's calls are learned.
 #[derive(Debug, Clone)]
 pub struct HourShape {
-    present: Option<f64>,
+    /// The latest hours told: when each began (s) and its rate.
+    hours: VecDeque<(f64, Option<f64>)>,
     sum: f64,
     total: f64,
     aging: Aging,
@@ -240,26 +243,43 @@ pub struct HourShape {
 /// The most the hour's shape moves an estimate, either way: earlier days
 /// are a guide, not the truth of today's list.
 const MOST_HOUR_FACTOR: f64 = 2.0;
+/// Hours remembered: a call is learned within minutes of being placed.
+const HOURS_KEPT: usize = 4;
 
 impl HourShape {
     pub fn new(memory: f64) -> HourShape {
         HourShape {
-            present: None,
+            hours: VecDeque::new(),
             sum: 0.0,
             total: 0.0,
             aging: Aging::new(memory),
         }
     }
 
-    /// Earlier days' person rate for the present hour of the day; `None`:
-    /// not known (too few calls then).
-    pub fn set_present(&mut self, rate: Option<f64>) {
-        self.present = rate.filter(|r| r.is_finite() && *r > 0.0);
+    /// An hour began at `since` (s): earlier days' person rate for it;
+    /// `None`: not known (too few calls then).
+    pub fn begin(&mut self, since: f64, rate: Option<f64>) {
+        let rate = rate.filter(|r| r.is_finite() && *r > 0.0);
+        self.hours.push_back((since, rate));
+        while self.hours.len() > HOURS_KEPT {
+            self.hours.pop_front();
+        }
     }
 
-    /// The ring model learned a call now.
-    pub fn learned_one(&mut self) {
-        let Some(rate) = self.present else {
+    /// The rate of the hour `at` was in (the first hour told, for an
+    /// instant before it).
+    pub fn rate_at(&self, at: f64) -> Option<f64> {
+        self.hours
+            .iter()
+            .rev()
+            .find(|&&(since, _)| since <= at)
+            .or(self.hours.front())
+            .and_then(|&(_, rate)| rate)
+    }
+
+    /// The ring model learned a call placed in an hour of this rate.
+    pub fn learned_one(&mut self, rate: Option<f64>) {
+        let Some(rate) = rate else {
             return;
         };
         let (sum, total) = (&mut self.sum, &mut self.total);
@@ -275,12 +295,12 @@ impl HourShape {
         self.aging.set_memory(memory);
     }
 
-    /// From the hours of the calls learned to the present hour: the factor
-    /// on a person's chance.
-    pub fn factor(&self) -> f64 {
-        match self.present {
-            Some(present) if self.total > 0.0 && self.sum > 0.0 => {
-                (present / (self.sum / self.total)).clamp(1.0 / MOST_HOUR_FACTOR, MOST_HOUR_FACTOR)
+    /// From the hours of the calls learned to the hour `at` is in: the
+    /// factor on the chance that a call placed then is a person's.
+    pub fn factor_at(&self, at: f64) -> f64 {
+        match self.rate_at(at) {
+            Some(rate) if self.total > 0.0 && self.sum > 0.0 => {
+                (rate / (self.sum / self.total)).clamp(1.0 / MOST_HOUR_FACTOR, MOST_HOUR_FACTOR)
             }
             _ => 1.0,
         }
@@ -464,40 +484,47 @@ mod tests {
     fn the_hours_shape_moves_the_estimate_at_the_change_and_then_lets_go() {
         let mut shape = HourShape::new(400.0);
         // Nothing known of the hours: no change.
-        shape.learned_one();
-        assert_eq!(shape.factor(), 1.0);
+        shape.learned_one(None);
+        assert_eq!(shape.factor_at(0.0), 1.0);
         // Earlier days answered 30% at this hour; the calls learned in it
         // say nothing more than the model does.
-        shape.set_present(Some(0.3));
+        shape.begin(0.0, Some(0.3));
         for _ in 0..2_000 {
-            shape.learned_one();
+            shape.learned_one(shape.rate_at(10.0));
         }
-        assert!((shape.factor() - 1.0).abs() < 1e-9);
-        // The next hour answered 20%: two thirds, at once.
-        shape.set_present(Some(0.2));
-        assert!(
-            (shape.factor() - 2.0 / 3.0).abs() < 0.01,
-            "{}",
-            shape.factor()
-        );
-        // As its calls are learned the ring model follows, and so does the
+        assert!((shape.factor_at(3_000.0) - 1.0).abs() < 1e-9);
+        // The next hour answered 20%: two thirds at once, for the calls
+        // placed from its start; a call placed before it keeps its hour's.
+        shape.begin(3_600.0, Some(0.2));
+        assert!((shape.factor_at(3_600.0) - 2.0 / 3.0).abs() < 0.01);
+        assert_eq!(shape.rate_at(3_599.0), Some(0.3));
+        assert!((shape.factor_at(3_599.0) - 1.0).abs() < 1e-9);
+        // Learning the old hour's last calls changes nothing; as the new
+        // hour's are learned the ring model follows, and so does the
         // shape: back to 1.
-        for _ in 0..400 {
-            shape.learned_one();
+        for _ in 0..100 {
+            shape.learned_one(shape.rate_at(3_590.0));
         }
-        let midway = shape.factor();
+        assert!((shape.factor_at(3_600.0) - 2.0 / 3.0).abs() < 0.01);
+        for _ in 0..400 {
+            shape.learned_one(shape.rate_at(3_700.0));
+        }
+        let midway = shape.factor_at(3_700.0);
         assert!(midway > 0.7 && midway < 0.95, "{midway}");
         for _ in 0..4_000 {
-            shape.learned_one();
+            shape.learned_one(shape.rate_at(3_700.0));
         }
-        assert!((shape.factor() - 1.0).abs() < 0.01, "{}", shape.factor());
+        assert!((shape.factor_at(3_700.0) - 1.0).abs() < 0.01);
         // Never more than twice, either way.
-        shape.set_present(Some(0.8));
-        assert_eq!(shape.factor(), 2.0);
-        shape.set_present(Some(0.01));
-        assert_eq!(shape.factor(), 0.5);
+        shape.begin(7_200.0, Some(0.8));
+        assert_eq!(shape.factor_at(7_200.0), 2.0);
+        shape.begin(10_800.0, Some(0.01));
+        assert_eq!(shape.factor_at(10_800.0), 0.5);
         // An hour not known: no change.
-        shape.set_present(None);
-        assert_eq!(shape.factor(), 1.0);
+        shape.begin(14_400.0, None);
+        assert_eq!(shape.factor_at(14_400.0), 1.0);
+        // Only the latest hours are kept; an instant before them is
+        // counted in the first kept.
+        assert_eq!(shape.rate_at(0.0), Some(0.2));
     }
 }

@@ -155,7 +155,8 @@ impl Pacer {
         }
     }
 
-    /// Whether this pacer is to be shown how calls will end (the oracle).
+    /// Whether this pacer is to be shown how calls will end (the oracle,
+    /// knows-calls).
     pub fn foresees_calls(&self) -> bool {
         matches!(self, Pacer::Predictive(p) if p.is_oracle() || p.knows_calls())
     }
@@ -200,9 +201,9 @@ impl Pacer {
     }
 
     /// See [`Predictive::set_hour_rate`].
-    pub fn set_hour_rate(&mut self, rate: Option<f64>) {
+    pub fn set_hour_rate(&mut self, now: f64, rate: Option<f64>) {
         if let Pacer::Predictive(p) = self {
-            p.set_hour_rate(rate);
+            p.set_hour_rate(now, rate);
         }
     }
 

@@ -45,8 +45,9 @@
 //! predictive count told the same, but asked only when any pacer is.
 //!
 //! Told earlier days' answer rate for each hour of the day as it begins
-//! (`set_hour_rate`), a person's chance is moved by that hour's rate over
-//! those of the hours the ring models learned their calls in.
+//! (`set_hour_rate`), the chance that a call is a person's is moved by the
+//! rate of the hour it was placed in over those of the hours the ring
+//! models' calls were placed in.
 
 #![deny(clippy::disallowed_methods)]
 
@@ -146,7 +147,7 @@ pub struct Predictive {
     busy: BusyModel,
     patience: PatienceModel,
     /// Earlier days' answer rates by the hour of the day, against those
-    /// of the hours the ring models learned their calls in.
+    /// of the hours the ring models' calls were placed in.
     hour: HourShape,
     /// Place a call when its abandon chance is at most this.
     threshold: f64,
@@ -218,8 +219,8 @@ impl Predictive {
     }
 
     /// The share of the next calls a person answers, with the calls going
-    /// to the trunks of `mix` by its shares, in the present hour.
-    pub fn person_rate_for(&self, mix: &[(usize, f64)]) -> f64 {
+    /// to the trunks of `mix` by its shares, placed at `now`.
+    pub fn person_rate_for(&self, now: f64, mix: &[(usize, f64)]) -> f64 {
         let total: f64 = mix.iter().map(|&(_, share)| share).sum();
         let rate = if total <= 0.0 {
             self.ring.person_rate()
@@ -229,28 +230,37 @@ impl Predictive {
                 .sum::<f64>()
                 / total
         };
-        (rate * self.hour.factor()).min(1.0)
+        (rate * self.hour.factor_at(now)).min(1.0)
     }
 
-    /// Earlier days' share of calls a person answered in the present hour
-    /// of the day (`None`: too few calls then to tell). The live pacer
-    /// says it when the hour changes; the estimates, which follow the
-    /// latest calls, are moved by the change from the hours those calls
-    /// were in to this one, and let go as this hour's calls come in.
-    pub fn set_hour_rate(&mut self, rate: Option<f64>) {
-        self.hour.set_present(rate);
+    /// An hour of the day began at `now`: earlier days' share of calls a
+    /// person answered in it (`None`: too few calls then to tell). The
+    /// live pacer says it as each hour begins; the estimates, which follow
+    /// the latest calls, are moved for the calls placed from now on by the
+    /// change from the hours those calls were placed in to this one, and
+    /// let go as this hour's calls come in.
+    pub fn set_hour_rate(&mut self, now: f64, rate: Option<f64>) {
+        self.hour.begin(now, rate);
     }
 
-    /// The factor the hour's shape puts on a person's chance now.
-    pub fn hour_factor(&self) -> f64 {
-        self.hour.factor()
+    /// The factor the hour's shape puts on the chance that a call placed
+    /// at `at` is a person's.
+    pub fn hour_factor(&self, at: f64) -> f64 {
+        self.hour.factor_at(at)
     }
 
-    /// Learns one call's ring, in the campaign's model and its trunk's.
-    fn learn_ring(&mut self, ring_s: f64, person: bool, trunk: Option<usize>) {
+    /// Learns one call's ring, in the campaign's model and its trunk's;
+    /// `hour_rate`: earlier days' rate for the hour it was placed in.
+    fn learn_ring(
+        &mut self,
+        ring_s: f64,
+        person: bool,
+        trunk: Option<usize>,
+        hour_rate: Option<f64>,
+    ) {
         self.longest_ring_s = self.longest_ring_s.max(ring_s);
         self.ring.observe(ring_s, person);
-        self.hour.learned_one();
+        self.hour.learned_one(hour_rate);
         if let Some(t) = trunk {
             if self.trunks.len() <= t {
                 self.trunks
@@ -315,8 +325,11 @@ impl Predictive {
     /// they hung up). They count as seen: with enough of them the run
     /// paces from its first call instead of dialing progressively.
     pub fn remember(&mut self, rings: &[Rung], spells: &[(f64, f64)], waits: &[(f64, bool)]) {
+        // They are of this hour of the day and the hours either side: they
+        // count as the latest hour told's.
+        let hour_rate = self.hour.rate_at(f64::INFINITY);
         for r in rings {
-            self.learn_ring(r.ring_s, r.person, r.trunk);
+            self.learn_ring(r.ring_s, r.person, r.trunk, hour_rate);
         }
         for &(talk_s, wrap_s) in spells {
             self.busy.observe(talk_s, wrap_s);
@@ -335,7 +348,13 @@ impl Predictive {
                 break;
             }
             self.rung.pop();
-            self.learn_ring(call.ring_ms as f64 / 1_000.0, call.person, call.trunk);
+            let hour_rate = self.hour.rate_at(call.placed_ms as f64 / 1_000.0);
+            self.learn_ring(
+                call.ring_ms as f64 / 1_000.0,
+                call.person,
+                call.trunk,
+                hour_rate,
+            );
         }
         // Enough calls to hold ~`MEMORY_PEOPLE` answers: at a 5% answer
         // rate 400 calls hold 20, and the rate they give swings by a
@@ -427,7 +446,7 @@ impl Predictive {
         self.forget_abandons(view.now);
         self.learn_rung(view.now);
         let progressive = view.ready.saturating_sub(view.ringing.len() + view.waiting);
-        let person = self.person_rate_for(view.mix);
+        let person = self.person_rate_for(view.now, view.mix);
         // The first calls to end are the short ones: until the team has
         // had two rounds, talk times would look shorter than they are.
         let spells = WARM_UP_SPELLS.max(2 * view.agents() as u64);
@@ -502,7 +521,6 @@ impl Predictive {
         // or less where debtors were seen to hang up sooner; each wait
         // with its share of the debtors.
         let waits = self.waits(grace);
-        let hour = self.hour.factor();
         // For each wait and ring-time quantile: free agents less earlier
         // answers.
         let terms: f64 = [&talking, &wrapping]
@@ -531,6 +549,8 @@ impl Predictive {
                     }
                     for (model, bins) in &rung {
                         for &(elapsed, count) in bins {
+                            // By the hour it was placed in.
+                            let hour = self.hour.factor_at(now - elapsed);
                             let p = (model.person_within(elapsed, ring) * hour).min(1.0);
                             left.add(count as usize, p, -1);
                         }
@@ -860,8 +880,8 @@ mod tests {
             rate(None)
         );
         assert_eq!(rate(Some(2)), rate(None), "a trunk not seen yet");
-        assert_eq!(p.person_rate_for(&[]), rate(None));
-        let mix = p.person_rate_for(&[(0, 3.0), (1, 1.0)]);
+        assert_eq!(p.person_rate_for(NOW, &[]), rate(None));
+        let mix = p.person_rate_for(NOW, &[(0, 3.0), (1, 1.0)]);
         assert!((mix - (3.0 * rate(Some(0)) + rate(Some(1))) / 4.0).abs() < 1e-9);
 
         let ringing_on = |trunk| {
@@ -911,7 +931,7 @@ mod tests {
         }
         p.learn_rung(NOW);
         assert!(std::ptr::eq(p.ring_of(Some(1)), &p.ring));
-        p.learn_ring(10.0, true, Some(1));
+        p.learn_ring(10.0, true, Some(1), None);
         assert!(!std::ptr::eq(p.ring_of(Some(1)), &p.ring));
         assert_eq!(p.ring_of(Some(1)).person_rate(), 1.0);
     }
@@ -936,6 +956,61 @@ mod tests {
         assert_eq!(p.calls_to_place(&view(10, &[], &[unanswered; 10])), 1);
         // Nine ready and ten answers coming: one short already.
         assert_eq!(p.calls_to_place(&view(9, &[], &[answered; 10])), 0);
+    }
+
+    /// Earlier days say the hour that began a minute ago answers half as
+    /// often as the one the calls learned were placed in: the pacer counts
+    /// half the people on the calls it places now and on those placed in
+    /// this hour, so it places more; the calls placed before the hour began
+    /// keep their hour's chance. Told the hour answers twice as often, it
+    /// places fewer.
+    #[test]
+    fn the_hour_of_the_day_moves_the_chances_of_the_calls_placed_in_it() {
+        let mut base = Predictive::new(PredictiveConfig::default());
+        base.set_hour_rate(0.0, Some(0.25));
+        let trained = {
+            let mut p = trained();
+            p.hour = base.hour.clone();
+            // Relearned with the hour known: the calls of `trained` were
+            // placed at 0-1,100 s, in the hour told at 0.
+            p.remember(
+                &(0..1_000)
+                    .map(|i| Rung {
+                        ring_s: if i % 4 == 0 { 10.0 } else { 25.0 },
+                        person: i % 4 == 0,
+                        trunk: None,
+                    })
+                    .collect::<Vec<_>>(),
+                &[],
+                &[],
+            );
+            p
+        };
+        assert!((trained.hour_factor(NOW) - 1.0).abs() < 1e-9);
+        let same = trained.clone().calls_to_place(&view(10, &[], &[]));
+        let mut halved = trained.clone();
+        halved.set_hour_rate(NOW - 60.0, Some(0.125));
+        assert!((halved.hour_factor(NOW) - 0.5).abs() < 1e-9);
+        assert!((halved.hour_factor(NOW - 61.0) - 1.0).abs() < 1e-9);
+        let more = halved.clone().calls_to_place(&view(10, &[], &[]));
+        assert!(more > same, "{more} > {same}");
+        let mut doubled = trained.clone();
+        doubled.set_hour_rate(NOW - 60.0, Some(0.5));
+        let fewer = doubled.calls_to_place(&view(10, &[], &[]));
+        assert!(fewer < same, "{fewer} < {same}");
+        // Ten calls ringing 5 s: placed in the new hour they are half as
+        // likely to be people and leave room for more calls than the
+        // same ten placed before it began.
+        let ringing = [Ringing {
+            placed: NOW - 5.0,
+            answer: Foresight::Unknown,
+            trunk: None,
+        }; 10];
+        let in_this_hour = halved.clone().calls_to_place(&view(10, &[], &ringing));
+        let mut earlier = trained.clone();
+        earlier.set_hour_rate(NOW - 2.0, Some(0.125));
+        let before_it = earlier.calls_to_place(&view(10, &[], &ringing));
+        assert!(in_this_hour > before_it, "{in_this_hour} > {before_it}");
     }
 
     /// Told how each ringing call ends but asked like any pacer, it counts

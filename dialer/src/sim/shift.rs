@@ -111,8 +111,9 @@ impl ShiftConfig {
         }
     }
 
-    /// Each hour's mean answer rate in this shift (the first trunk's): what
-    /// earlier days would say of it if they were like this one.
+    /// Each hour's mean answer rate in this shift, over the trunks by the
+    /// shares of the calls they take: what earlier days would say of it if
+    /// they were like this one.
     pub fn own_hour_rates(&self) -> Vec<f64> {
         let hours = self.hours.ceil() as usize;
         (0..hours)
@@ -121,7 +122,13 @@ impl ShiftConfig {
                 (0..samples)
                     .map(|m| {
                         let at = (h as f64 + (m as f64 + 0.5) / samples as f64) * 3_600.0;
-                        self.answer_rate_at(at)
+                        match self.second_trunk {
+                            None => self.answer_rate_at(at),
+                            Some(t) if self.first_out(at) => t.answer_rate,
+                            Some(t) => {
+                                (1.0 - t.share) * self.answer_rate_at(at) + t.share * t.answer_rate
+                            }
+                        }
                     })
                     .sum::<f64>()
                     / samples as f64
@@ -324,7 +331,7 @@ pub fn simulate(config: &ShiftConfig, mut pacer: Pacer) -> ShiftReport {
                     let hour = (at / 3_600.0) as usize;
                     if told_hour != Some(hour) {
                         told_hour = Some(hour);
-                        pacer.set_hour_rate(rates.get(hour).copied());
+                        pacer.set_hour_rate(at, rates.get(hour).copied());
                     }
                 }
                 true

@@ -1060,7 +1060,7 @@ mod tests {
     }
 
     /// A database an older dialer made (here: without the last migration
-    /// and its columns) is brought up to date when a report opens it.
+    /// and its index) is brought up to date when a report opens it.
     #[tokio::test]
     async fn reports_bring_an_older_dialers_database_up_to_date() {
         let dir = tempfile::tempdir().unwrap();
@@ -1071,8 +1071,7 @@ mod tests {
             .await
             .unwrap();
         for statement in [
-            "ALTER TABLE attempts DROP COLUMN amd".to_string(),
-            "ALTER TABLE attempts DROP COLUMN amd_ms".to_string(),
+            "DROP INDEX attempts_by_campaign".to_string(),
             format!("DELETE FROM _sqlx_migrations WHERE version = {latest}"),
         ] {
             sqlx::query(&statement).execute(&store.pool).await.unwrap();
@@ -1085,6 +1084,13 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(applied, latest);
+        let index: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'attempts_by_campaign'",
+        )
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!(index, 1, "the last migration applied again");
         assert!(store.writer.is_none(), "still a read-only store");
     }
 

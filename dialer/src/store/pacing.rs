@@ -98,7 +98,7 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the queue's earlier waits"))?;
-        let hours: Vec<(i64, i64, i64)> = sqlx::query_as(
+        let hours: Vec<(Option<i64>, i64, i64)> = sqlx::query_as(
             "SELECT CAST(strftime('%H', started_at) AS INTEGER),
                     count(*),
                     coalesce(sum(answered_at IS NOT NULL AND disposition IS NOT 'machine'
@@ -106,6 +106,7 @@ impl Store {
              FROM attempts
              WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
                AND disposition IS NOT 'unknown'
+               AND strftime('%H', started_at) IS NOT NULL
              GROUP BY 1",
         )
         .bind(campaign_id)
@@ -115,7 +116,11 @@ impl Store {
         .map_err(query_error("count the campaign's earlier answers by hour"))?;
         let mut by_hour = [(0, 0); 24];
         for (hour, calls, people) in hours {
-            if let Some(slot) = usize::try_from(hour).ok().and_then(|h| by_hour.get_mut(h)) {
+            // A time the database cannot read (NULL) is left out.
+            let slot = hour
+                .and_then(|h| usize::try_from(h).ok())
+                .and_then(|h| by_hour.get_mut(h));
+            if let Some(slot) = slot {
                 *slot = (calls.max(0) as u64, people.max(0) as u64);
             }
         }

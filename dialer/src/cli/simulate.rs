@@ -118,7 +118,21 @@ impl SimulateArgs {
         }
     }
 
-    fn shift(&self, agents: usize, answer_rate: f64, handle_s: f64, seed: u64) -> ShiftConfig {
+    /// The answer rate's change mid-shift the options ask for: from which
+    /// hour, to what.
+    fn change(&self) -> Option<(f64, f64)> {
+        self.answer_rate_after
+            .map(|rate| (self.change_at_h.unwrap_or(self.hours / 2.0), rate))
+    }
+
+    fn shift(
+        &self,
+        agents: usize,
+        answer_rate: f64,
+        handle_s: f64,
+        seed: u64,
+        change: Option<(f64, f64)>,
+    ) -> ShiftConfig {
         let mut config = ShiftConfig {
             hours: self.hours,
             machine_rate: self.machine_rate,
@@ -133,9 +147,7 @@ impl SimulateArgs {
                     first_out_at_h: self.first_trunk_out_at_h,
                 }),
             tell_trunks: !self.campaign_estimates_only,
-            change: self
-                .answer_rate_after
-                .map(|rate| (self.change_at_h.unwrap_or(self.hours / 2.0), rate)),
+            change,
             ..ShiftConfig::new(agents, answer_rate, handle_s, seed)
         };
         if self.tell_hour_rates {
@@ -170,7 +182,13 @@ pub fn run(args: SimulateArgs) -> anyhow::Result<()> {
         grid(&args);
         return Ok(());
     }
-    let config = args.shift(args.agents, args.answer_rate, args.handle_s, args.seed);
+    let config = args.shift(
+        args.agents,
+        args.answer_rate,
+        args.handle_s,
+        args.seed,
+        args.change(),
+    );
     println!(
         "{} agents, {} h, {:.0}% of calls answered by a person{}, {:.0} s talk + {:.0} s wrap-up{}, seed {}",
         config.agents,
@@ -319,11 +337,8 @@ fn grid(args: &SimulateArgs) {
                     else {
                         break;
                     };
-                    let mut config = args.shift(agents, rate, handle, seed);
-                    config.change = halving.then_some((config.hours / 2.0, rate / 2.0));
-                    if args.tell_hour_rates {
-                        config.hour_rates = Some(config.own_hour_rates());
-                    }
+                    let change = halving.then_some((args.hours / 2.0, rate / 2.0));
+                    let config = args.shift(agents, rate, handle, seed, change);
                     let report = simulate(&config, args.pacer(kind));
                     dials.fetch_add(report.dials, std::sync::atomic::Ordering::Relaxed);
                     results

@@ -122,13 +122,10 @@ impl ShiftConfig {
                 (0..samples)
                     .map(|m| {
                         let at = (h as f64 + (m as f64 + 0.5) / samples as f64) * 3_600.0;
-                        match self.second_trunk {
-                            None => self.answer_rate_at(at),
-                            Some(t) if self.first_out(at) => t.answer_rate,
-                            Some(t) => {
-                                (1.0 - t.share) * self.answer_rate_at(at) + t.share * t.answer_rate
-                            }
-                        }
+                        let shares = self.shares(at);
+                        (0..2)
+                            .map(|trunk| shares[trunk] * self.trunk_answer_rate(trunk, at))
+                            .sum::<f64>()
                     })
                     .sum::<f64>()
                     / samples as f64
@@ -143,14 +140,32 @@ impl ShiftConfig {
             .is_some_and(|h| now >= h * 3_600.0)
     }
 
+    /// The share of the calls placed at `now` each trunk takes.
+    fn shares(&self, now: f64) -> [f64; 2] {
+        match self.second_trunk {
+            None => [1.0, 0.0],
+            Some(_) if self.first_out(now) => [0.0, 1.0],
+            Some(t) => [1.0 - t.share, t.share],
+        }
+    }
+
     /// The trunks calls go to at `now`, with their shares, as the pacer is
     /// told them (empty when it is not told).
     fn mix(&self, now: f64) -> Vec<(usize, f64)> {
+        if self.second_trunk.is_none() || !self.tell_trunks {
+            return Vec::new();
+        }
+        (0..2)
+            .zip(self.shares(now))
+            .filter(|&(_, share)| share > 0.0)
+            .collect()
+    }
+
+    /// The share of `trunk`'s calls placed at `now` that a person answers.
+    fn trunk_answer_rate(&self, trunk: usize, now: f64) -> f64 {
         match self.second_trunk {
-            Some(_) if !self.tell_trunks => Vec::new(),
-            None => Vec::new(),
-            Some(_) if self.first_out(now) => vec![(1, 1.0)],
-            Some(t) => vec![(0, 1.0 - t.share), (1, t.share)],
+            Some(second) if trunk == 1 => second.answer_rate,
+            _ => self.answer_rate_at(now),
         }
     }
 
@@ -457,10 +472,7 @@ impl Shift<'_> {
     fn place(&mut self, now: f64) {
         let c = self.config;
         let trunk = self.next_trunk(now);
-        let person = match c.second_trunk {
-            Some(second) if trunk == 1 => second.answer_rate,
-            _ => c.answer_rate_at(now),
-        };
+        let person = c.trunk_answer_rate(trunk, now);
         let draw: f64 = self.rng.random();
         let outcome = if draw < person {
             Outcome::Person

@@ -33,6 +33,26 @@ const MAX_RING_S: f64 = 180.0;
 /// How far back the history reaches.
 const HISTORY_DAYS: i64 = 14;
 
+/// SQL: whether an attempt was a person's, as the pacer counts it live:
+/// answered, and neither its disposition nor the answering-machine
+/// detector said a machine. Both queries of the campaign's calls use it,
+/// so the hours' rates and the ring model count the same people.
+macro_rules! person_answered {
+    () => {
+        "(answered_at IS NOT NULL AND disposition IS NOT 'machine' AND amd IS NOT 'machine')"
+    };
+}
+
+/// SQL: the campaign's (`?1`) calls that ended, placed since `?2`, without
+/// those a stopped run left open (closed with disposition 'unknown' at the
+/// next start: their "ring" is the downtime).
+macro_rules! ended_calls {
+    () => {
+        "campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
+               AND disposition IS NOT 'unknown'"
+    };
+}
+
 impl Store {
     /// The latest calls of `campaign_id` placed in `now`'s hour of the day
     /// (UTC) or the hours either side over the last two weeks (answer
@@ -45,22 +65,20 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<PacingHistory, StoreError> {
         let since = format_time(now - chrono::Duration::days(HISTORY_DAYS));
-        // Calls a stopped run left open were closed with disposition
-        // 'unknown' at the next start: their "ring" is the downtime. As
-        // live, a call is known for a person's (or not) when the
-        // answering-machine detector said so, and a machine's is no person.
-        let rings: Vec<(Option<f64>, bool, Option<String>)> = sqlx::query_as(
+        // As live, a call is known for a person's (or not) when the
+        // answering-machine detector said so.
+        let rings: Vec<(Option<f64>, bool, Option<String>)> = sqlx::query_as(concat!(
             "SELECT (julianday(coalesce(answered_at, ended_at)) - julianday(started_at)) * 86400.0
-                      + coalesce(amd_ms, 0) / 1000.0,
-                    answered_at IS NOT NULL AND disposition IS NOT 'machine'
-                      AND amd IS NOT 'machine',
-                    trunk
+                      + coalesce(amd_ms, 0) / 1000.0, ",
+            person_answered!(),
+            ", trunk
              FROM attempts
-             WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
-               AND disposition IS NOT 'unknown'
+             WHERE ",
+            ended_calls!(),
+            "
                AND (CAST(strftime('%H', started_at) AS INTEGER) - ?3 + 24) % 24 IN (0, 1, 23)
              ORDER BY id DESC LIMIT ?4",
-        )
+        ))
         .bind(campaign_id)
         .bind(&since)
         .bind(i64::from(now.hour()))
@@ -98,17 +116,18 @@ impl Store {
         .fetch_all(&self.pool)
         .await
         .map_err(query_error("read the queue's earlier waits"))?;
-        let hours: Vec<(Option<i64>, i64, i64)> = sqlx::query_as(
-            "SELECT CAST(strftime('%H', started_at) AS INTEGER),
-                    count(*),
-                    coalesce(sum(answered_at IS NOT NULL AND disposition IS NOT 'machine'
-                                 AND amd IS NOT 'machine'), 0)
+        // A time the database cannot read (NULL) is left out.
+        let hours: Vec<(i64, i64, i64)> = sqlx::query_as(concat!(
+            "SELECT CAST(strftime('%H', started_at) AS INTEGER), count(*), coalesce(sum(",
+            person_answered!(),
+            "), 0)
              FROM attempts
-             WHERE campaign_id = ?1 AND ended_at IS NOT NULL AND started_at > ?2
-               AND disposition IS NOT 'unknown'
+             WHERE ",
+            ended_calls!(),
+            "
                AND strftime('%H', started_at) IS NOT NULL
              GROUP BY 1",
-        )
+        ))
         .bind(campaign_id)
         .bind(&since)
         .fetch_all(&self.pool)
@@ -116,11 +135,7 @@ impl Store {
         .map_err(query_error("count the campaign's earlier answers by hour"))?;
         let mut by_hour = [(0, 0); 24];
         for (hour, calls, people) in hours {
-            // A time the database cannot read (NULL) is left out.
-            let slot = hour
-                .and_then(|h| usize::try_from(h).ok())
-                .and_then(|h| by_hour.get_mut(h));
-            if let Some(slot) = slot {
+            if let Some(slot) = usize::try_from(hour).ok().and_then(|h| by_hour.get_mut(h)) {
                 *slot = (calls.max(0) as u64, people.max(0) as u64);
             }
         }
